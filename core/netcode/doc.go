@@ -1,0 +1,44 @@
+// Package netcode implements netcode.io 1.02, byte-compatible with the
+// reference C implementation: connect tokens, challenge tokens, the seven
+// packet types and their encryption, replay protection, and a client and a
+// server that implement core.Client and core.Server.
+//
+// Facts taken from the standard and the reference (see NETCODE.md in the
+// project docs): every integer is little-endian; IPv6 address groups are
+// written as little-endian group values; packet nonces are four zero bytes
+// followed by the sequence; the server's pre-connection sequence starts at
+// 2^63; the 1.4.5 token-reuse rules apply.
+package netcode
+
+import "time"
+
+// Version is the wire version string, NUL included.
+const Version = "NETCODE 1.02\x00"
+
+const (
+	versionSize          = 13
+	KeySize              = 32
+	macSize              = 16
+	xnonceSize           = 24
+	UserDataSize         = 256
+	MaxServerAddresses   = 32
+	ConnectTokenSize     = 2048
+	PrivateTokenSize     = 1024
+	ChallengeTokenSize   = 300
+	MaxPayloadSize       = 1200
+	requestPacketSize    = 1078
+	challengeBodySize    = 8 + ChallengeTokenSize
+	keepAliveBodySize    = 8
+	minEncryptedPacket   = 18 // prefix + 1 sequence byte + MAC
+	maxPacketSize        = 1 + 8 + MaxPayloadSize + macSize
+	sendRate             = 100 * time.Millisecond
+	disconnectRedundancy = 10
+	replayBufferSize     = 256
+	// DefaultMaxClients is the reference's compile-time limit; ours is a
+	// run-time setting.
+	DefaultMaxClients = 256
+)
+
+// Key is a 32-byte symmetric key: the private key shared by the backend and
+// the servers, or a per-connection packet key.
+type Key [KeySize]byte

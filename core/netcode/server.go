@@ -1,0 +1,643 @@
+package netcode
+
+import (
+	"crypto/cipher"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/lightyear-conn/lightyear_conn/core"
+	"github.com/lightyear-conn/lightyear_conn/core/transport"
+)
+
+// globalSequenceStart is where the server's pre-connection sequence (denied
+// and challenge packets) starts, so its nonces never meet the per-client
+// sequences that start at 0.
+const globalSequenceStart = 1 << 63
+
+const mappingSweepInterval = time.Second
+
+// Server is a netcode.io server. It implements core.Server.
+//
+// Unsafe for concurrent use: one goroutine drives it.
+type Server struct {
+	cfg      ServerConfig
+	public   []netip.AddrPort
+	codec    codec
+	tokenKey cipher.AEAD // XChaCha20-Poly1305 with the private key
+
+	running   bool
+	socks     []*outbox
+	now       time.Duration
+	nowUnix   uint64
+	lastSweep time.Duration
+
+	challengeAEAD cipher.AEAD
+	challengeSeq  uint64
+	globalSeq     uint64
+	challenge     ChallengeToken
+
+	slots     []*conn // by client index; nil when free
+	free      []int   // free client indices, a stack
+	connected []*conn // dense, for per-tick loops
+	byAddr    map[netip.AddrPort]*conn
+	byID      map[uint64]*conn
+	pending   map[netip.AddrPort]*pendingClient
+	tokens    map[[macSize]byte]tokenUse
+
+	events eventQueue
+	stats  core.Stats
+	req    request
+	rx     [readBatch]transport.Message
+	rxb    [readBatch][transport.MaxDatagram]byte
+}
+
+// conn is one connected client.
+type conn struct {
+	index    int // client index: slot in Server.slots
+	dense    int // position in Server.connected
+	id       uint64
+	addr     netip.AddrPort
+	sock     *outbox
+	c2s, s2c cipher.AEAD
+	sequence uint64
+	replay   replayWindow
+	// confirmed: the client has sent a keep-alive or payload, so it knows
+	// it is connected; until then every payload is preceded by a keep-alive.
+	confirmed bool
+	lastSend  time.Duration
+	lastRecv  time.Duration
+	timeout   time.Duration // 0: none
+	userData  [UserDataSize]byte
+	stats     core.Stats
+}
+
+// pendingClient is an address in mid-handshake: the keys from its token,
+// kept until the response arrives or the mapping expires.
+type pendingClient struct {
+	mac        [macSize]byte
+	sock       *outbox
+	c2s, s2c   cipher.AEAD
+	timeout    time.Duration
+	expireUnix uint64
+	lastAccess time.Duration
+	userData   [UserDataSize]byte
+}
+
+// tokenUse is the 1.4.5 reuse state of one token, keyed by its MAC.
+type tokenUse struct {
+	addr       netip.AddrPort
+	expireUnix uint64
+	consumed   bool
+	denied     bool // the accept hook refused it
+}
+
+var _ core.Server = (*Server)(nil)
+
+// NewServer checks the configuration and makes a stopped server.
+func NewServer(cfg ServerConfig) (*Server, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      c,
+		tokenKey: newXAEAD(&c.PrivateKey),
+		slots:    make([]*conn, c.MaxClients),
+		free:     make([]int, 0, c.MaxClients),
+		byAddr:   make(map[netip.AddrPort]*conn),
+		byID:     make(map[uint64]*conn),
+		pending:  make(map[netip.AddrPort]*pendingClient),
+		tokens:   make(map[[macSize]byte]tokenUse),
+		events:   newEventQueue(c.EventQueueSize),
+	}
+	s.codec.init(c.ProtocolID)
+	for i := range s.rx {
+		s.rx[i].Buf = s.rxb[i][:]
+	}
+	return s, nil
+}
+
+// Start binds the sockets and resets the per-run state: a new challenge
+// key, the challenge sequence at 0 and the global sequence at 2^63.
+func (s *Server) Start() error {
+	if s.running {
+		return core.ErrAlreadyStarted
+	}
+	var socks []*outbox
+	fail := func(err error) error {
+		for _, o := range socks {
+			o.tr.Close()
+		}
+		return err
+	}
+	for _, a := range s.cfg.Addresses {
+		tr, err := s.cfg.Listen(a)
+		if err != nil {
+			return fail(fmt.Errorf("netcode: listening on %v: %w", a, err))
+		}
+		socks = append(socks, newOutbox(tr, &s.stats))
+	}
+	public := s.cfg.PublicAddresses
+	if len(public) == 0 {
+		for _, o := range socks {
+			la := o.tr.LocalAddr()
+			if la.Addr().IsUnspecified() {
+				return fail(fmt.Errorf("%w: bound to %v: set PublicAddresses to the addresses in the tokens", ErrInvalidConfig, la))
+			}
+			public = append(public, la)
+		}
+	}
+	key, err := GenerateKey()
+	if err != nil {
+		return fail(err)
+	}
+	s.public = public
+	s.socks = socks
+	s.challengeAEAD = newAEAD(&key)
+	s.challengeSeq = 0
+	s.globalSeq = globalSequenceStart
+	s.free = s.free[:0]
+	for i := len(s.slots) - 1; i >= 0; i-- {
+		s.free = append(s.free, i)
+	}
+	clear(s.pending)
+	clear(s.tokens)
+	s.running = true
+	return nil
+}
+
+// Stop disconnects every client, telling each, and closes the sockets.
+func (s *Server) Stop() error {
+	if !s.running {
+		return nil
+	}
+	s.disconnectAll(core.ReasonServerStopped)
+	var err error
+	for _, o := range s.socks {
+		o.flush()
+		err = errors.Join(err, o.tr.Close())
+	}
+	s.socks = nil
+	clear(s.pending)
+	s.running = false
+	return err
+}
+
+func (s *Server) Running() bool { return s.running }
+
+// PublicAddresses are the addresses this server expects in tokens; after
+// Start with port 0 they carry the real ports.
+func (s *Server) PublicAddresses() []netip.AddrPort { return s.public }
+
+// LocalAddrs are the bound socket addresses.
+func (s *Server) LocalAddrs() []netip.AddrPort {
+	out := make([]netip.AddrPort, len(s.socks))
+	for i, o := range s.socks {
+		out[i] = o.tr.LocalAddr()
+	}
+	return out
+}
+
+func (s *Server) Update(dt time.Duration) error {
+	if !s.running {
+		return core.ErrNotStarted
+	}
+	if dt < 0 {
+		return fmt.Errorf("%w: negative dt", core.ErrInvalidArgument)
+	}
+	s.now += dt
+	s.nowUnix = uint64(s.cfg.Now().Unix())
+	var err error
+	for _, o := range s.socks {
+		err = errors.Join(err, s.receive(o))
+	}
+	s.sendKeepAlives()
+	s.timeOutClients()
+	if s.now-s.lastSweep >= mappingSweepInterval {
+		s.sweep()
+	}
+	s.flush()
+	return err
+}
+
+func (s *Server) receive(o *outbox) error {
+	for {
+		n, err := o.tr.ReadBatch(s.rx[:])
+		if err != nil {
+			return err
+		}
+		for i := 0; i < n; i++ {
+			m := &s.rx[i]
+			s.stats.PacketsReceived++
+			s.stats.BytesReceived += uint64(m.N)
+			if d := s.handle(o, m.Buf[:m.N], m.Addr); d != DropNone {
+				countDrop(&s.stats, d)
+			}
+		}
+		if n < len(s.rx) {
+			return nil
+		}
+	}
+}
+
+func (s *Server) handle(o *outbox, pkt []byte, from netip.AddrPort) DropReason {
+	if len(pkt) > 0 && pkt[0] == byte(PacketRequest) {
+		return s.handleRequest(o, pkt, from)
+	}
+	if c := s.byAddr[from]; c != nil {
+		c.stats.PacketsReceived++
+		c.stats.BytesReceived += uint64(len(pkt))
+		h, body, drop := s.codec.readEncrypted(pkt, serverAccepts, c.c2s, &c.replay)
+		if drop != DropNone {
+			countDrop(&c.stats, drop)
+			return drop
+		}
+		return s.handleConnected(c, h.typ, body)
+	}
+	p := s.pending[from]
+	if p == nil {
+		if _, drop := parseHeader(pkt, serverAccepts); drop != DropNone {
+			return drop
+		}
+		return DropUnknownAddress
+	}
+	h, body, drop := s.codec.readEncrypted(pkt, serverAccepts, p.c2s, nil)
+	if drop != DropNone {
+		return drop
+	}
+	if h.typ != PacketResponse {
+		return DropRejected
+	}
+	p.lastAccess = s.now
+	return s.handleResponse(p, body, from)
+}
+
+func (s *Server) handleConnected(c *conn, t PacketType, body []byte) DropReason {
+	switch t {
+	case PacketKeepAlive:
+		c.confirmed = true
+	case PacketPayload:
+		c.confirmed = true
+		if !s.events.push(core.Event{Type: core.EventPayload, Client: core.NetcodeID(c.id), Payload: body}) {
+			c.lastRecv = s.now
+			countDrop(&c.stats, DropQueueFull)
+			return DropQueueFull
+		}
+	case PacketDisconnect:
+		c.lastRecv = s.now
+		s.disconnect(c, core.ReasonRemote, false)
+		return DropNone
+	default: // a response resent after the client connected
+		return DropRejected
+	}
+	c.lastRecv = s.now
+	return DropNone
+}
+
+// handleRequest runs the reference's request checks in order, then the
+// token-reuse rules and the accept hook, and answers with a challenge (or
+// denied when full or refused).
+func (s *Server) handleRequest(o *outbox, pkt []byte, from netip.AddrPort) DropReason {
+	r := &s.req
+	if d := r.read(pkt, s.cfg.ProtocolID, s.nowUnix, s.tokenKey); d != DropNone {
+		return d
+	}
+	if !s.isPublicAddress(r.token.ServerAddresses) {
+		return DropRejected
+	}
+	if s.byAddr[from] != nil || s.byID[r.token.ClientID] != nil {
+		return DropRejected
+	}
+	use, seen := s.tokens[r.mac]
+	if seen && (use.consumed || use.addr != from) {
+		return DropRejected
+	}
+	if !seen {
+		if len(s.tokens) >= s.cfg.TokenHistorySize {
+			s.forgetExpiredTokens()
+			if len(s.tokens) >= s.cfg.TokenHistorySize {
+				return DropRejected
+			}
+		}
+		use = tokenUse{addr: from, expireUnix: r.expire}
+		if s.cfg.Accept != nil {
+			use.denied = !s.cfg.Accept(core.ConnectRequest{
+				Client: core.NetcodeID(r.token.ClientID), Addr: from, UserData: &r.token.UserData,
+			})
+		}
+		s.tokens[r.mac] = use
+	}
+	if use.denied || len(s.connected) >= s.cfg.MaxClients {
+		s.sendDenied(o, from, newAEAD(&r.token.ServerToClientKey))
+		return DropNone
+	}
+	p := s.pending[from]
+	if p == nil || p.mac != r.mac {
+		if p == nil && len(s.pending) >= s.cfg.MaxPending {
+			s.sweep()
+			if len(s.pending) >= s.cfg.MaxPending {
+				return DropRejected
+			}
+		}
+		p = &pendingClient{
+			mac:        r.mac,
+			c2s:        newAEAD(&r.token.ClientToServerKey),
+			s2c:        newAEAD(&r.token.ServerToClientKey),
+			timeout:    time.Duration(max(r.token.TimeoutSeconds, 0)) * time.Second,
+			expireUnix: r.expire,
+			userData:   r.token.UserData,
+		}
+		s.pending[from] = p
+	}
+	p.sock = o
+	p.lastAccess = s.now
+
+	s.challenge.ClientID = r.token.ClientID
+	s.challenge.UserData = r.token.UserData
+	buf := o.next(from)
+	hdr := headerSize(s.globalSeq)
+	binary.LittleEndian.PutUint64(buf[hdr:], s.challengeSeq)
+	sealChallengeToken((*[ChallengeTokenSize]byte)(buf[hdr+8:]), &s.challenge, s.challengeSeq, s.challengeAEAD, &s.codec.nonce)
+	s.challengeSeq++
+	o.commit(s.codec.seal(buf, PacketChallenge, s.globalSeq, challengeBodySize, p.s2c))
+	s.globalSeq++
+	return DropNone
+}
+
+func (s *Server) isPublicAddress(tokenAddrs []netip.AddrPort) bool {
+	for _, t := range tokenAddrs {
+		for _, p := range s.public {
+			if sameAddr(t, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *Server) sendDenied(o *outbox, to netip.AddrPort, s2c cipher.AEAD) {
+	o.commit(s.codec.seal(o.next(to), PacketDenied, s.globalSeq, 0, s2c))
+	s.globalSeq++
+}
+
+// handleResponse admits a client whose challenge token checks out.
+func (s *Server) handleResponse(p *pendingClient, body []byte, from netip.AddrPort) DropReason {
+	seq := binary.LittleEndian.Uint64(body)
+	if err := openChallengeToken(&s.challenge, body[8:], seq, s.challengeAEAD, &s.codec.nonce); err != nil {
+		return DropDecrypt
+	}
+	if s.byID[s.challenge.ClientID] != nil {
+		return DropRejected
+	}
+	if len(s.connected) >= s.cfg.MaxClients {
+		s.sendDenied(p.sock, from, p.s2c)
+		return DropNone
+	}
+	idx := s.free[len(s.free)-1]
+	s.free = s.free[:len(s.free)-1]
+	c := &conn{
+		index:    idx,
+		dense:    len(s.connected),
+		id:       s.challenge.ClientID,
+		addr:     from,
+		sock:     p.sock,
+		c2s:      p.c2s,
+		s2c:      p.s2c,
+		lastSend: s.now,
+		lastRecv: s.now,
+		timeout:  p.timeout,
+		userData: p.userData,
+	}
+	c.replay.reset()
+	s.slots[idx] = c
+	s.connected = append(s.connected, c)
+	s.byAddr[from] = c
+	s.byID[c.id] = c
+	if use, ok := s.tokens[p.mac]; ok {
+		use.consumed = true
+		s.tokens[p.mac] = use
+	}
+	delete(s.pending, from)
+	s.events.push(core.Event{Type: core.EventConnected, Client: core.NetcodeID(c.id)})
+	s.sendKeepAlive(c)
+	return DropNone
+}
+
+func (s *Server) sendKeepAlive(c *conn) {
+	buf := c.sock.next(c.addr)
+	hdr := headerSize(c.sequence)
+	binary.LittleEndian.PutUint32(buf[hdr:], uint32(c.index))
+	binary.LittleEndian.PutUint32(buf[hdr+4:], uint32(s.cfg.MaxClients))
+	s.sendSealed(c, buf, PacketKeepAlive, keepAliveBodySize)
+}
+
+// sendSealed seals the body written after the header in buf and queues it.
+func (s *Server) sendSealed(c *conn, buf []byte, t PacketType, bodyLen int) {
+	pkt := s.codec.seal(buf, t, c.sequence, bodyLen, c.s2c)
+	c.sequence++
+	c.lastSend = s.now
+	c.stats.PacketsSent++
+	c.stats.BytesSent += uint64(len(pkt))
+	c.sock.commit(pkt)
+}
+
+func (s *Server) sendPayload(c *conn, payload []byte) {
+	if !c.confirmed {
+		s.sendKeepAlive(c)
+	}
+	buf := c.sock.next(c.addr)
+	copy(buf[headerSize(c.sequence):], payload)
+	s.sendSealed(c, buf, PacketPayload, len(payload))
+}
+
+func (s *Server) sendKeepAlives() {
+	for _, c := range s.connected {
+		if c.lastSend+sendRate <= s.now {
+			s.sendKeepAlive(c)
+		}
+	}
+}
+
+func (s *Server) timeOutClients() {
+	for i := len(s.connected) - 1; i >= 0; i-- {
+		c := s.connected[i]
+		if c.timeout > 0 && c.lastRecv+c.timeout <= s.now {
+			s.disconnect(c, core.ReasonTimedOut, false)
+		}
+	}
+}
+
+// disconnect frees c's slot and keys; with notify it first sends the
+// redundant disconnect packets.
+func (s *Server) disconnect(c *conn, reason core.DisconnectReason, notify bool) {
+	if notify {
+		for i := 0; i < disconnectRedundancy; i++ {
+			s.sendSealed(c, c.sock.next(c.addr), PacketDisconnect, 0)
+		}
+	}
+	last := s.connected[len(s.connected)-1]
+	last.dense = c.dense
+	s.connected[c.dense] = last
+	s.connected[len(s.connected)-1] = nil
+	s.connected = s.connected[:len(s.connected)-1]
+	s.slots[c.index] = nil
+	s.free = append(s.free, c.index)
+	delete(s.byAddr, c.addr)
+	delete(s.byID, c.id)
+	c.c2s, c.s2c = nil, nil
+	s.events.push(core.Event{Type: core.EventDisconnected, Client: core.NetcodeID(c.id), Reason: reason})
+}
+
+func (s *Server) disconnectAll(reason core.DisconnectReason) {
+	for len(s.connected) > 0 {
+		s.disconnect(s.connected[len(s.connected)-1], reason, true)
+	}
+}
+
+// sweep forgets handshakes whose token expired or that went quiet.
+func (s *Server) sweep() {
+	s.lastSweep = s.now
+	for addr, p := range s.pending {
+		if (p.expireUnix != NeverExpires && p.expireUnix <= s.nowUnix) ||
+			(p.timeout > 0 && p.lastAccess+p.timeout < s.now) {
+			delete(s.pending, addr)
+		}
+	}
+}
+
+func (s *Server) forgetExpiredTokens() {
+	for mac, u := range s.tokens {
+		if u.expireUnix != NeverExpires && u.expireUnix <= s.nowUnix {
+			delete(s.tokens, mac)
+		}
+	}
+}
+
+func (s *Server) flush() {
+	for _, o := range s.socks {
+		o.flush()
+	}
+}
+
+func (s *Server) lookup(id core.ClientID) (*conn, error) {
+	if !s.running {
+		return nil, core.ErrNotStarted
+	}
+	if id.Kind != core.KindNetcode {
+		return nil, fmt.Errorf("%w: %v", core.ErrUnknownClient, id)
+	}
+	c := s.byID[id.ID]
+	if c == nil {
+		return nil, fmt.Errorf("%w: %v", core.ErrUnknownClient, id)
+	}
+	return c, nil
+}
+
+func checkPayload(p []byte) error {
+	if len(p) < 1 || len(p) > MaxPayloadSize {
+		return fmt.Errorf("%w: %d bytes", core.ErrPayloadSize, len(p))
+	}
+	return nil
+}
+
+func (s *Server) Send(id core.ClientID, payload []byte) error {
+	if err := checkPayload(payload); err != nil {
+		return err
+	}
+	c, err := s.lookup(id)
+	if err != nil {
+		return err
+	}
+	s.sendPayload(c, payload)
+	c.sock.flush()
+	return nil
+}
+
+func (s *Server) Broadcast(payload []byte) error {
+	if err := checkPayload(payload); err != nil {
+		return err
+	}
+	if !s.running {
+		return core.ErrNotStarted
+	}
+	for _, c := range s.connected {
+		s.sendPayload(c, payload)
+	}
+	s.flush()
+	return nil
+}
+
+func (s *Server) Disconnect(id core.ClientID) error {
+	c, err := s.lookup(id)
+	if err != nil {
+		return err
+	}
+	s.disconnect(c, core.ReasonLocal, true)
+	s.flush()
+	return nil
+}
+
+func (s *Server) DisconnectAll() error {
+	if !s.running {
+		return core.ErrNotStarted
+	}
+	s.disconnectAll(core.ReasonLocal)
+	s.flush()
+	return nil
+}
+
+func (s *Server) ConnectedIDs(dst []core.ClientID) []core.ClientID {
+	for _, c := range s.connected {
+		dst = append(dst, core.NetcodeID(c.id))
+	}
+	return dst
+}
+
+func (s *Server) NumConnected() int { return len(s.connected) }
+
+func (s *Server) ClientAddr(id core.ClientID) (netip.AddrPort, bool) {
+	c, err := s.lookup(id)
+	if err != nil {
+		return netip.AddrPort{}, false
+	}
+	return c.addr, true
+}
+
+func (s *Server) ClientUserData(id core.ClientID) ([core.UserDataSize]byte, bool) {
+	c, err := s.lookup(id)
+	if err != nil {
+		return [core.UserDataSize]byte{}, false
+	}
+	return c.userData, true
+}
+
+// ClientIndex is the slot the server gave a connected client.
+func (s *Server) ClientIndex(id core.ClientID) (int, bool) {
+	c, err := s.lookup(id)
+	if err != nil {
+		return 0, false
+	}
+	return c.index, true
+}
+
+// ClientStats returns one connected client's counters.
+func (s *Server) ClientStats(id core.ClientID) (core.Stats, bool) {
+	c, err := s.lookup(id)
+	if err != nil {
+		return core.Stats{}, false
+	}
+	st := c.stats
+	st.SinceLastReceive = s.now - c.lastRecv
+	return st, true
+}
+
+// Stats returns the server's counters.
+func (s *Server) Stats() core.Stats { return s.stats }
+
+func (s *Server) PollEvent(ev *core.Event) bool { return s.events.pop(ev) }
+
+// MaxClients is the configured limit.
+func (s *Server) MaxClients() int { return s.cfg.MaxClients }

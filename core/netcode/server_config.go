@@ -1,0 +1,77 @@
+package netcode
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/lightyear-conn/lightyear_conn/core"
+	"github.com/lightyear-conn/lightyear_conn/core/transport"
+)
+
+// ServerConfig configures a Server.
+type ServerConfig struct {
+	ProtocolID uint64
+	PrivateKey Key
+	// Addresses to bind (at least one). `[::]:port` is dual-stack.
+	Addresses []netip.AddrPort
+	// PublicAddresses are the addresses clients reach this server at, as
+	// the backend writes them in the private part of tokens; a request is
+	// refused unless one of them is in its token. Default: the bound
+	// addresses, which must then be specific (not 0.0.0.0 or ::).
+	PublicAddresses []netip.AddrPort
+	// MaxClients connected at once; default 256.
+	MaxClients int
+	// Accept, when set, decides on every new connection request.
+	Accept core.AcceptFunc
+	// Now is the wall clock used to check token expiry; default time.Now.
+	Now func() time.Time
+	// Listen opens a socket; default transport.ListenUDP.
+	Listen func(netip.AddrPort) (transport.Transport, error)
+	// TokenHistorySize bounds the tokens remembered for the reuse rules;
+	// default max(2048, 4*MaxClients). When it is full of unexpired tokens
+	// new ones are refused.
+	TokenHistorySize int
+	// MaxPending bounds the addresses in mid-handshake; default
+	// max(1024, 2*MaxClients).
+	MaxPending int
+	// EventQueueSize bounds the payload events waiting for PollEvent; more
+	// are dropped and counted. Default max(1024, 8*MaxClients).
+	EventQueueSize int
+}
+
+func (c *ServerConfig) withDefaults() (ServerConfig, error) {
+	cfg := *c
+	if len(cfg.Addresses) == 0 {
+		return cfg, fmt.Errorf("%w: no address to bind", ErrInvalidConfig)
+	}
+	for _, a := range cfg.Addresses {
+		if !a.IsValid() {
+			return cfg, fmt.Errorf("%w: bind address %v", ErrInvalidConfig, a)
+		}
+	}
+	if cfg.MaxClients == 0 {
+		cfg.MaxClients = DefaultMaxClients
+	}
+	if cfg.MaxClients < 1 || cfg.MaxClients > 1<<20 {
+		return cfg, fmt.Errorf("%w: max clients %d", ErrInvalidConfig, cfg.MaxClients)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Listen == nil {
+		cfg.Listen = func(a netip.AddrPort) (transport.Transport, error) { return transport.ListenUDP(a) }
+	}
+	if cfg.TokenHistorySize <= 0 {
+		cfg.TokenHistorySize = max(2048, 4*cfg.MaxClients)
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = max(1024, 2*cfg.MaxClients)
+	}
+	if cfg.EventQueueSize <= 0 {
+		cfg.EventQueueSize = max(1024, 8*cfg.MaxClients)
+	}
+	cfg.Addresses = append([]netip.AddrPort(nil), cfg.Addresses...)
+	cfg.PublicAddresses = append([]netip.AddrPort(nil), cfg.PublicAddresses...)
+	return cfg, nil
+}

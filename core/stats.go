@@ -1,0 +1,27 @@
+package core
+
+import "time"
+
+// Stats counts traffic on a connection or a whole server. Dropped packets
+// are counted by cause; a drop is never answered on the wire.
+type Stats struct {
+	PacketsSent     uint64
+	PacketsReceived uint64
+	BytesSent       uint64
+	BytesReceived   uint64
+	// Drops by cause.
+	DroppedMalformed      uint64 // wrong size, version, type or body
+	DroppedReplayed       uint64 // sequence already seen or too old
+	DroppedDecryptFailed  uint64 // AEAD rejected a packet or token
+	DroppedUnknownAddress uint64 // encrypted packet from an address with no key
+	DroppedQueueFull      uint64 // payload arrived with the receive queue full
+	DroppedRejected       uint64 // well formed but refused (expired or reused token, wrong protocol, ...)
+	// SinceLastReceive is the time since the last packet was accepted.
+	SinceLastReceive time.Duration
+}
+
+// Dropped is the total of every drop counter.
+func (s *Stats) Dropped() uint64 {
+	return s.DroppedMalformed + s.DroppedReplayed + s.DroppedDecryptFailed +
+		s.DroppedUnknownAddress + s.DroppedQueueFull + s.DroppedRejected
+}

@@ -1,0 +1,50 @@
+// Package transport moves datagrams for the connection backends.
+//
+// A Transport is a non-blocking, batch-capable datagram socket. The backends
+// call it only from their Update, so that time stays host-driven and no
+// goroutine touches protocol state: ReadBatch returns what has already
+// arrived and never waits.
+package transport
+
+import (
+	"errors"
+	"net/netip"
+)
+
+// MaxDatagram is the largest datagram a backend reads. netcode's largest
+// packet is 1078 bytes (a request) or 1225 (a 1200-byte payload); the
+// reference receive buffer is 1300.
+const MaxDatagram = 1500
+
+// ErrClosed is returned by every method of a closed Transport.
+var ErrClosed = errors.New("transport: closed")
+
+// Message is one datagram. For reads the caller provides Buf (at least
+// MaxDatagram bytes of length); the transport sets N and Addr. For writes the
+// transport sends Buf[:N] to Addr.
+type Message struct {
+	Buf  []byte
+	N    int
+	Addr netip.AddrPort
+}
+
+// Transport is a datagram socket.
+//
+// Contract:
+//   - ReadBatch fills up to len(msgs) messages with datagrams that have
+//     already arrived and returns how many it filled; 0 with a nil error means
+//     nothing is pending. It never blocks.
+//   - WriteBatch sends msgs[i].Buf[:msgs[i].N] to msgs[i].Addr, in order, and
+//     returns how many were handed to the network. A datagram the network
+//     refuses (no route, unreachable peer) is skipped and counted as written:
+//     UDP is lossy and one bad peer must not stall the others.
+//   - Neither allocates in steady state.
+//   - ReadBatch and WriteBatch are not safe for concurrent use with
+//     themselves; Close may be called from any goroutine, at any time, and
+//     more than once.
+type Transport interface {
+	ReadBatch(msgs []Message) (int, error)
+	WriteBatch(msgs []Message) (int, error)
+	LocalAddr() netip.AddrPort
+	Close() error
+}
