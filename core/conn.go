@@ -31,7 +31,7 @@ func (t EventType) String() string {
 // EventPayload and Reason for EventDisconnected.
 //
 // Payload is owned by the server and valid only until the next call to
-// PollEvent, Update or Stop on that server: copy it to keep it.
+// PollEvent on that server: copy it to keep it.
 type Event struct {
 	Type    EventType
 	Client  ClientID
@@ -61,8 +61,7 @@ type Client interface {
 	// ErrNotConnected unless the state is StateConnected.
 	Send(payload []byte) error
 	// Receive returns the next received payload, or false when none is
-	// queued. The slice is valid until the next Receive, Update or
-	// Disconnect.
+	// queued. The slice is valid until the next Receive.
 	Receive() ([]byte, bool)
 	// ID is this client's id as the server knows it.
 	ID() ClientID

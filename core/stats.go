@@ -21,7 +21,7 @@ type Stats struct {
 }
 
 // Dropped is the total of every drop counter.
-func (s *Stats) Dropped() uint64 {
+func (s Stats) Dropped() uint64 {
 	return s.DroppedMalformed + s.DroppedReplayed + s.DroppedDecryptFailed +
 		s.DroppedUnknownAddress + s.DroppedQueueFull + s.DroppedRejected
 }

@@ -2,70 +2,88 @@ package netcode
 
 import "github.com/lightyear-conn/lightyear_conn/core"
 
-// eventQueue is a ring of events whose payloads live in buffers the queue
-// owns, so that steady-state traffic allocates nothing. Payload events are
-// refused when the ring is full; connection events are never lost (the
-// ring grows for them).
+// eventQueue is a FIFO of events whose payloads live in buffers the queue
+// recycles, so steady-state traffic allocates nothing: a buffer is made
+// only when more payloads are waiting than ever before. Payload events are
+// refused beyond maxPayloads; connection events are never lost.
 type eventQueue struct {
-	slots []queued
-	head  int
-	n     int
+	ring        []core.Event
+	head, n     int
+	payloads    int      // payload events queued
+	maxPayloads int      // limit on payloads
+	free        [][]byte // recycled payload buffers
+	lent        []byte   // the buffer handed out by the last pop
 }
 
-type queued struct {
-	ev  core.Event
-	buf []byte
+func newEventQueue(maxPayloads int) eventQueue {
+	return eventQueue{ring: make([]core.Event, 16), maxPayloads: maxPayloads}
 }
 
-func newEventQueue(capacity int) eventQueue {
-	return eventQueue{slots: make([]queued, capacity)}
-}
-
-// push copies ev (and its payload) into the queue.
+// push copies ev, and its payload, into the queue.
 func (q *eventQueue) push(ev core.Event) bool {
-	if q.n == len(q.slots) {
-		if ev.Type == core.EventPayload {
+	if ev.Type == core.EventPayload {
+		if q.payloads >= q.maxPayloads {
 			return false
 		}
+		q.payloads++
+		var buf []byte
+		if n := len(q.free); n > 0 {
+			buf, q.free = q.free[n-1], q.free[:n-1]
+		} else {
+			buf = make([]byte, 0, MaxPayloadSize)
+		}
+		ev.Payload = append(buf[:0], ev.Payload...)
+	} else {
+		ev.Payload = nil
+	}
+	if q.n == len(q.ring) {
 		q.grow()
 	}
-	s := &q.slots[(q.head+q.n)%len(q.slots)]
-	s.ev = ev
-	if ev.Type == core.EventPayload {
-		if cap(s.buf) < len(ev.Payload) {
-			s.buf = make([]byte, 0, MaxPayloadSize)
-		}
-		s.buf = append(s.buf[:0], ev.Payload...)
-		s.ev.Payload = s.buf
-	} else {
-		s.ev.Payload = nil
-	}
+	q.ring[(q.head+q.n)%len(q.ring)] = ev
 	q.n++
 	return true
 }
 
 func (q *eventQueue) grow() {
-	next := make([]queued, 2*len(q.slots)+1)
+	next := make([]core.Event, 2*len(q.ring))
 	for i := 0; i < q.n; i++ {
-		next[i] = q.slots[(q.head+i)%len(q.slots)]
+		next[i] = q.ring[(q.head+i)%len(q.ring)]
 	}
-	q.slots, q.head = next, 0
+	q.ring, q.head = next, 0
 }
 
 // pop moves the oldest event into ev. Its payload stays valid until the
-// slot is written again, which only a later push can do.
+// next pop or clear.
 func (q *eventQueue) pop(ev *core.Event) bool {
+	q.giveBack()
 	if q.n == 0 {
 		return false
 	}
-	*ev = q.slots[q.head].ev
-	q.head = (q.head + 1) % len(q.slots)
+	slot := &q.ring[q.head]
+	*ev = *slot
+	*slot = core.Event{}
+	q.head = (q.head + 1) % len(q.ring)
 	q.n--
+	if ev.Type == core.EventPayload {
+		q.payloads--
+		q.lent = ev.Payload
+	}
 	return true
+}
+
+func (q *eventQueue) giveBack() {
+	if q.lent != nil {
+		q.free = append(q.free, q.lent)
+		q.lent = nil
+	}
 }
 
 func (q *eventQueue) len() int { return q.n }
 
+// clear drops every queued event, keeping the buffers.
 func (q *eventQueue) clear() {
-	q.head, q.n = 0, 0
+	var ev core.Event
+	for q.pop(&ev) {
+	}
+	q.giveBack()
 }

@@ -160,3 +160,10 @@ func (r *rig) takeEvents() []core.Event {
 	r.events = nil
 	return ev
 }
+
+func write(t testing.TB, tr transport.Transport, pkt []byte, to netip.AddrPort) {
+	t.Helper()
+	n, err := tr.WriteBatch([]transport.Message{{Buf: pkt, N: len(pkt), Addr: to}})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+}
