@@ -26,7 +26,7 @@ func TestNoGoroutineLeftBehind(t *testing.T) {
 			r.clients = append(r.clients, c)
 			cs = append(cs, c)
 		}
-		r.until(time.Second, "connected", func() bool { return s.NumConnected() == 4 })
+		r.until(time.Second, "connected", func() bool { return s.NumConnected() == 4 && allConnected(cs) })
 		for _, c := range cs {
 			require.NoError(t, c.Send([]byte("bye")))
 			require.NoError(t, c.Close())
