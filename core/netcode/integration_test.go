@@ -274,3 +274,34 @@ func TestThousandClients(t *testing.T) {
 	ids := s.ConnectedIDs(nil)
 	require.Len(t, ids, n)
 }
+
+// One dual-stack socket serves IPv4 and IPv6 clients at once.
+func TestDualStackServer(t *testing.T) {
+	r := newRig(t, "::")
+	cfg := r.serverConfig(4)
+	cfg.PublicAddresses = []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0"), netip.MustParseAddrPort("[::1]:0")}
+	s := r.startServer(cfg)
+	pub := s.PublicAddresses()
+	require.NotZero(t, pub[0].Port())
+	require.Equal(t, pub[0].Port(), pub[1].Port())
+
+	v4 := r.client(1, r.token(1, pub[:1]))
+	v6 := r.client(2, r.token(2, pub[1:]))
+	require.NoError(t, v4.Connect())
+	require.NoError(t, v6.Connect())
+	r.until(time.Second, "both connected", func() bool { return allConnected([]*Client{v4, v6}) })
+
+	a4, _ := s.ClientAddr(core.NetcodeID(1))
+	a6, _ := s.ClientAddr(core.NetcodeID(2))
+	require.True(t, a4.Addr().Is4(), "IPv4 peer seen as %v", a4)
+	require.True(t, a6.Addr().Is6() && !a6.Addr().Is4In6(), "IPv6 peer seen as %v", a6)
+	require.NoError(t, s.Send(core.NetcodeID(1), []byte("four")))
+	require.NoError(t, s.Send(core.NetcodeID(2), []byte("six")))
+	r.step(10 * time.Millisecond)
+	p, ok := v4.Receive()
+	require.True(t, ok)
+	require.Equal(t, "four", string(p))
+	p, ok = v6.Receive()
+	require.True(t, ok)
+	require.Equal(t, "six", string(p))
+}

@@ -94,8 +94,12 @@ func (r *rig) client(clientID uint64, token []byte) *Client {
 	return c
 }
 
-func (r *rig) dial(netip.AddrPort) (transport.Transport, error) {
-	return r.listen(netip.AddrPortFrom(r.ip, 0))
+func (r *rig) dial(server netip.AddrPort) (transport.Transport, error) {
+	ip := r.ip
+	if ip.IsUnspecified() { // a dual-stack server: the client uses the server's loopback
+		ip = server.Addr()
+	}
+	return r.listen(netip.AddrPortFrom(ip, 0))
 }
 
 // connect makes a client for a token to the given servers and starts it.

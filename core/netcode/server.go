@@ -140,7 +140,13 @@ func (s *Server) Start() error {
 		}
 		socks = append(socks, newOutbox(tr, &s.stats))
 	}
-	public := s.cfg.PublicAddresses
+	public := make([]netip.AddrPort, 0, len(s.cfg.PublicAddresses))
+	for _, a := range s.cfg.PublicAddresses {
+		if a.Port() == 0 { // "the port I was given": the first socket's
+			a = netip.AddrPortFrom(a.Addr(), socks[0].tr.LocalAddr().Port())
+		}
+		public = append(public, a)
+	}
 	if len(public) == 0 {
 		for _, o := range socks {
 			la := o.tr.LocalAddr()

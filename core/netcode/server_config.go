@@ -18,7 +18,8 @@ type ServerConfig struct {
 	// PublicAddresses are the addresses clients reach this server at, as
 	// the backend writes them in the private part of tokens; a request is
 	// refused unless one of them is in its token. Default: the bound
-	// addresses, which must then be specific (not 0.0.0.0 or ::).
+	// addresses, which must then be specific (not 0.0.0.0 or ::). A public
+	// address with port 0 takes the port of the first bound socket.
 	PublicAddresses []netip.AddrPort
 	// MaxClients connected at once; default 256.
 	MaxClients int

@@ -165,3 +165,42 @@ func TestServerDropsGarbage(t *testing.T) {
 	require.Equal(t, uint64(6), st.Dropped())
 	require.Equal(t, sent, st.PacketsSent)
 }
+
+// A handshake that goes quiet loses its key mapping after the token's
+// timeout; a completed one moves its keys to the client's slot, and a
+// disconnected client's keys are gone.
+func TestKeyMappingsExpire(t *testing.T) {
+	r := newRig(t, "127.0.0.1")
+	s := r.startServer(r.serverConfig(4))
+	c := r.connect(70, s)
+	r.untilState(c, core.StateSendingResponse, time.Second)
+	require.Len(t, s.pending, 1)
+	for i := 0; i < 62; i++ { // 6.2 s of server time, the client silent
+		r.stepOnly(100*time.Millisecond, []*Server{s}, nil)
+	}
+	require.Empty(t, s.pending, "quiet handshake forgotten after the 5 s timeout")
+
+	c2 := r.connect(71, s)
+	r.untilState(c2, core.StateConnected, time.Second)
+	require.Empty(t, s.pending)
+	require.Len(t, s.byAddr, 1)
+	require.NoError(t, s.Disconnect(core.NetcodeID(71)))
+	require.Empty(t, s.byAddr)
+	require.Empty(t, s.byID)
+	require.Len(t, s.free, 4, "slot returned")
+}
+
+// The server's denied and challenge packets use the global sequence, which
+// starts at 2^63 on every start.
+func TestGlobalSequence(t *testing.T) {
+	r := newRig(t, "127.0.0.1")
+	s := r.startServer(r.serverConfig(1))
+	require.Equal(t, uint64(1<<63), s.globalSeq)
+	r.untilState(r.connect(80, s), core.StateConnected, time.Second)
+	require.Equal(t, uint64(1<<63+1), s.globalSeq, "one challenge")
+	r.untilState(r.connect(81, s), core.StateConnectionDenied, time.Second)
+	require.Greater(t, s.globalSeq, uint64(1<<63+1), "denied packets")
+	require.NoError(t, s.Stop())
+	require.NoError(t, s.Start())
+	require.Equal(t, uint64(1<<63), s.globalSeq)
+}

@@ -1,0 +1,159 @@
+package transport
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	// The fallback a kernel without recvmmsg/sendmmsg gets.
+	platformCases = append(platformCases,
+		transportCase{"UDPFallback4", udpPair(lo4, listenFallbackTransport)},
+		transportCase{"UDPDualStack", udpPair(netip.MustParseAddrPort("[::]:0"), listenDualStackTransport)},
+	)
+}
+
+func listenFallbackTransport(addr netip.AddrPort) (Transport, error) {
+	conn, err := listenUDPConn(addr, UDPOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return newUDP(conn, true)
+}
+
+// listenDualStackTransport binds [::] but reports a loopback address, so
+// the conformance suite drives a dual-stack socket over IPv6.
+func listenDualStackTransport(addr netip.AddrPort) (Transport, error) {
+	u, err := ListenUDP(addr)
+	if err != nil {
+		return nil, err
+	}
+	u.local = netip.AddrPortFrom(netip.IPv6Loopback(), u.local.Port())
+	return u, nil
+}
+
+func TestUDPUsesMmsg(t *testing.T) {
+	u, err := ListenUDP(lo4)
+	require.NoError(t, err)
+	defer u.Close()
+	assert.Nil(t, u.portable, "this kernel supports recvmmsg/sendmmsg; the fast path should be in use")
+	assert.True(t, u.is4)
+}
+
+func rawFD(t *testing.T, u *UDP, f func(fd int)) {
+	t.Helper()
+	require.NoError(t, u.raw.Control(func(fd uintptr) { f(int(fd)) }))
+}
+
+// With IP_RECVERR set, Linux reports ICMP port unreachable on an unconnected
+// socket as a pending ECONNREFUSED. ReadBatch must swallow it.
+func TestUDPIgnoresConnRefused(t *testing.T) {
+	a, err := ListenUDP(lo4)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := ListenUDP(lo4)
+	require.NoError(t, err)
+	defer b.Close()
+	gone, err := ListenUDP(lo4)
+	require.NoError(t, err)
+	dead := gone.LocalAddr()
+	require.NoError(t, gone.Close())
+
+	rawFD(t, a, func(fd int) {
+		require.NoError(t, unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_RECVERR, 1))
+	})
+	send(t, a, dead, []byte("anyone?"))
+	waitFor(t, "POLLERR", func() bool {
+		var revents int16
+		rawFD(t, a, func(fd int) {
+			fds := []unix.PollFd{{Fd: int32(fd)}}
+			if _, err := unix.Poll(fds, 0); err == nil {
+				revents = fds[0].Revents
+			}
+		})
+		return revents&unix.POLLERR != 0
+	})
+
+	n, err := a.ReadBatch(newMsgs(4))
+	require.NoError(t, err)
+	require.Zero(t, n)
+	var soErr int
+	rawFD(t, a, func(fd int) { soErr, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR) })
+	assert.Zero(t, soErr, "ReadBatch should have consumed the pending error")
+
+	send(t, a, b.LocalAddr(), []byte("ok"))
+	assert.Equal(t, "ok", string(readN(t, b, 1)[0].data))
+	send(t, b, a.LocalAddr(), []byte("back"))
+	assert.Equal(t, "back", string(readN(t, a, 1)[0].data))
+}
+
+// More than maxBatch datagrams: WriteBatch chunks, ReadBatch caps.
+func TestUDPLargeBatches(t *testing.T) {
+	a, err := ListenUDP(lo4)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := ListenUDP(lo4)
+	require.NoError(t, err)
+	defer b.Close()
+	const count = 3*maxBatch + 5
+	out := make([]Message, count)
+	for i := range out {
+		out[i] = Message{Buf: pattern(i, 20), N: 20, Addr: b.LocalAddr()}
+	}
+	n, err := a.WriteBatch(out)
+	require.NoError(t, err)
+	require.Equal(t, count, n)
+
+	in := newMsgs(2 * maxBatch)
+	got := 0
+	deadline := time.Now().Add(waitTimeout)
+	for got < count {
+		n, err := b.ReadBatch(in)
+		require.NoError(t, err)
+		require.LessOrEqual(t, n, maxBatch)
+		got += n
+		require.False(t, time.Now().After(deadline), "got %d of %d", got, count)
+	}
+}
+
+func TestSockaddrCodec(t *testing.T) {
+	var zones zoneCache
+	for _, tc := range []struct {
+		name string
+		ap   string
+		is4  bool
+		want string // after a round trip; "" means unreachable
+	}{
+		{"v4 on v4", "192.0.2.1:9", true, "192.0.2.1:9"},
+		{"mapped on v4", "[::ffff:192.0.2.1]:9", true, "192.0.2.1:9"},
+		{"v6 on v4", "[2001:db8::1]:9", true, ""},
+		{"v6 on v6", "[2001:db8::1]:65535", false, "[2001:db8::1]:65535"},
+		{"v4 on v6 is mapped and unmapped back", "192.0.2.1:1", false, "192.0.2.1:1"},
+		{"numeric zone", "[fe80::1%1]:443", false, "[fe80::1%lo]:443"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sa unix.RawSockaddrInet6
+			n, ok := encodeSockaddr(&sa, netip.MustParseAddrPort(tc.ap), tc.is4, &zones)
+			if tc.want == "" {
+				assert.False(t, ok)
+				return
+			}
+			require.True(t, ok)
+			got, ok := decodeSockaddr(&sa, n, &zones)
+			require.True(t, ok)
+			want := netip.MustParseAddrPort(tc.want)
+			if want.Addr().Zone() == "lo" && got.Addr().Zone() != "lo" {
+				t.Skipf("interface 1 is %q, not lo", got.Addr().Zone())
+			}
+			assert.Equal(t, want, got)
+		})
+	}
+	var sa unix.RawSockaddrInet6
+	_, ok := decodeSockaddr(&sa, 0, &zones)
+	assert.False(t, ok, "an empty sockaddr is not an address")
+}

@@ -1,0 +1,150 @@
+package transport
+
+import (
+	"net/netip"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// udpImpls are the UDP implementations this platform can build.
+var udpImpls = []struct {
+	name   string
+	listen listenFunc
+}{
+	{"UDP", listenUDPTransport},
+	{"Portable", listenPortableTransport},
+}
+
+// A dual-stack [::] server sees an IPv4 client as plain IPv4 and can answer.
+func TestUDPDualStack(t *testing.T) {
+	for _, impl := range udpImpls {
+		t.Run(impl.name, func(t *testing.T) {
+			server := listenT(t, impl.listen, netip.MustParseAddrPort("[::]:0"))
+			client := listenT(t, impl.listen, lo4)
+			require.NotZero(t, server.LocalAddr().Port())
+			to := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), server.LocalAddr().Port())
+
+			send(t, client, to, []byte("hello"))
+			got := readN(t, server, 1)
+			assert.Equal(t, "hello", string(got[0].data))
+			assert.True(t, got[0].from.Addr().Is4(), "sender %v should be plain IPv4", got[0].from)
+			assert.Equal(t, client.LocalAddr(), got[0].from)
+
+			send(t, server, got[0].from, []byte("welcome"))
+			back := readN(t, client, 1)
+			assert.Equal(t, "welcome", string(back[0].data))
+			assert.Equal(t, to, back[0].from)
+
+			// The IPv4-mapped spelling reaches the same peer.
+			send(t, server, netip.AddrPortFrom(netip.AddrFrom16(got[0].from.Addr().As16()), got[0].from.Port()), []byte("mapped"))
+			assert.Equal(t, "mapped", string(readN(t, client, 1)[0].data))
+		})
+	}
+}
+
+func TestUDPAddresses(t *testing.T) {
+	for _, impl := range udpImpls {
+		t.Run(impl.name, func(t *testing.T) {
+			v4 := listenT(t, impl.listen, lo4)
+			assert.True(t, v4.LocalAddr().Addr().Is4(), "%v", v4.LocalAddr())
+			assert.Equal(t, netip.MustParseAddr("127.0.0.1"), v4.LocalAddr().Addr())
+			assert.NotZero(t, v4.LocalAddr().Port())
+
+			// An IPv4-mapped address binds IPv4.
+			mapped := listenT(t, impl.listen, netip.MustParseAddrPort("[::ffff:127.0.0.1]:0"))
+			assert.True(t, mapped.LocalAddr().Addr().Is4(), "%v", mapped.LocalAddr())
+
+			// The port is really taken.
+			_, err := impl.listen(v4.LocalAddr())
+			assert.Error(t, err)
+
+			_, err = impl.listen(netip.AddrPort{})
+			assert.ErrorIs(t, err, ErrInvalidAddr)
+
+			v6 := listenT(t, impl.listen, lo6)
+			assert.Equal(t, netip.IPv6Loopback(), v6.LocalAddr().Addr())
+			assert.NotZero(t, v6.LocalAddr().Port())
+
+			// An IPv4 socket cannot reach an IPv6 peer, nor an IPv6-only one
+			// an IPv4 peer: skipped, not an error.
+			n, err := v4.WriteBatch([]Message{{Buf: []byte("x"), N: 1, Addr: v6.LocalAddr()}})
+			assert.NoError(t, err)
+			assert.Equal(t, 1, n)
+			n, err = v6.WriteBatch([]Message{{Buf: []byte("x"), N: 1, Addr: v4.LocalAddr()}})
+			assert.NoError(t, err)
+			assert.Equal(t, 1, n)
+			assert.Equal(t, uint64(1), v4.(interface{ Stats() UDPStats }).Stats().SendSkipped)
+		})
+	}
+}
+
+// Sending to a port nobody listens on must not poison the socket: later
+// reads and writes behave as before.
+func TestUDPClosedPortIsHarmless(t *testing.T) {
+	for _, impl := range udpImpls {
+		t.Run(impl.name, func(t *testing.T) {
+			a := listenT(t, impl.listen, lo4)
+			b := listenT(t, impl.listen, lo4)
+			gone, err := impl.listen(lo4)
+			require.NoError(t, err)
+			dead := gone.LocalAddr()
+			require.NoError(t, gone.Close())
+
+			for range 20 {
+				send(t, a, dead, []byte("anyone?"))
+				n, err := a.ReadBatch(newMsgs(4))
+				require.NoError(t, err)
+				require.Zero(t, n)
+			}
+			send(t, a, b.LocalAddr(), []byte("still here"))
+			assert.Equal(t, "still here", string(readN(t, b, 1)[0].data))
+			send(t, b, a.LocalAddr(), []byte("me too"))
+			assert.Equal(t, "me too", string(readN(t, a, 1)[0].data))
+		})
+	}
+}
+
+// The portable reader goroutine ends with Close, whatever it was doing:
+// blocked in a read, or waiting for room with the ring full.
+func TestPortableNoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for i := range 5 {
+		a, err := listenPortable(lo4, UDPOptions{})
+		require.NoError(t, err)
+		b, err := listenPortable(lo4, UDPOptions{})
+		require.NoError(t, err)
+		if i%2 == 1 { // fill b's ring past capacity so its reader waits
+			out := make([]Message, ringSlots+10)
+			for j := range out {
+				out[j] = Message{Buf: []byte("fill"), N: 4, Addr: b.LocalAddr()}
+			}
+			_, err := a.WriteBatch(out)
+			require.NoError(t, err)
+			waitFor(t, "ring to fill", func() bool { return b.waiting.Load() })
+		}
+		require.NoError(t, a.Close())
+		require.NoError(t, b.Close())
+	}
+	waitFor(t, "reader goroutines to exit", func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// A panic in the reader is contained: ReadBatch reports it, Close works.
+func TestPortableReaderPanic(t *testing.T) {
+	conn, err := listenUDPConn(lo4, UDPOptions{})
+	require.NoError(t, err)
+	p := startPortable(conn, func([]byte) (int, netip.AddrPort, error) { panic("boom") })
+	t.Cleanup(func() { p.Close() })
+	var readErr error
+	waitFor(t, "reader failure to surface", func() bool {
+		_, readErr = p.ReadBatch(newMsgs(1))
+		return readErr != nil
+	})
+	assert.ErrorIs(t, readErr, errReaderStopped)
+	assert.Contains(t, readErr.Error(), "boom")
+	assert.NoError(t, p.Close())
+	_, err = p.ReadBatch(newMsgs(1))
+	assert.ErrorIs(t, err, ErrClosed)
+}
