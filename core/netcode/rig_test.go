@@ -34,6 +34,15 @@ func newRig(t testing.TB, ip string) *rig {
 	return r
 }
 
+// newMemRig is a rig on the in-memory network: no sockets, fully
+// deterministic, and a filter to lose datagrams on purpose.
+func newMemRig(t testing.TB) (*rig, *transport.MemNetwork) {
+	r := newRig(t, "10.0.0.1")
+	nw := transport.NewMemNetwork()
+	r.listen = func(a netip.AddrPort) (transport.Transport, error) { return nw.Listen(a) }
+	return r, nw
+}
+
 func (r *rig) clock() time.Time { return r.now }
 
 func (r *rig) serverConfig(maxClients int) ServerConfig {
