@@ -43,6 +43,8 @@ const readBatch = 32
 type Client struct {
 	cfg      ClientConfig
 	rawToken []byte
+	// mint, when set, makes a fresh token for every Connect (manual mode).
+	mint func() ([]byte, error)
 	token    *ConnectToken
 	codec    codec
 	c2s, s2c cipher.AEAD
@@ -100,6 +102,29 @@ func NewClient(token []byte, cfg ClientConfig) *Client {
 	return c
 }
 
+// NewManualClient makes a client that generates its own token for every
+// Connect (lightyear's Authentication::Manual): the client holds the
+// servers' private key, so this is for tests and trusted setups only. The
+// tokens expire after 30 s and time out after 5 s, with zero user data.
+func NewManualClient(server netip.AddrPort, clientID, protocolID uint64, privateKey Key, cfg ClientConfig) (*Client, error) {
+	if !server.IsValid() {
+		return nil, fmt.Errorf("%w: server %v", ErrInvalidAddress, server)
+	}
+	cfg.ClientID = clientID
+	c := NewClient(nil, cfg)
+	c.mint = func() ([]byte, error) {
+		t, err := GenerateConnectToken(TokenParams{
+			ProtocolID: protocolID, ClientID: clientID, PrivateKey: privateKey,
+			PublicAddresses: []netip.AddrPort{server}, ExpireSeconds: 30, TimeoutSeconds: 5,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return t.MarshalBinary()
+	}
+	return c, nil
+}
+
 // SetToken replaces the connect token used by the next Connect: a consumed
 // token is never accepted again, so reconnecting needs a fresh one.
 func (c *Client) SetToken(token []byte) error {
@@ -111,6 +136,7 @@ func (c *Client) SetToken(token []byte) error {
 	}
 	c.rawToken = append(c.rawToken[:0], token...)
 	c.token = nil
+	c.mint = nil
 	return nil
 }
 
@@ -122,6 +148,14 @@ func (c *Client) Connect() error {
 	}
 	if c.state > core.StateDisconnected {
 		return core.ErrAlreadyActive
+	}
+	if c.mint != nil {
+		b, err := c.mint()
+		if err != nil {
+			c.state, c.reason = core.StateInvalidConnectToken, core.ReasonInvalidToken
+			return err
+		}
+		c.rawToken = b
 	}
 	t, err := ParseConnectToken(c.rawToken)
 	if err != nil {

@@ -305,3 +305,23 @@ func TestDualStackServer(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, "six", string(p))
 }
+
+// A manual client makes a fresh token for every connect, so it can
+// reconnect after its token was consumed.
+func TestManualClientReconnects(t *testing.T) {
+	r := newRig(t, "127.0.0.1")
+	s := r.startServer(r.serverConfig(4))
+	c, err := NewManualClient(s.PublicAddresses()[0], 77, testProtocol, r.key, ClientConfig{Dial: r.dial})
+	require.NoError(t, err)
+	r.clients = append(r.clients, c)
+	defer c.Close()
+	for i := 0; i < 2; i++ {
+		require.NoError(t, c.Connect())
+		r.untilState(c, core.StateConnected, time.Second)
+		require.Equal(t, core.NetcodeID(77), c.ID())
+		require.NoError(t, c.Disconnect())
+		r.step(10 * time.Millisecond)
+	}
+	_, err = NewManualClient(netip.AddrPort{}, 1, 1, r.key, ClientConfig{})
+	require.ErrorIs(t, err, ErrInvalidAddress)
+}

@@ -29,7 +29,7 @@ type rig struct {
 func newRig(t testing.TB, ip string) *rig {
 	k, err := GenerateKey()
 	require.NoError(t, err)
-	r := &rig{t: t, key: k, now: time.Unix(1_800_000_000, 0), ip: netip.MustParseAddr(ip)}
+	r := &rig{t: t, key: k, now: time.Now().Truncate(time.Second), ip: netip.MustParseAddr(ip)}
 	r.listen = func(a netip.AddrPort) (transport.Transport, error) { return transport.ListenUDP(a) }
 	return r
 }

@@ -42,6 +42,10 @@ type Message struct {
 //   - ReadBatch and WriteBatch are not safe for concurrent use with
 //     themselves; Close may be called from any goroutine, at any time, and
 //     more than once.
+//
+// In this package's implementations, only the first Close does anything and
+// reports its error; later calls return nil. LocalAddr keeps returning the
+// bound address after Close.
 type Transport interface {
 	ReadBatch(msgs []Message) (int, error)
 	WriteBatch(msgs []Message) (int, error)

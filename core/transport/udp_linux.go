@@ -79,20 +79,16 @@ func newUDP(conn *net.UDPConn, forcePortable bool) (*UDP, error) {
 	var domain int
 	supported := false
 	cerr := raw.Control(func(fd uintptr) {
+		// The real family, not the requested one: a wildcard bind falls
+		// back to IPv4 on a host without IPv6.
 		domain, err = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_DOMAIN)
 		supported = mmsgSupported(fd, &u.rd)
 	})
 	if cerr != nil {
-		return nil, fmt.Errorf("transport: %w", cerr)
+		err = cerr
 	}
 	if err != nil {
-		// Old kernels lack SO_DOMAIN; Go reports an IPv4 socket's address
-		// in 4-byte form.
-		ua, _ := conn.LocalAddr().(*net.UDPAddr)
-		domain = unix.AF_INET6
-		if ua != nil && len(ua.IP) == net.IPv4len {
-			domain = unix.AF_INET
-		}
+		return nil, fmt.Errorf("transport: %w", err)
 	}
 	u.is4 = domain == unix.AF_INET
 	if forcePortable || !supported {

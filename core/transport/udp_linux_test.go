@@ -157,3 +157,23 @@ func TestSockaddrCodec(t *testing.T) {
 	_, ok := decodeSockaddr(&sa, 0, &zones)
 	assert.False(t, ok, "an empty sockaddr is not an address")
 }
+
+func TestUDPOptions(t *testing.T) {
+	getBuf := func(u *UDP, opt int) int {
+		var v int
+		rawFD(t, u, func(fd int) { v, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, opt) })
+		return v
+	}
+	u, err := ListenUDPOptions(lo4, UDPOptions{ReadBuffer: 1 << 20, WriteBuffer: -1})
+	require.NoError(t, err)
+	defer u.Close()
+	def, err := ListenUDPOptions(lo4, UDPOptions{ReadBuffer: -1, WriteBuffer: -1})
+	require.NoError(t, err)
+	defer def.Close()
+	// Linux reports double the request; a capped request is still fine.
+	if getBuf(u, unix.SO_RCVBUF) < 1<<20 {
+		t.Logf("SO_RCVBUF capped at %d", getBuf(u, unix.SO_RCVBUF))
+	}
+	assert.Equal(t, getBuf(def, unix.SO_SNDBUF), getBuf(u, unix.SO_SNDBUF), "negative keeps the OS default")
+	assert.NotEqual(t, getBuf(def, unix.SO_RCVBUF), getBuf(u, unix.SO_RCVBUF))
+}

@@ -1,9 +1,12 @@
 package transport
 
 import (
+	"errors"
 	"net/netip"
 	"runtime"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -147,4 +150,24 @@ func TestPortableReaderPanic(t *testing.T) {
 	assert.NoError(t, p.Close())
 	_, err = p.ReadBatch(newMsgs(1))
 	assert.ErrorIs(t, err, ErrClosed)
+}
+
+// Persistent read errors back off instead of spinning, and Close still
+// stops the reader promptly.
+func TestPortableReaderErrors(t *testing.T) {
+	conn, err := listenUDPConn(lo4, UDPOptions{})
+	require.NoError(t, err)
+	var calls atomic.Int64
+	p := startPortable(conn, func([]byte) (int, netip.AddrPort, error) {
+		calls.Add(1)
+		return 0, netip.AddrPort{}, errors.New("transient")
+	})
+	waitFor(t, "the reader to back off", func() bool { return calls.Load() > 9 })
+	n, err := p.ReadBatch(newMsgs(1))
+	assert.NoError(t, err, "transient errors are not the caller's")
+	assert.Zero(t, n)
+	start := time.Now()
+	require.NoError(t, p.Close())
+	assert.Less(t, time.Since(start), time.Second)
+	assert.Less(t, calls.Load(), int64(1000), "the reader spun")
 }
