@@ -1,0 +1,25 @@
+/* Helpers shared by the C and Go halves of capi; not part of the ABI. */
+#ifndef LY_CAPI_INTERNAL_H
+#define LY_CAPI_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "lightyear_conn.h"
+
+/* Stores msg (len bytes, not NUL-terminated) as the calling thread's last
+ * error message. */
+__attribute__((visibility("hidden"))) void ly__set_last_error(const char *msg, size_t len);
+
+/* cgo writes export prototypes without const; these typedefs carry the
+ * const into them so that they match lightyear_conn.h exactly. */
+typedef const uint8_t ly__cu8;
+typedef const char ly__cchar;
+typedef const ly_server_config ly__cserver_config;
+typedef const ly_client_config ly__cclient_config;
+typedef const ly_token_params ly__ctoken_params;
+
+/* Handles are integers that C sees as opaque pointers. */
+static inline ly_server *ly__server_from_bits(uintptr_t v) { return (ly_server *)v; }
+static inline ly_client *ly__client_from_bits(uintptr_t v) { return (ly_client *)v; }
+
+#endif

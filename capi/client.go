@@ -1,0 +1,267 @@
+package main
+
+/*
+#include "lightyear_conn.h"
+#include "capi_internal.h"
+*/
+import "C"
+
+import (
+	"net/netip"
+	"unsafe"
+
+	"github.com/lightyear-conn/lightyear_conn/core/netcode"
+)
+
+// clientHandle is what a ly_client* names.
+type clientHandle struct {
+	cli *netcode.Client
+	// held is a received payload that did not fit the caller's buffer.
+	held    []byte
+	heldBuf [netcode.MaxPayloadSize]byte
+}
+
+func clientBits(h *C.ly_client) uint64 { return uint64(uintptr(unsafe.Pointer(h))) }
+
+func lockClient(h *C.ly_client) (*entry, *clientHandle, C.int) {
+	e := handles.acquire(kindClient, clientBits(h))
+	if e == nil {
+		return nil, nil, fail(errInvalidHandle, "invalid client handle %p", h)
+	}
+	return e, e.obj.(*clientHandle), C.LY_OK
+}
+
+// clientConfig reads an optional ly_client_config.
+func clientConfig(cfg *C.ly__cclient_config) (netcode.ClientConfig, C.int) {
+	if cfg == nil {
+		return netcode.ClientConfig{}, C.LY_OK
+	}
+	if cfg.struct_size < C.uint32_t(unsafe.Sizeof(*cfg)) {
+		return netcode.ClientConfig{}, fail(errInvalidArgument, "ly_client_config.struct_size is %d, want %d (call ly_client_config_defaults)", cfg.struct_size, unsafe.Sizeof(*cfg))
+	}
+	return netcode.ClientConfig{ClientID: uint64(cfg.client_id), ReceiveQueueSize: int(cfg.receive_queue_size)}, C.LY_OK
+}
+
+func addClient(c *netcode.Client, out **C.ly_client) C.int {
+	*out = C.ly__client_from_bits(C.uintptr_t(handles.add(kindClient, &clientHandle{cli: c})))
+	return C.LY_OK
+}
+
+//export ly_client_create
+func ly_client_create(token *C.ly__cu8, tokenSize C.uint32_t, cfg *C.ly__cclient_config, out **C.ly_client) (rc C.int) {
+	defer recoverPanic(&rc)
+	if token == nil || out == nil {
+		return fail(errInvalidArgument, "token and out must not be NULL")
+	}
+	config, rc := clientConfig(cfg)
+	if rc != C.LY_OK {
+		return rc
+	}
+	return addClient(netcode.NewClient(bytesOf(token, tokenSize), config), out)
+}
+
+//export ly_client_create_manual
+func ly_client_create_manual(server *C.ly__cchar, clientID, protocolID C.uint64_t, key *C.ly__cu8, keySize C.uint32_t, cfg *C.ly__cclient_config, out **C.ly_client) (rc C.int) {
+	defer recoverPanic(&rc)
+	if server == nil || key == nil || out == nil {
+		return fail(errInvalidArgument, "server_address, private_key and out must not be NULL")
+	}
+	addr, err := netip.ParseAddrPort(C.GoString((*C.char)(unsafe.Pointer(server))))
+	if err != nil {
+		return fail(errInvalidArgument, "server_address: %v", err)
+	}
+	k, err := netcode.KeyFromBytes(bytesOf(key, keySize))
+	if err != nil {
+		return failErr(err, errInvalidKey)
+	}
+	config, rc := clientConfig(cfg)
+	if rc != C.LY_OK {
+		return rc
+	}
+	c, err := netcode.NewManualClient(addr, uint64(clientID), uint64(protocolID), k, config)
+	if err != nil {
+		return failErr(err, errInvalidArgument)
+	}
+	return addClient(c, out)
+}
+
+//export ly_client_destroy
+func ly_client_destroy(h *C.ly_client) (rc C.int) {
+	defer recoverPanic(&rc)
+	e := handles.remove(kindClient, clientBits(h))
+	if e == nil {
+		return fail(errInvalidHandle, "invalid client handle %p", h)
+	}
+	defer e.mu.Unlock()
+	e.obj.(*clientHandle).cli.Close()
+	e.obj = nil
+	return C.LY_OK
+}
+
+//export ly_client_connect
+func ly_client_connect(h *C.ly_client) (rc C.int) {
+	defer recoverPanic(&rc)
+	e, c, rc := lockClient(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	c.held = nil
+	if err := c.cli.Connect(); err != nil {
+		return failErr(err, errSocket)
+	}
+	return C.LY_OK
+}
+
+//export ly_client_set_token
+func ly_client_set_token(h *C.ly_client, token *C.ly__cu8, size C.uint32_t) (rc C.int) {
+	defer recoverPanic(&rc)
+	if token == nil {
+		return fail(errInvalidArgument, "token is NULL")
+	}
+	e, c, rc := lockClient(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if err := c.cli.SetToken(bytesOf(token, size)); err != nil {
+		return failErr(err, errInternal)
+	}
+	return C.LY_OK
+}
+
+//export ly_client_update
+func ly_client_update(h *C.ly_client, dtSeconds C.double) (rc C.int) {
+	defer recoverPanic(&rc)
+	dt, ok := duration(dtSeconds)
+	if !ok {
+		return fail(errInvalidArgument, "dt must be a finite number of seconds >= 0, got %v", float64(dtSeconds))
+	}
+	e, c, rc := lockClient(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if err := c.cli.Update(dt); err != nil {
+		return failErr(err, errSocket)
+	}
+	return C.LY_OK
+}
+
+//export ly_client_send
+func ly_client_send(h *C.ly_client, data *C.ly__cu8, size C.uint32_t) (rc C.int) {
+	defer recoverPanic(&rc)
+	if data == nil && size > 0 {
+		return fail(errInvalidArgument, "data is NULL")
+	}
+	e, c, rc := lockClient(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if err := c.cli.Send(bytesOf(data, size)); err != nil {
+		return failErr(err, errSocket)
+	}
+	return C.LY_OK
+}
+
+//export ly_client_receive
+func ly_client_receive(h *C.ly_client, buf *C.uint8_t, size C.uint32_t, needed *C.uint32_t) (rc C.int) {
+	defer recoverPanic(&rc)
+	if buf == nil && size > 0 {
+		return fail(errInvalidArgument, "buf is NULL")
+	}
+	e, c, rc := lockClient(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	p := c.held
+	if p == nil {
+		var ok bool
+		if p, ok = c.cli.Receive(); !ok {
+			return 0
+		}
+	}
+	if len(p) > int(size) {
+		if c.held == nil {
+			c.held = c.heldBuf[:copy(c.heldBuf[:], p)]
+		}
+		if needed != nil {
+			*needed = C.uint32_t(len(p))
+		}
+		return fail(errBufferTooSmall, "payload of %d bytes, buffer of %d", len(p), size)
+	}
+	c.held = nil
+	return C.int(copy(bytesOf(buf, size), p))
+}
+
+//export ly_client_get_state
+func ly_client_get_state(h *C.ly_client, state *C.int) (rc C.int) {
+	defer recoverPanic(&rc)
+	if state == nil {
+		return fail(errInvalidArgument, "state is NULL")
+	}
+	e, c, rc := lockClient(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	*state = C.int(c.cli.State())
+	return C.LY_OK
+}
+
+//export ly_client_disconnect_reason
+func ly_client_disconnect_reason(h *C.ly_client) (rc C.int) {
+	defer recoverPanic(&rc)
+	e, c, rc := lockClient(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	return C.int(c.cli.DisconnectReason())
+}
+
+//export ly_client_disconnect
+func ly_client_disconnect(h *C.ly_client) (rc C.int) {
+	defer recoverPanic(&rc)
+	e, c, rc := lockClient(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if err := c.cli.Disconnect(); err != nil {
+		return failErr(err, errSocket)
+	}
+	return C.LY_OK
+}
+
+//export ly_client_local_address
+func ly_client_local_address(h *C.ly_client, buf *C.char, size C.uint32_t) (rc C.int) {
+	defer recoverPanic(&rc)
+	e, c, rc := lockClient(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	a := c.cli.LocalAddr()
+	if !a.IsValid() {
+		return writeString("", buf, size)
+	}
+	return writeString(a.String(), buf, size)
+}
+
+//export ly_client_id_of
+func ly_client_id_of(h *C.ly_client, id *C.ly_client_id) (rc C.int) {
+	defer recoverPanic(&rc)
+	if id == nil {
+		return fail(errInvalidArgument, "id is NULL")
+	}
+	e, c, rc := lockClient(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	*id = cClientID(c.cli.ID())
+	return C.LY_OK
+}

@@ -1,0 +1,75 @@
+package main
+
+/*
+#include "lightyear_conn.h"
+#include "capi_internal.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/lightyear-conn/lightyear_conn/core"
+)
+
+// bytesOf views C memory as a Go slice without copying. The slice must not
+// outlive the call.
+func bytesOf[T ~uint8](p *T, n C.uint32_t) []byte {
+	if p == nil || n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n))
+}
+
+// parseAddresses reads a list of "ip:port" separated by spaces or commas.
+func parseAddresses(s *C.ly__cchar) ([]netip.AddrPort, error) {
+	if s == nil {
+		return nil, nil
+	}
+	var out []netip.AddrPort
+	for _, f := range strings.FieldsFunc(C.GoString((*C.char)(unsafe.Pointer(s))), func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
+		a, err := netip.ParseAddrPort(f)
+		if err != nil {
+			return nil, fmt.Errorf("address %q: %w", f, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// writeString copies s and a NUL into buf, or reports the size needed.
+func writeString(s string, buf *C.char, size C.uint32_t) C.int {
+	if buf == nil {
+		return fail(errInvalidArgument, "buffer is NULL")
+	}
+	if int(size) < len(s)+1 {
+		return fail(errBufferTooSmall, "buffer of %d bytes, need %d", size, len(s)+1)
+	}
+	dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(size))
+	copy(dst, s)
+	dst[len(s)] = 0
+	return C.int(len(s))
+}
+
+// duration converts a dt in seconds, refusing negative, NaN and infinite
+// values.
+func duration(dt C.double) (time.Duration, bool) {
+	f := float64(dt)
+	if math.IsNaN(f) || f < 0 || f > float64(math.MaxInt64)/1e9 {
+		return 0, false
+	}
+	return time.Duration(f * 1e9), true
+}
+
+func goClientID(id C.ly_client_id) core.ClientID {
+	return core.ClientID{Kind: core.Kind(id.kind), ID: uint64(id.id)}
+}
+
+func cClientID(id core.ClientID) C.ly_client_id {
+	return C.ly_client_id{id: C.uint64_t(id.ID), kind: C.uint32_t(id.Kind)}
+}

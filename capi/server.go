@@ -1,0 +1,393 @@
+package main
+
+/*
+#include "lightyear_conn.h"
+#include "capi_internal.h"
+*/
+import "C"
+
+import (
+	"unsafe"
+
+	"github.com/lightyear-conn/lightyear_conn/core"
+	"github.com/lightyear-conn/lightyear_conn/core/netcode"
+)
+
+// serverHandle is what a ly_server* names.
+type serverHandle struct {
+	srv *netcode.Server
+	// held is an event taken from the server that did not fit the
+	// caller's buffer: it is handed out first next time, so nothing is
+	// lost. Its payload lives in heldBuf.
+	held    core.Event
+	hasHeld bool
+	heldBuf [netcode.MaxPayloadSize]byte
+	ids     []core.ClientID // scratch for connected_ids
+}
+
+func serverBits(h *C.ly_server) uint64 { return uint64(uintptr(unsafe.Pointer(h))) }
+
+// lockServer finds and locks a server handle; the caller unlocks e.mu.
+func lockServer(h *C.ly_server) (*entry, *serverHandle, C.int) {
+	e := handles.acquire(kindServer, serverBits(h))
+	if e == nil {
+		return nil, nil, fail(errInvalidHandle, "invalid server handle %p", h)
+	}
+	return e, e.obj.(*serverHandle), C.LY_OK
+}
+
+//export ly_server_create
+func ly_server_create(cfg *C.ly__cserver_config, out **C.ly_server) (rc C.int) {
+	defer recoverPanic(&rc)
+	if cfg == nil || out == nil {
+		return fail(errInvalidArgument, "config and out must not be NULL")
+	}
+	if cfg.struct_size < C.uint32_t(unsafe.Sizeof(*cfg)) {
+		return fail(errInvalidArgument, "ly_server_config.struct_size is %d, want %d (call ly_server_config_defaults)", cfg.struct_size, unsafe.Sizeof(*cfg))
+	}
+	bind, err := parseAddresses(cfg.bind_addresses)
+	if err != nil {
+		return fail(errInvalidArgument, "bind_addresses: %v", err)
+	}
+	public, err := parseAddresses(cfg.public_addresses)
+	if err != nil {
+		return fail(errInvalidArgument, "public_addresses: %v", err)
+	}
+	var key netcode.Key
+	copy(key[:], unsafe.Slice((*byte)(unsafe.Pointer(&cfg.private_key[0])), netcode.KeySize))
+	srv, err := netcode.NewServer(netcode.ServerConfig{
+		ProtocolID:      uint64(cfg.protocol_id),
+		PrivateKey:      key,
+		Addresses:       bind,
+		PublicAddresses: public,
+		MaxClients:      int(cfg.max_clients),
+	})
+	if err != nil {
+		return failErr(err, errInvalidArgument)
+	}
+	*out = C.ly__server_from_bits(C.uintptr_t(handles.add(kindServer, &serverHandle{srv: srv})))
+	return C.LY_OK
+}
+
+//export ly_server_destroy
+func ly_server_destroy(h *C.ly_server) (rc C.int) {
+	defer recoverPanic(&rc)
+	e := handles.remove(kindServer, serverBits(h))
+	if e == nil {
+		return fail(errInvalidHandle, "invalid server handle %p", h)
+	}
+	defer e.mu.Unlock()
+	e.obj.(*serverHandle).srv.Stop()
+	e.obj = nil
+	return C.LY_OK
+}
+
+//export ly_server_start
+func ly_server_start(h *C.ly_server) (rc C.int) {
+	defer recoverPanic(&rc)
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if err := s.srv.Start(); err != nil {
+		return failErr(err, errSocket)
+	}
+	return C.LY_OK
+}
+
+//export ly_server_stop
+func ly_server_stop(h *C.ly_server) (rc C.int) {
+	defer recoverPanic(&rc)
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if err := s.srv.Stop(); err != nil {
+		return failErr(err, errSocket)
+	}
+	return C.LY_OK
+}
+
+//export ly_server_running
+func ly_server_running(h *C.ly_server) (rc C.int) {
+	defer recoverPanic(&rc)
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if s.srv.Running() {
+		return 1
+	}
+	return 0
+}
+
+//export ly_server_update
+func ly_server_update(h *C.ly_server, dtSeconds C.double) (rc C.int) {
+	defer recoverPanic(&rc)
+	dt, ok := duration(dtSeconds)
+	if !ok {
+		return fail(errInvalidArgument, "dt must be a finite number of seconds >= 0, got %v", float64(dtSeconds))
+	}
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if err := s.srv.Update(dt); err != nil {
+		return failErr(err, errSocket)
+	}
+	return C.LY_OK
+}
+
+//export ly_server_send
+func ly_server_send(h *C.ly_server, client C.ly_client_id, data *C.ly__cu8, size C.uint32_t) (rc C.int) {
+	defer recoverPanic(&rc)
+	if data == nil && size > 0 {
+		return fail(errInvalidArgument, "data is NULL")
+	}
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if err := s.srv.Send(goClientID(client), bytesOf(data, size)); err != nil {
+		return failErr(err, errSocket)
+	}
+	return C.LY_OK
+}
+
+//export ly_server_broadcast
+func ly_server_broadcast(h *C.ly_server, data *C.ly__cu8, size C.uint32_t) (rc C.int) {
+	defer recoverPanic(&rc)
+	if data == nil && size > 0 {
+		return fail(errInvalidArgument, "data is NULL")
+	}
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if err := s.srv.Broadcast(bytesOf(data, size)); err != nil {
+		return failErr(err, errSocket)
+	}
+	return C.LY_OK
+}
+
+//export ly_server_disconnect
+func ly_server_disconnect(h *C.ly_server, client C.ly_client_id) (rc C.int) {
+	defer recoverPanic(&rc)
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if err := s.srv.Disconnect(goClientID(client)); err != nil {
+		return failErr(err, errInternal)
+	}
+	return C.LY_OK
+}
+
+//export ly_server_disconnect_all
+func ly_server_disconnect_all(h *C.ly_server) (rc C.int) {
+	defer recoverPanic(&rc)
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if err := s.srv.DisconnectAll(); err != nil {
+		return failErr(err, errInternal)
+	}
+	return C.LY_OK
+}
+
+//export ly_server_num_connected
+func ly_server_num_connected(h *C.ly_server) (rc C.int) {
+	defer recoverPanic(&rc)
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	return C.int(s.srv.NumConnected())
+}
+
+//export ly_server_max_clients
+func ly_server_max_clients(h *C.ly_server) (rc C.int) {
+	defer recoverPanic(&rc)
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	return C.int(s.srv.MaxClients())
+}
+
+//export ly_server_connected_ids
+func ly_server_connected_ids(h *C.ly_server, ids *C.ly_client_id, maxIDs C.uint32_t) (rc C.int) {
+	defer recoverPanic(&rc)
+	if ids == nil && maxIDs > 0 {
+		return fail(errInvalidArgument, "ids is NULL")
+	}
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	s.ids = s.srv.ConnectedIDs(s.ids[:0])
+	if maxIDs > 0 {
+		out := unsafe.Slice(ids, int(maxIDs))
+		for i := 0; i < len(s.ids) && i < len(out); i++ {
+			out[i] = cClientID(s.ids[i])
+		}
+	}
+	return C.int(len(s.ids))
+}
+
+//export ly_server_client_address
+func ly_server_client_address(h *C.ly_server, client C.ly_client_id, buf *C.char, size C.uint32_t) (rc C.int) {
+	defer recoverPanic(&rc)
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	a, ok := s.srv.ClientAddr(goClientID(client))
+	if !ok {
+		return fail(errUnknownClient, "no connected client %v", goClientID(client))
+	}
+	return writeString(a.String(), buf, size)
+}
+
+//export ly_server_client_user_data
+func ly_server_client_user_data(h *C.ly_server, client C.ly_client_id, userData *C.uint8_t) (rc C.int) {
+	defer recoverPanic(&rc)
+	if userData == nil {
+		return fail(errInvalidArgument, "user_data is NULL")
+	}
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	ud, ok := s.srv.ClientUserData(goClientID(client))
+	if !ok {
+		return fail(errUnknownClient, "no connected client %v", goClientID(client))
+	}
+	copy(bytesOf(userData, C.LY_USER_DATA_SIZE), ud[:])
+	return C.LY_OK
+}
+
+//export ly_server_address
+func ly_server_address(h *C.ly_server, index C.uint32_t, buf *C.char, size C.uint32_t) (rc C.int) {
+	defer recoverPanic(&rc)
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if !s.srv.Running() {
+		return fail(errNotRunning, "server not running")
+	}
+	addrs := s.srv.LocalAddrs()
+	if int(index) >= len(addrs) {
+		return fail(errInvalidArgument, "address index %d of %d", index, len(addrs))
+	}
+	return writeString(addrs[index].String(), buf, size)
+}
+
+// next returns the held event, if any, else the server's next one.
+func (s *serverHandle) next(ev *core.Event) bool {
+	if s.hasHeld {
+		*ev = s.held
+		return true
+	}
+	return s.srv.PollEvent(ev)
+}
+
+// hold keeps ev for the next poll, copying its payload out of the
+// server's buffer (which the next PollEvent recycles).
+func (s *serverHandle) hold(ev *core.Event) {
+	if !s.hasHeld {
+		n := copy(s.heldBuf[:], ev.Payload)
+		s.held = *ev
+		s.held.Payload = s.heldBuf[:n]
+		s.hasHeld = true
+	}
+}
+
+func fillEvent(out *C.ly_event, ev *core.Event, offset int) {
+	*out = C.ly_event{
+		_type:  C.uint32_t(ev.Type),
+		reason: C.uint32_t(ev.Reason),
+		client: cClientID(ev.Client),
+	}
+	if ev.Type == core.EventPayload {
+		out.payload_size = C.uint32_t(len(ev.Payload))
+		out.payload_offset = C.uint32_t(offset)
+	}
+}
+
+//export ly_server_poll
+func ly_server_poll(h *C.ly_server, event *C.ly_event, buf *C.uint8_t, size C.uint32_t) (rc C.int) {
+	defer recoverPanic(&rc)
+	if event == nil || (buf == nil && size > 0) {
+		return fail(errInvalidArgument, "event must not be NULL, nor buf when buf_size > 0")
+	}
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	var ev core.Event
+	if !s.next(&ev) {
+		*event = C.ly_event{}
+		return 0
+	}
+	fillEvent(event, &ev, 0)
+	if len(ev.Payload) > int(size) {
+		s.hold(&ev)
+		return fail(errBufferTooSmall, "payload of %d bytes, buffer of %d", len(ev.Payload), size)
+	}
+	copy(bytesOf(buf, size), ev.Payload)
+	s.hasHeld = false
+	return 1
+}
+
+//export ly_server_poll_batch
+func ly_server_poll_batch(h *C.ly_server, events *C.ly_event, maxEvents C.uint32_t, buf *C.uint8_t, size C.uint32_t) (rc C.int) {
+	defer recoverPanic(&rc)
+	if (events == nil && maxEvents > 0) || (buf == nil && size > 0) {
+		return fail(errInvalidArgument, "events or buf is NULL with a non-zero size")
+	}
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if maxEvents == 0 {
+		return 0
+	}
+	out := unsafe.Slice(events, int(maxEvents))
+	payloads := bytesOf(buf, size)
+	offset, n := 0, 0
+	var ev core.Event
+	for n < len(out) && s.next(&ev) {
+		if offset+len(ev.Payload) > len(payloads) {
+			s.hold(&ev)
+			if n == 0 {
+				fillEvent(&out[0], &ev, 0)
+				return fail(errBufferTooSmall, "payload of %d bytes, buffer of %d", len(ev.Payload), size)
+			}
+			break
+		}
+		fillEvent(&out[n], &ev, offset)
+		offset += copy(payloads[offset:], ev.Payload)
+		s.hasHeld = false
+		n++
+	}
+	return C.int(n)
+}

@@ -1,0 +1,95 @@
+/* The parts of the ABI that need no Go: version, error and enum strings,
+ * the per-thread last error, config defaults. Plain C, so calling them
+ * costs no cgo crossing. */
+#include <string.h>
+
+#include "lightyear_conn.h"
+#include "capi_internal.h"
+
+LY_API uint32_t ly_version(void) { return LY_VERSION; }
+
+LY_API const char *ly_error_string(int code) {
+    switch (code) {
+    case LY_OK: return "ok";
+    case LY_ERR_INVALID_HANDLE: return "invalid handle";
+    case LY_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case LY_ERR_BUFFER_TOO_SMALL: return "buffer too small";
+    case LY_ERR_PAYLOAD_SIZE: return "payload must be 1 to 1200 bytes";
+    case LY_ERR_NOT_CONNECTED: return "not connected";
+    case LY_ERR_UNKNOWN_CLIENT: return "no such connected client";
+    case LY_ERR_INVALID_TOKEN: return "invalid connect token";
+    case LY_ERR_INVALID_KEY: return "invalid key";
+    case LY_ERR_NOT_RUNNING: return "server not running";
+    case LY_ERR_ALREADY_ACTIVE: return "already running or connecting";
+    case LY_ERR_SOCKET: return "socket error";
+    case LY_ERR_INTERNAL: return "internal error";
+    case LY_ERR_STEAM_UNAVAILABLE: return "steam library not available";
+    }
+    return "unknown error";
+}
+
+/* 512 bytes holds any message the library writes; longer ones are cut. */
+static __thread char last_error[512];
+
+void ly__set_last_error(const char *msg, size_t len) {
+    if (len >= sizeof last_error) len = sizeof last_error - 1;
+    memcpy(last_error, msg, len);
+    last_error[len] = '\0';
+}
+
+LY_API const char *ly_last_error(void) { return last_error; }
+
+LY_API const char *ly_state_string(int state) {
+    switch (state) {
+    case LY_STATE_CONNECT_TOKEN_EXPIRED: return "connect token expired";
+    case LY_STATE_INVALID_CONNECT_TOKEN: return "invalid connect token";
+    case LY_STATE_CONNECTION_TIMED_OUT: return "connection timed out";
+    case LY_STATE_CONNECTION_RESPONSE_TIMED_OUT: return "connection response timed out";
+    case LY_STATE_CONNECTION_REQUEST_TIMED_OUT: return "connection request timed out";
+    case LY_STATE_CONNECTION_DENIED: return "connection denied";
+    case LY_STATE_DISCONNECTED: return "disconnected";
+    case LY_STATE_SENDING_CONNECTION_REQUEST: return "sending connection request";
+    case LY_STATE_SENDING_CONNECTION_RESPONSE: return "sending connection response";
+    case LY_STATE_CONNECTED: return "connected";
+    }
+    return "unknown state";
+}
+
+LY_API const char *ly_reason_string(int reason) {
+    switch (reason) {
+    case LY_REASON_NONE: return "none";
+    case LY_REASON_LOCAL: return "disconnected locally";
+    case LY_REASON_REMOTE: return "disconnected by peer";
+    case LY_REASON_TIMED_OUT: return "timed out";
+    case LY_REASON_SERVER_STOPPED: return "server stopped";
+    case LY_REASON_DENIED: return "connection denied";
+    case LY_REASON_REQUEST_TIMED_OUT: return "connection request timed out";
+    case LY_REASON_RESPONSE_TIMED_OUT: return "connection response timed out";
+    case LY_REASON_TOKEN_EXPIRED: return "connect token expired";
+    case LY_REASON_INVALID_TOKEN: return "invalid connect token";
+    case LY_REASON_TRANSPORT_ERROR: return "transport error";
+    }
+    return "unknown reason";
+}
+
+LY_API void ly_token_params_defaults(ly_token_params *p) {
+    if (!p) return;
+    memset(p, 0, sizeof *p);
+    p->struct_size = sizeof *p;
+    p->expire_seconds = 30;
+    p->timeout_seconds = 5;
+}
+
+LY_API void ly_server_config_defaults(ly_server_config *c) {
+    if (!c) return;
+    memset(c, 0, sizeof *c);
+    c->struct_size = sizeof *c;
+    c->max_clients = 256;
+}
+
+LY_API void ly_client_config_defaults(ly_client_config *c) {
+    if (!c) return;
+    memset(c, 0, sizeof *c);
+    c->struct_size = sizeof *c;
+    c->receive_queue_size = 256;
+}

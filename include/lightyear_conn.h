@@ -1,0 +1,492 @@
+/*
+ * lightyear_conn.h - the C ABI of liblightyear_conn.
+ *
+ * Stateful, authenticated connections for games: netcode.io 1.02 clients
+ * and servers (byte-compatible with the reference implementation), polled
+ * from the game loop. This header is the one source of truth for the ABI;
+ * the C# and Rust bindings are written against it.
+ *
+ * Conventions
+ *  - Every function returning int returns LY_OK (0) or a non-negative
+ *    result on success and a negative LY_ERR_* code on failure. After a
+ *    failure, ly_last_error() gives a message with detail for the calling
+ *    thread.
+ *  - Handles (ly_server*, ly_client*) are opaque tokens, never pointers to
+ *    memory: NULL, destroyed, twice-destroyed and made-up handles are
+ *    detected and return LY_ERR_INVALID_HANDLE. Nothing dereferences them.
+ *  - Threads: every function may be called from any thread. Calls on one
+ *    handle are serialised inside the library; calls on different handles
+ *    run in parallel.
+ *  - Memory: the library never hands out memory the caller must free, and
+ *    never keeps a pointer the caller passed after the call returns. Output
+ *    goes into caller-owned buffers; a buffer that is too small returns
+ *    LY_ERR_BUFFER_TOO_SMALL with the size needed, and nothing is lost.
+ *  - Time is driven by the caller: nothing happens between update calls.
+ *  - Structs that may grow carry struct_size first; fill them with the
+ *    matching *_defaults() function, then change what you need.
+ *  - Addresses are strings: "127.0.0.1:40000", "[::1]:40000". Where a list
+ *    is taken, separate addresses with spaces or commas.
+ *  - No function aborts the process: a failure inside the library comes
+ *    back as LY_ERR_INTERNAL.
+ */
+#ifndef LIGHTYEAR_CONN_H
+#define LIGHTYEAR_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#  if defined(LY_BUILDING_LIBRARY)
+#    define LY_API __declspec(dllexport)
+#  else
+#    define LY_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) || defined(__clang__)
+#  define LY_API __attribute__((visibility("default")))
+#else
+#  define LY_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Version                                                             */
+/* ------------------------------------------------------------------ */
+
+#define LY_VERSION_MAJOR 0
+#define LY_VERSION_MINOR 1
+#define LY_VERSION_PATCH 0
+/* The version packed as 0x00MMmmpp. */
+#define LY_VERSION ((LY_VERSION_MAJOR << 16) | (LY_VERSION_MINOR << 8) | LY_VERSION_PATCH)
+
+/* The version of the library loaded at run time, packed as LY_VERSION.
+ * Bindings compare its major part with the LY_VERSION_MAJOR they were
+ * written for. Thread-safe, never fails. */
+LY_API uint32_t ly_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+#define LY_OK 0
+/* A NULL, destroyed or unknown handle. */
+#define LY_ERR_INVALID_HANDLE -1
+/* A NULL pointer where one is required, a bad enum value, a malformed
+ * address, a config whose struct_size is too small, a negative time. */
+#define LY_ERR_INVALID_ARGUMENT -2
+/* An output buffer is too small; the size needed was reported. */
+#define LY_ERR_BUFFER_TOO_SMALL -3
+/* A payload of 0 bytes or more than LY_MAX_PAYLOAD_SIZE bytes. */
+#define LY_ERR_PAYLOAD_SIZE -4
+/* The client is not connected (sending needs LY_STATE_CONNECTED). */
+#define LY_ERR_NOT_CONNECTED -5
+/* No connected client has that id. */
+#define LY_ERR_UNKNOWN_CLIENT -6
+/* Connect-token bytes that do not parse, or parameters that cannot make
+ * a token (no address, more than 32). */
+#define LY_ERR_INVALID_TOKEN -7
+/* A key of the wrong length or a failed key generation. */
+#define LY_ERR_INVALID_KEY -8
+/* The server is not running (start it first). */
+#define LY_ERR_NOT_RUNNING -9
+/* The server is already running, or the client already connecting or
+ * connected. */
+#define LY_ERR_ALREADY_ACTIVE -10
+/* A socket could not be opened or failed (address in use, no IPv6, ...). */
+#define LY_ERR_SOCKET -11
+/* A failure inside the library (a bug); ly_last_error() has the detail.
+ * The handle stays usable. */
+#define LY_ERR_INTERNAL -12
+/* The Steam backend's library is not available (see the Steam docs). */
+#define LY_ERR_STEAM_UNAVAILABLE -13
+
+/* A static English description of an error code ("unknown error" for
+ * codes this version does not know). Never NULL; thread-safe. */
+LY_API const char *ly_error_string(int code);
+
+/* The message of the last failure on the calling thread, with detail
+ * (for example which address failed to bind), or "" if none. The string
+ * belongs to the library and stays valid until the next failing call on
+ * the same thread. */
+LY_API const char *ly_last_error(void);
+
+/* ------------------------------------------------------------------ */
+/* Library lifetime                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Destroys every server and client handle (servers are stopped, clients
+ * disconnected, telling their peers), closes every socket and waits for
+ * every thread the library started. Handles made before the call become
+ * invalid; the library can be used again afterwards.
+ *
+ * A Go shared library can never be unloaded, and Unity keeps native
+ * plugins loaded across Play-mode runs: call this when play stops.
+ * Returns LY_OK. */
+LY_API int ly_shutdown(void);
+
+/* ------------------------------------------------------------------ */
+/* Constants and small types                                           */
+/* ------------------------------------------------------------------ */
+
+#define LY_KEY_SIZE 32
+#define LY_CONNECT_TOKEN_SIZE 2048
+#define LY_USER_DATA_SIZE 256
+#define LY_MAX_PAYLOAD_SIZE 1200
+#define LY_MAX_SERVER_ADDRESSES 32
+/* Enough for any address string with its NUL: "[ipv6%zone]:port". */
+#define LY_ADDRESS_STRING_SIZE 64
+/* A token that never expires has this expire timestamp. */
+#define LY_NEVER_EXPIRES UINT64_MAX
+
+/* The backend a client id belongs to. */
+typedef enum ly_kind {
+    LY_KIND_NETCODE = 1,
+    LY_KIND_STEAM = 2,
+    LY_KIND_LOCAL = 3
+} ly_kind;
+
+/* A client id as a server knows it: the backend's 64-bit id (the netcode
+ * client id from the connect token, the SteamID, or a local id) tagged
+ * with the backend, so that netcode 1 and steam 1 are different clients.
+ * Fixed layout: 16 bytes, never grows. */
+typedef struct ly_client_id {
+    uint64_t id;
+    uint32_t kind; /* ly_kind */
+    uint32_t reserved; /* zero */
+} ly_client_id;
+
+/* Client states: netcode.io's numeric codes. Negative states are how a
+ * connection or an attempt ended. */
+typedef enum ly_client_state {
+    LY_STATE_CONNECT_TOKEN_EXPIRED = -6,
+    LY_STATE_INVALID_CONNECT_TOKEN = -5,
+    LY_STATE_CONNECTION_TIMED_OUT = -4,
+    LY_STATE_CONNECTION_RESPONSE_TIMED_OUT = -3,
+    LY_STATE_CONNECTION_REQUEST_TIMED_OUT = -2,
+    LY_STATE_CONNECTION_DENIED = -1,
+    LY_STATE_DISCONNECTED = 0,
+    LY_STATE_SENDING_CONNECTION_REQUEST = 1,
+    LY_STATE_SENDING_CONNECTION_RESPONSE = 2,
+    LY_STATE_CONNECTED = 3
+} ly_client_state;
+
+/* Why a connection ended, on either side. */
+typedef enum ly_disconnect_reason {
+    LY_REASON_NONE = 0,
+    LY_REASON_LOCAL = 1,           /* this side disconnected */
+    LY_REASON_REMOTE = 2,          /* the peer sent a disconnect */
+    LY_REASON_TIMED_OUT = 3,       /* nothing received within the timeout */
+    LY_REASON_SERVER_STOPPED = 4,  /* the server stopped */
+    LY_REASON_DENIED = 5,          /* the server refused the connection */
+    LY_REASON_REQUEST_TIMED_OUT = 6,
+    LY_REASON_RESPONSE_TIMED_OUT = 7,
+    LY_REASON_TOKEN_EXPIRED = 8,
+    LY_REASON_INVALID_TOKEN = 9,
+    LY_REASON_TRANSPORT_ERROR = 10 /* the socket failed */
+} ly_disconnect_reason;
+
+/* Static English names; never NULL, thread-safe. */
+LY_API const char *ly_state_string(int state);
+LY_API const char *ly_reason_string(int reason);
+
+/* ------------------------------------------------------------------ */
+/* Keys and connect tokens (what a game's backend service does)        */
+/* ------------------------------------------------------------------ */
+
+/* Fills key[LY_KEY_SIZE] from the operating system's CSPRNG.
+ * Errors: LY_ERR_INVALID_ARGUMENT (key NULL), LY_ERR_INVALID_KEY (no
+ * randomness available). */
+LY_API int ly_key_generate(uint8_t *key);
+
+typedef struct ly_token_params {
+    uint32_t struct_size;       /* sizeof(ly_token_params) */
+    uint64_t protocol_id;
+    uint64_t client_id;
+    /* The private key shared with the servers (LY_KEY_SIZE bytes). */
+    const uint8_t *private_key;
+    /* Where clients connect, tried in order: 1..32 addresses. */
+    const char *public_addresses;
+    /* The same servers as they know themselves (written in the private
+     * part); NULL or "" means the same as public_addresses. */
+    const char *internal_addresses;
+    /* Seconds until the token is refused; negative: never. Default 30. */
+    int64_t expire_seconds;
+    /* Seconds without a packet before a connection times out; zero or
+     * negative: never. Default 5. */
+    int32_t timeout_seconds;
+    /* Up to LY_USER_DATA_SIZE bytes the servers see for this client; the
+     * rest is zero. May be NULL when user_data_size is 0. */
+    const uint8_t *user_data;
+    uint32_t user_data_size;
+} ly_token_params;
+
+/* Fills params with defaults: struct_size set, expire 30 s, timeout 5 s,
+ * everything else zero. Does nothing if params is NULL. */
+LY_API void ly_token_params_defaults(ly_token_params *params);
+
+/* Makes and seals a connect token into out (LY_CONNECT_TOKEN_SIZE bytes).
+ * The token is for one client and one connection: hand it to the client
+ * over a secure channel (TLS); anyone who reads it can connect as it.
+ * Errors: LY_ERR_INVALID_ARGUMENT (NULLs, bad struct_size, bad address),
+ * LY_ERR_BUFFER_TOO_SMALL (out_size < LY_CONNECT_TOKEN_SIZE),
+ * LY_ERR_INVALID_TOKEN (no addresses or more than 32; user data too
+ * long). */
+LY_API int ly_token_generate(const ly_token_params *params, uint8_t *out, uint32_t out_size);
+
+/* The public part of a connect token: what a client can read. */
+typedef struct ly_token_info {
+    uint32_t struct_size;       /* sizeof(ly_token_info); set by the caller */
+    uint64_t protocol_id;
+    uint64_t create_timestamp;  /* unix seconds */
+    uint64_t expire_timestamp;  /* unix seconds, or LY_NEVER_EXPIRES */
+    int32_t timeout_seconds;    /* <= 0: no timeout */
+    uint32_t num_addresses;     /* server addresses, 1..32 */
+} ly_token_info;
+
+/* Reads the public part of a token into info (whose struct_size the
+ * caller sets). Errors: LY_ERR_INVALID_ARGUMENT, LY_ERR_INVALID_TOKEN. */
+LY_API int ly_token_read(const uint8_t *token, uint32_t token_size, ly_token_info *info);
+
+/* Writes server address number index of a token as a NUL-terminated
+ * string into buf. Returns the string's length without the NUL.
+ * Errors: LY_ERR_INVALID_ARGUMENT (index out of range, NULLs),
+ * LY_ERR_INVALID_TOKEN, LY_ERR_BUFFER_TOO_SMALL (buf_size below the
+ * length + 1; nothing is written). */
+LY_API int ly_token_address(const uint8_t *token, uint32_t token_size, uint32_t index, char *buf, uint32_t buf_size);
+
+/* ------------------------------------------------------------------ */
+/* Server                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct ly_server ly_server;
+
+typedef struct ly_server_config {
+    uint32_t struct_size;       /* sizeof(ly_server_config) */
+    uint64_t protocol_id;
+    uint8_t private_key[LY_KEY_SIZE];
+    /* Addresses to bind, at least one. "[::]:port" is dual-stack. */
+    const char *bind_addresses;
+    /* The addresses the backend writes into tokens (one must match).
+     * NULL or "": the bound addresses, which must then be specific. An
+     * address with port 0 takes the port of the first bound socket. */
+    const char *public_addresses;
+    /* Clients connected at once; 0 means the default, 256. */
+    uint32_t max_clients;
+} ly_server_config;
+
+/* Fills config with defaults: struct_size set, max_clients 256,
+ * everything else zero. Does nothing if config is NULL. */
+LY_API void ly_server_config_defaults(ly_server_config *config);
+
+/* Makes a stopped server; the config is copied. Errors:
+ * LY_ERR_INVALID_ARGUMENT (NULLs, struct_size, no or malformed bind
+ * address, max_clients over 1048576). */
+LY_API int ly_server_create(const ly_server_config *config, ly_server **out);
+
+/* Stops the server if it runs (telling every client) and frees it. The
+ * handle is invalid afterwards. Errors: LY_ERR_INVALID_HANDLE. */
+LY_API int ly_server_destroy(ly_server *server);
+
+/* Binds the sockets. A fresh challenge key and sequences each start.
+ * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_ALREADY_ACTIVE, LY_ERR_SOCKET,
+ * LY_ERR_INVALID_ARGUMENT (unspecified bind address and no public
+ * address). */
+LY_API int ly_server_start(ly_server *server);
+
+/* Disconnects every client (a LY_EVENT_DISCONNECTED with
+ * LY_REASON_SERVER_STOPPED each, still pollable) and closes the sockets.
+ * Stopping a stopped server is LY_OK. Errors: LY_ERR_INVALID_HANDLE. */
+LY_API int ly_server_stop(ly_server *server);
+
+/* 1 if running, 0 if not, or LY_ERR_INVALID_HANDLE. */
+LY_API int ly_server_running(ly_server *server);
+
+/* Advances the server's clock by dt_seconds (>= 0), reads and handles
+ * every datagram that arrived, sends keep-alives, times clients out.
+ * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_NOT_RUNNING,
+ * LY_ERR_INVALID_ARGUMENT (negative or NaN dt), LY_ERR_SOCKET. */
+LY_API int ly_server_update(ly_server *server, double dt_seconds);
+
+/* Sends size bytes (1..LY_MAX_PAYLOAD_SIZE) to a connected client. The
+ * data is copied before the call returns. Errors: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_INVALID_ARGUMENT (data NULL), LY_ERR_PAYLOAD_SIZE,
+ * LY_ERR_NOT_RUNNING, LY_ERR_UNKNOWN_CLIENT. */
+LY_API int ly_server_send(ly_server *server, ly_client_id client, const uint8_t *data, uint32_t size);
+
+/* Sends one payload to every connected client. Errors as
+ * ly_server_send, without LY_ERR_UNKNOWN_CLIENT. */
+LY_API int ly_server_broadcast(ly_server *server, const uint8_t *data, uint32_t size);
+
+/* Disconnects one client, telling it; its LY_EVENT_DISCONNECTED carries
+ * LY_REASON_LOCAL. Errors: LY_ERR_INVALID_HANDLE, LY_ERR_NOT_RUNNING,
+ * LY_ERR_UNKNOWN_CLIENT. */
+LY_API int ly_server_disconnect(ly_server *server, ly_client_id client);
+
+/* Disconnects every client. Errors: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_NOT_RUNNING. */
+LY_API int ly_server_disconnect_all(ly_server *server);
+
+/* The number of connected clients, or LY_ERR_INVALID_HANDLE. */
+LY_API int ly_server_num_connected(ly_server *server);
+
+/* The configured maximum of clients, or LY_ERR_INVALID_HANDLE. */
+LY_API int ly_server_max_clients(ly_server *server);
+
+/* Writes up to max_ids connected client ids into ids and returns how
+ * many clients are connected (which may be more than max_ids: call again
+ * with a larger array). ids may be NULL when max_ids is 0.
+ * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT. */
+LY_API int ly_server_connected_ids(ly_server *server, ly_client_id *ids, uint32_t max_ids);
+
+/* Writes a connected client's address ("ip:port") into buf; returns its
+ * length. Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT,
+ * LY_ERR_UNKNOWN_CLIENT, LY_ERR_BUFFER_TOO_SMALL. */
+LY_API int ly_server_client_address(ly_server *server, ly_client_id client, char *buf, uint32_t buf_size);
+
+/* Copies the LY_USER_DATA_SIZE bytes of user data the client's token
+ * carried into user_data. Errors: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_INVALID_ARGUMENT, LY_ERR_UNKNOWN_CLIENT. */
+LY_API int ly_server_client_user_data(ly_server *server, ly_client_id client, uint8_t *user_data);
+
+/* Writes bound address number index (0 for the first) into buf; returns
+ * its length. Useful after binding port 0. Errors: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_NOT_RUNNING, LY_ERR_INVALID_ARGUMENT (index out of range),
+ * LY_ERR_BUFFER_TOO_SMALL. */
+LY_API int ly_server_address(ly_server *server, uint32_t index, char *buf, uint32_t buf_size);
+
+/* Events */
+
+typedef enum ly_event_type {
+    LY_EVENT_NONE = 0,
+    LY_EVENT_CONNECTED = 1,
+    LY_EVENT_DISCONNECTED = 2,
+    LY_EVENT_PAYLOAD = 3
+} ly_event_type;
+
+/* One server event. Fixed layout (32 bytes), never grows: events are
+ * used in arrays. */
+typedef struct ly_event {
+    uint32_t type;            /* ly_event_type */
+    uint32_t reason;          /* ly_disconnect_reason, for LY_EVENT_DISCONNECTED */
+    ly_client_id client;
+    /* For LY_EVENT_PAYLOAD: the payload's size, and (batch poll only) its
+     * offset in the payload buffer. Zero for other events. */
+    uint32_t payload_size;
+    uint32_t payload_offset;
+} ly_event;
+
+/* Takes the oldest event. A payload is copied into buf (buf_size bytes).
+ * Returns 1 if an event was written to *event, 0 if none is pending.
+ * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (event NULL, or
+ * buf NULL with buf_size > 0), LY_ERR_BUFFER_TOO_SMALL (the payload does
+ * not fit: *event is filled with its type, client and payload_size, and
+ * the event stays queued, so a retry with a larger buffer gets it).
+ * A buffer of LY_MAX_PAYLOAD_SIZE bytes always fits. */
+LY_API int ly_server_poll(ly_server *server, ly_event *event, uint8_t *buf, uint32_t buf_size);
+
+/* Takes up to max_events events in one call. Payloads are packed into buf
+ * one after another; each payload event gives its payload_offset and
+ * payload_size. Stops early when the next payload does not fit; it stays
+ * queued for the next call. Returns the number of events written (0 if
+ * none is pending). Errors: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_INVALID_ARGUMENT, LY_ERR_BUFFER_TOO_SMALL (not even the first
+ * pending payload fits: events[0] describes it as ly_server_poll does). */
+LY_API int ly_server_poll_batch(ly_server *server, ly_event *events, uint32_t max_events, uint8_t *buf, uint32_t buf_size);
+
+/* ------------------------------------------------------------------ */
+/* Client                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct ly_client ly_client;
+
+typedef struct ly_client_config {
+    uint32_t struct_size;       /* sizeof(ly_client_config) */
+    /* Reported by ly_client_id_of: the public part of a token does not
+     * carry the client id. Set by ly_client_create_manual. */
+    uint64_t client_id;
+    /* Payloads kept for ly_client_receive; more are dropped and counted.
+     * 0 means the default, 256. */
+    uint32_t receive_queue_size;
+} ly_client_config;
+
+/* Fills config with defaults. Does nothing if config is NULL. */
+LY_API void ly_client_config_defaults(ly_client_config *config);
+
+/* Makes an idle client for a connect token (the bytes are copied). The
+ * token is checked by ly_client_connect. config may be NULL for the
+ * defaults. Errors: LY_ERR_INVALID_ARGUMENT (token or out NULL,
+ * struct_size). */
+LY_API int ly_client_create(const uint8_t *token, uint32_t token_size, const ly_client_config *config, ly_client **out);
+
+/* Makes an idle client that generates its own token (lightyear's
+ * Authentication::Manual): for tests and trusted setups only, since the
+ * client then holds the servers' private key. Token: expires in 30 s,
+ * 5 s timeout, zero user data. Errors: LY_ERR_INVALID_ARGUMENT (NULLs,
+ * malformed address), LY_ERR_INVALID_KEY (private_key_size is not
+ * LY_KEY_SIZE). */
+LY_API int ly_client_create_manual(const char *server_address, uint64_t client_id, uint64_t protocol_id,
+                                   const uint8_t *private_key, uint32_t private_key_size,
+                                   const ly_client_config *config, ly_client **out);
+
+/* Disconnects (telling the server) and frees the client. The handle is
+ * invalid afterwards. Errors: LY_ERR_INVALID_HANDLE. */
+LY_API int ly_client_destroy(ly_client *client);
+
+/* Starts connecting with the token's first server address.
+ * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_ALREADY_ACTIVE,
+ * LY_ERR_INVALID_TOKEN (the state becomes
+ * LY_STATE_INVALID_CONNECT_TOKEN), LY_ERR_SOCKET. */
+LY_API int ly_client_connect(ly_client *client);
+
+/* Replaces the token for the next connect: a token is consumed by a
+ * completed handshake, so reconnecting needs a fresh one.
+ * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT,
+ * LY_ERR_ALREADY_ACTIVE. */
+LY_API int ly_client_set_token(ly_client *client, const uint8_t *token, uint32_t token_size);
+
+/* Advances the client's clock by dt_seconds (>= 0), reads what arrived,
+ * sends what is due. Errors: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_INVALID_ARGUMENT (negative or NaN dt), LY_ERR_SOCKET. */
+LY_API int ly_client_update(ly_client *client, double dt_seconds);
+
+/* Sends size bytes (1..LY_MAX_PAYLOAD_SIZE), copied before the call
+ * returns. Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (data
+ * NULL), LY_ERR_PAYLOAD_SIZE, LY_ERR_NOT_CONNECTED. */
+LY_API int ly_client_send(ly_client *client, const uint8_t *data, uint32_t size);
+
+/* Takes the next received payload into buf and returns its size, or 0
+ * if none is waiting. Errors: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_INVALID_ARGUMENT (buf NULL with buf_size > 0),
+ * LY_ERR_BUFFER_TOO_SMALL (the payload stays queued; *needed, if not
+ * NULL, gets its size). A LY_MAX_PAYLOAD_SIZE buffer always fits. */
+LY_API int ly_client_receive(ly_client *client, uint8_t *buf, uint32_t buf_size, uint32_t *needed);
+
+/* Writes the ly_client_state into *state. (An out-parameter because
+ * states are negative too.) Errors: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_INVALID_ARGUMENT (state NULL). */
+LY_API int ly_client_get_state(ly_client *client, int *state);
+
+/* The ly_disconnect_reason of the last connection or attempt, or
+ * LY_REASON_NONE while it goes on. Errors: LY_ERR_INVALID_HANDLE. */
+LY_API int ly_client_disconnect_reason(ly_client *client);
+
+/* Disconnects, telling the server (10 redundant packets). A no-op for an
+ * idle client. Errors: LY_ERR_INVALID_HANDLE. */
+LY_API int ly_client_disconnect(ly_client *client);
+
+/* Writes the client's socket address into buf; returns its length, 0 if
+ * no socket is open yet. Errors: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_INVALID_ARGUMENT, LY_ERR_BUFFER_TOO_SMALL. */
+LY_API int ly_client_local_address(ly_client *client, char *buf, uint32_t buf_size);
+
+/* Writes the client's id into *id. Errors: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_INVALID_ARGUMENT. */
+LY_API int ly_client_id_of(ly_client *client, ly_client_id *id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIGHTYEAR_CONN_H */
