@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lightyear-conn/lightyear_conn/core"
+	"github.com/lightyear-conn/lightyear_conn/core/internal/eventq"
 	"github.com/lightyear-conn/lightyear_conn/core/transport"
 )
 
@@ -44,7 +45,7 @@ type Client struct {
 	cfg      ClientConfig
 	rawToken []byte
 	// mint, when set, makes a fresh token for every Connect (manual mode).
-	mint func() ([]byte, error)
+	mint     func() ([]byte, error)
 	token    *ConnectToken
 	codec    codec
 	c2s, s2c cipher.AEAD
@@ -72,7 +73,7 @@ type Client struct {
 	pendingDisconnect core.ClientState // state to end in after this update, or 0
 	pendingSet        bool
 
-	received eventQueue
+	received eventq.Queue
 	current  core.Event // the payload handed out by the last Receive
 	stats    core.Stats
 
@@ -95,7 +96,7 @@ func NewClient(token []byte, cfg ClientConfig) *Client {
 	if cfg.ReceiveQueueSize <= 0 {
 		cfg.ReceiveQueueSize = 256
 	}
-	c := &Client{cfg: cfg, rawToken: append([]byte(nil), token...), received: newEventQueue(cfg.ReceiveQueueSize)}
+	c := &Client{cfg: cfg, rawToken: append([]byte(nil), token...), received: eventq.New(cfg.ReceiveQueueSize)}
 	for i := range c.rx {
 		c.rx[i].Buf = c.rxb[i][:]
 	}
@@ -165,7 +166,7 @@ func (c *Client) Connect() error {
 	c.token = t
 	c.codec.init(t.ProtocolID)
 	c.c2s, c.s2c = newAEAD(&t.ClientToServerKey), newAEAD(&t.ServerToClientKey)
-	c.received.clear()
+	c.received.Clear()
 	c.connectedAt = c.now
 	c.serverIndex = 0
 	if err := c.startAttempt(); err != nil {
@@ -364,7 +365,7 @@ func (c *Client) handle(pkt []byte, from netip.AddrPort) DropReason {
 		if c.state != core.StateConnected {
 			return DropRejected
 		}
-		if !c.received.push(core.Event{Type: core.EventPayload, Payload: body}) {
+		if !c.received.Push(core.Event{Type: core.EventPayload, Payload: body}) {
 			return DropQueueFull
 		}
 	case PacketDisconnect:
@@ -433,7 +434,7 @@ func (c *Client) Send(payload []byte) error {
 }
 
 func (c *Client) Receive() ([]byte, bool) {
-	if !c.received.pop(&c.current) {
+	if !c.received.Pop(&c.current) {
 		return nil, false
 	}
 	return c.current.Payload, true

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lightyear-conn/lightyear_conn/core"
+	"github.com/lightyear-conn/lightyear_conn/core/internal/eventq"
 	"github.com/lightyear-conn/lightyear_conn/core/transport"
 )
 
@@ -47,7 +48,7 @@ type Server struct {
 	pending   map[netip.AddrPort]*pendingClient
 	tokens    map[[macSize]byte]tokenUse
 
-	events eventQueue
+	events eventq.Queue
 	stats  core.Stats
 	req    request
 	rx     [readBatch]transport.Message
@@ -111,7 +112,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		byID:     make(map[uint64]*conn),
 		pending:  make(map[netip.AddrPort]*pendingClient),
 		tokens:   make(map[[macSize]byte]tokenUse),
-		events:   newEventQueue(c.EventQueueSize),
+		events:   eventq.New(c.EventQueueSize),
 	}
 	s.codec.init(c.ProtocolID)
 	for i := range s.rx {
@@ -287,7 +288,7 @@ func (s *Server) handleConnected(c *conn, t PacketType, body []byte) DropReason 
 		c.confirmed = true
 	case PacketPayload:
 		c.confirmed = true
-		if !s.events.push(core.Event{Type: core.EventPayload, Client: core.NetcodeID(c.id), Payload: body}) {
+		if !s.events.Push(core.Event{Type: core.EventPayload, Client: core.NetcodeID(c.id), Payload: body}) {
 			c.lastRecv = s.now
 			countDrop(&c.stats, DropQueueFull)
 			return DropQueueFull
@@ -427,7 +428,7 @@ func (s *Server) handleResponse(p *pendingClient, body []byte, from netip.AddrPo
 		s.tokens[p.mac] = use
 	}
 	delete(s.pending, from)
-	s.events.push(core.Event{Type: core.EventConnected, Client: core.NetcodeID(c.id)})
+	s.events.Push(core.Event{Type: core.EventConnected, Client: core.NetcodeID(c.id)})
 	s.sendKeepAlive(c)
 	return DropNone
 }
@@ -494,7 +495,7 @@ func (s *Server) disconnect(c *conn, reason core.DisconnectReason, notify bool) 
 	delete(s.byAddr, c.addr)
 	delete(s.byID, c.id)
 	c.c2s, c.s2c = nil, nil
-	s.events.push(core.Event{Type: core.EventDisconnected, Client: core.NetcodeID(c.id), Reason: reason})
+	s.events.Push(core.Event{Type: core.EventDisconnected, Client: core.NetcodeID(c.id), Reason: reason})
 }
 
 func (s *Server) disconnectAll(reason core.DisconnectReason) {
@@ -643,7 +644,7 @@ func (s *Server) ClientStats(id core.ClientID) (core.Stats, bool) {
 // Stats returns the server's counters.
 func (s *Server) Stats() core.Stats { return s.stats }
 
-func (s *Server) PollEvent(ev *core.Event) bool { return s.events.pop(ev) }
+func (s *Server) PollEvent(ev *core.Event) bool { return s.events.Pop(ev) }
 
 // MaxClients is the configured limit.
 func (s *Server) MaxClients() int { return s.cfg.MaxClients }

@@ -1,12 +1,16 @@
-package netcode
+// Package eventq is the event FIFO the backends share: events whose
+// payloads live in buffers the queue recycles, so steady-state traffic
+// allocates nothing.
+package eventq
 
 import "github.com/lightyear-conn/lightyear_conn/core"
 
-// eventQueue is a FIFO of events whose payloads live in buffers the queue
-// recycles, so steady-state traffic allocates nothing: a buffer is made
-// only when more payloads are waiting than ever before. Payload events are
-// refused beyond maxPayloads; connection events are never lost.
-type eventQueue struct {
+// Queue is a FIFO of events. A payload buffer is made only when more
+// payloads are waiting than ever before. Payload events are refused beyond
+// the limit; connection events are never lost.
+//
+// Unsafe for concurrent use.
+type Queue struct {
 	ring        []core.Event
 	head, n     int
 	payloads    int      // payload events queued
@@ -15,12 +19,14 @@ type eventQueue struct {
 	lent        []byte   // the buffer handed out by the last pop
 }
 
-func newEventQueue(maxPayloads int) eventQueue {
-	return eventQueue{ring: make([]core.Event, 16), maxPayloads: maxPayloads}
+// New returns a queue holding at most maxPayloads payload events.
+func New(maxPayloads int) Queue {
+	return Queue{ring: make([]core.Event, 16), maxPayloads: maxPayloads}
 }
 
-// push copies ev, and its payload, into the queue.
-func (q *eventQueue) push(ev core.Event) bool {
+// Push copies ev, and its payload, into the queue, and reports whether
+// it fit.
+func (q *Queue) Push(ev core.Event) bool {
 	if ev.Type == core.EventPayload {
 		if q.payloads >= q.maxPayloads {
 			return false
@@ -30,7 +36,7 @@ func (q *eventQueue) push(ev core.Event) bool {
 		if n := len(q.free); n > 0 {
 			buf, q.free = q.free[n-1], q.free[:n-1]
 		} else {
-			buf = make([]byte, 0, MaxPayloadSize)
+			buf = make([]byte, 0, core.MaxPayload)
 		}
 		ev.Payload = append(buf[:0], ev.Payload...)
 	} else {
@@ -44,7 +50,7 @@ func (q *eventQueue) push(ev core.Event) bool {
 	return true
 }
 
-func (q *eventQueue) grow() {
+func (q *Queue) grow() {
 	next := make([]core.Event, 2*len(q.ring))
 	for i := 0; i < q.n; i++ {
 		next[i] = q.ring[(q.head+i)%len(q.ring)]
@@ -52,9 +58,9 @@ func (q *eventQueue) grow() {
 	q.ring, q.head = next, 0
 }
 
-// pop moves the oldest event into ev. Its payload stays valid until the
-// next pop or clear.
-func (q *eventQueue) pop(ev *core.Event) bool {
+// Pop moves the oldest event into ev. Its payload stays valid until the
+// next Pop or Clear.
+func (q *Queue) Pop(ev *core.Event) bool {
 	q.giveBack()
 	if q.n == 0 {
 		return false
@@ -71,19 +77,20 @@ func (q *eventQueue) pop(ev *core.Event) bool {
 	return true
 }
 
-func (q *eventQueue) giveBack() {
+func (q *Queue) giveBack() {
 	if q.lent != nil {
 		q.free = append(q.free, q.lent)
 		q.lent = nil
 	}
 }
 
-func (q *eventQueue) len() int { return q.n }
+// Len is the number of queued events.
+func (q *Queue) Len() int { return q.n }
 
-// clear drops every queued event, keeping the buffers.
-func (q *eventQueue) clear() {
+// Clear drops every queued event, keeping the buffers.
+func (q *Queue) Clear() {
 	var ev core.Event
-	for q.pop(&ev) {
+	for q.Pop(&ev) {
 	}
 	q.giveBack()
 }
