@@ -648,3 +648,6 @@ func (s *Server) PollEvent(ev *core.Event) bool { return s.events.Pop(ev) }
 
 // MaxClients is the configured limit.
 func (s *Server) MaxClients() int { return s.cfg.MaxClients }
+
+// Kind reports that this backend's clients are netcode ones.
+func (s *Server) Kind() core.Kind { return core.KindNetcode }
