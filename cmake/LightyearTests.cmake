@@ -1,0 +1,52 @@
+# Tests of the build products themselves (the C tests live in tests/c):
+#   header_c99, header_cxx17   the public header compiles strictly as C99 and C++17
+#   consumer_find_package      install, then find_package(lightyear_conn) from a fresh project
+#   consumer_pkgconfig         install, then build with `pkg-config --cflags --libs`
+
+# The header checks run the compiler at test time, so they need no build
+# step and a broken header fails the test with the compiler's message.
+set(_ly_strict -pedantic -Wall -Wextra -Werror -fsyntax-only
+    -I "${PROJECT_SOURCE_DIR}/include")
+add_test(NAME header_c99
+  COMMAND "${CMAKE_C_COMPILER}" -std=c99 ${_ly_strict} -Wstrict-prototypes
+          "${PROJECT_SOURCE_DIR}/cmake/header_check.c")
+add_test(NAME header_cxx17
+  COMMAND "${CMAKE_CXX_COMPILER}" -std=c++17 ${_ly_strict}
+          "${PROJECT_SOURCE_DIR}/cmake/header_check.cpp")
+
+# Each consumer test installs into its own prefix under the build tree, so
+# the two can run in parallel and never see the build tree's library.
+set(_ly_consumer_args
+  -DLY_BUILD_DIR=${PROJECT_BINARY_DIR}
+  -DLY_LIBDIR=${CMAKE_INSTALL_LIBDIR}
+  -DLY_GENERATOR=${CMAKE_GENERATOR}
+  -DLY_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
+  -DLY_C_COMPILER=${CMAKE_C_COMPILER})
+
+add_test(NAME consumer_find_package
+  COMMAND "${CMAKE_COMMAND}" ${_ly_consumer_args}
+          -DLY_MODE=find_package
+          -DLY_SOURCE_DIR=${PROJECT_SOURCE_DIR}/tests/consumer/find_package
+          -DLY_WORK_DIR=${PROJECT_BINARY_DIR}/consumer/find_package
+          -P "${PROJECT_SOURCE_DIR}/cmake/RunConsumerTest.cmake")
+
+find_program(LY_PKG_CONFIG_EXECUTABLE NAMES pkg-config pkgconf)
+find_program(LY_MAKE_EXECUTABLE NAMES make gmake)
+if(LY_PKG_CONFIG_EXECUTABLE AND LY_MAKE_EXECUTABLE)
+  add_test(NAME consumer_pkgconfig
+    COMMAND "${CMAKE_COMMAND}" ${_ly_consumer_args}
+            -DLY_MODE=pkgconfig
+            -DLY_PKG_CONFIG=${LY_PKG_CONFIG_EXECUTABLE}
+            -DLY_MAKE=${LY_MAKE_EXECUTABLE}
+            -DLY_SOURCE_DIR=${PROJECT_SOURCE_DIR}/tests/consumer/pkgconfig
+            -DLY_WORK_DIR=${PROJECT_BINARY_DIR}/consumer/pkgconfig
+            -P "${PROJECT_SOURCE_DIR}/cmake/RunConsumerTest.cmake")
+else()
+  message(STATUS "pkg-config or make not found: test consumer_pkgconfig is not registered")
+endif()
+
+set_tests_properties(header_c99 header_cxx17 PROPERTIES TIMEOUT 30 LABELS "build")
+set_tests_properties(consumer_find_package PROPERTIES TIMEOUT 90 LABELS "build;install")
+if(TEST consumer_pkgconfig)
+  set_tests_properties(consumer_pkgconfig PROPERTIES TIMEOUT 90 LABELS "build;install")
+endif()

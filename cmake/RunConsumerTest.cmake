@@ -1,0 +1,77 @@
+# cmake -P script behind the consumer_* tests: installs the build into a
+# fresh prefix, builds a consumer project against that prefix the way a user
+# would (find_package or pkg-config), checks that the consumer binary
+# resolves the installed library, and runs it.
+#
+# Inputs (-D): LY_MODE (find_package|pkgconfig), LY_BUILD_DIR, LY_LIBDIR,
+# LY_SOURCE_DIR, LY_WORK_DIR, LY_GENERATOR, LY_MAKE_PROGRAM, LY_C_COMPILER,
+# and for pkgconfig LY_PKG_CONFIG, LY_MAKE.
+cmake_minimum_required(VERSION 3.20)
+
+function(ly_run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    string(REPLACE ";" " " cmd "${ARGN}")
+    message(FATAL_ERROR "failed (${rc}): ${cmd}")
+  endif()
+endfunction()
+
+set(prefix "${LY_WORK_DIR}/prefix")
+set(build "${LY_WORK_DIR}/build")
+set(libdir "${prefix}/${LY_LIBDIR}")
+file(REMOVE_RECURSE "${LY_WORK_DIR}")
+
+ly_run("${CMAKE_COMMAND}" --install "${LY_BUILD_DIR}" --prefix "${prefix}")
+
+# The cgo header must not ship, only ours.
+file(GLOB_RECURSE headers "${prefix}/*.h")
+list(LENGTH headers num_headers)
+get_filename_component(header_name "${headers}" NAME)
+if(NOT num_headers EQUAL 1 OR NOT header_name STREQUAL "lightyear_conn.h")
+  message(FATAL_ERROR "expected only lightyear_conn.h to be installed, got: ${headers}")
+endif()
+
+if(LY_MODE STREQUAL "find_package")
+  ly_run("${CMAKE_COMMAND}" -S "${LY_SOURCE_DIR}" -B "${build}" -G "${LY_GENERATOR}"
+         "-DCMAKE_MAKE_PROGRAM=${LY_MAKE_PROGRAM}"
+         "-DCMAKE_C_COMPILER=${LY_C_COMPILER}"
+         "-DCMAKE_PREFIX_PATH=${prefix}"
+         # Only the fresh prefix may satisfy find_package.
+         -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+         -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
+  ly_run("${CMAKE_COMMAND}" --build "${build}")
+elseif(LY_MODE STREQUAL "pkgconfig")
+  file(MAKE_DIRECTORY "${build}")
+  ly_run("${CMAKE_COMMAND}" -E env
+         "PKG_CONFIG_PATH=${libdir}/pkgconfig"
+         "PKG_CONFIG=${LY_PKG_CONFIG}"
+         "${LY_MAKE}" -C "${build}" -f "${LY_SOURCE_DIR}/Makefile"
+         "SRCDIR=${LY_SOURCE_DIR}" "CC=${LY_C_COMPILER}")
+else()
+  message(FATAL_ERROR "LY_MODE must be find_package or pkgconfig, not '${LY_MODE}'")
+endif()
+
+set(consumer "${build}/consumer")
+
+# find_package consumers find the library through their build RPATH (so
+# LD_LIBRARY_PATH is cleared); pkg-config ones have no rpath.
+if(LY_MODE STREQUAL "pkgconfig")
+  set(run_env "LD_LIBRARY_PATH=${libdir}")
+else()
+  set(run_env --unset=LD_LIBRARY_PATH)
+endif()
+
+# The binary must load the installed library, not the build tree's copy.
+find_program(LDD ldd)
+if(LDD)
+  execute_process(COMMAND "${CMAKE_COMMAND}" -E env ${run_env} "${LDD}" "${consumer}"
+                  OUTPUT_VARIABLE ldd_out RESULT_VARIABLE rc)
+  string(REGEX MATCH "liblightyear_conn\\.so\\.[0-9]+ => [^ ]+" resolved "${ldd_out}")
+  string(FIND "${resolved}" " => ${libdir}/" at)
+  if(NOT rc EQUAL 0 OR at EQUAL -1)
+    message(FATAL_ERROR "consumer does not resolve the installed library:\n${ldd_out}")
+  endif()
+  message(STATUS "${resolved}")
+endif()
+
+ly_run("${CMAKE_COMMAND}" -E env ${run_env} "${consumer}")
