@@ -250,6 +250,9 @@ func ly_server_connected_ids(h *C.ly_server, ids *C.ly_client_id, maxIDs C.uint3
 //export ly_server_client_address
 func ly_server_client_address(h *C.ly_server, client C.ly_client_id, buf *C.char, size C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
+	if buf == nil {
+		return fail(errInvalidArgument, "buf is NULL")
+	}
 	e, s, rc := lockServer(h)
 	if e == nil {
 		return rc
@@ -284,6 +287,9 @@ func ly_server_client_user_data(h *C.ly_server, client C.ly_client_id, userData 
 //export ly_server_address
 func ly_server_address(h *C.ly_server, index C.uint32_t, buf *C.char, size C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
+	if buf == nil {
+		return fail(errInvalidArgument, "buf is NULL")
+	}
 	e, s, rc := lockServer(h)
 	if e == nil {
 		return rc

@@ -29,17 +29,20 @@ func ly_key_generate(key *C.uint8_t) (rc C.int) {
 //export ly_token_generate
 func ly_token_generate(p *C.ly__ctoken_params, out *C.uint8_t, outSize C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
-	if p == nil || out == nil || p.private_key == nil {
-		return fail(errInvalidArgument, "params, params->private_key and out must not be NULL")
+	if p == nil || out == nil {
+		return fail(errInvalidArgument, "params and out must not be NULL")
 	}
 	if p.struct_size < C.uint32_t(unsafe.Sizeof(*p)) {
 		return fail(errInvalidArgument, "ly_token_params.struct_size is %d, want %d (call ly_token_params_defaults)", p.struct_size, unsafe.Sizeof(*p))
 	}
+	if p.private_key == nil || (p.user_data == nil && p.user_data_size > 0) {
+		return fail(errInvalidArgument, "private_key must not be NULL, nor user_data when user_data_size > 0")
+	}
 	if outSize < netcode.ConnectTokenSize {
 		return fail(errBufferTooSmall, "token buffer of %d bytes, need %d", outSize, netcode.ConnectTokenSize)
 	}
-	if p.user_data_size > netcode.UserDataSize || (p.user_data == nil && p.user_data_size > 0) {
-		return fail(errInvalidToken, "user data of %d bytes (at most %d, and not NULL)", p.user_data_size, netcode.UserDataSize)
+	if p.user_data_size > netcode.UserDataSize {
+		return fail(errInvalidToken, "user data of %d bytes, at most %d", p.user_data_size, netcode.UserDataSize)
 	}
 	public, err := parseAddresses((*C.ly__cchar)(unsafe.Pointer(p.public_addresses)))
 	if err != nil {

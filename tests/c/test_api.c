@@ -1,0 +1,1055 @@
+/*
+ * test_api.c - every function of lightyear_conn.h, on its success path and
+ * on each documented misuse: bad handles, NULL and short buffers, bad
+ * sizes, bad tokens, and ly_shutdown.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "net.h"
+
+/* ------------------------------------------------------------------ */
+
+static void test_version_and_strings(void)
+{
+    int code, i;
+    const char *seen[14];
+
+    CHECK_EQ(ly_version(), LY_VERSION);
+    CHECK_EQ(ly_version() >> 16, LY_VERSION_MAJOR);
+
+    /* Every known code has its own description; unknown ones share one. */
+    for (code = 0; code >= LY_ERR_STEAM_UNAVAILABLE; code--) {
+        const char *s = ly_error_string(code);
+        CHECK(s != NULL && s[0] != '\0');
+        CHECK(strcmp(s, "unknown error") != 0);
+        for (i = 0; i < -code; i++)
+            CHECK(strcmp(seen[i], s) != 0);
+        seen[-code] = s;
+    }
+    CHECK(strcmp(ly_error_string(LY_ERR_STEAM_UNAVAILABLE - 1), "unknown error") == 0);
+    CHECK(strcmp(ly_error_string(1), "unknown error") == 0);
+    CHECK(strcmp(ly_error_string(-1000), "unknown error") == 0);
+    CHECK(strcmp(ly_error_string((int)0x80000000u), "unknown error") == 0);
+
+    for (i = LY_STATE_CONNECT_TOKEN_EXPIRED; i <= LY_STATE_CONNECTED; i++) {
+        const char *s = ly_state_string(i);
+        CHECK(s != NULL && s[0] != '\0');
+    }
+    CHECK(strcmp(ly_state_string(LY_STATE_CONNECTED), ly_state_string(LY_STATE_DISCONNECTED)) != 0);
+    CHECK(ly_state_string(99) != NULL);
+    CHECK(ly_state_string(-99) != NULL);
+
+    for (i = LY_REASON_NONE; i <= LY_REASON_TRANSPORT_ERROR; i++) {
+        const char *s = ly_reason_string(i);
+        CHECK(s != NULL && s[0] != '\0');
+    }
+    CHECK(strcmp(ly_reason_string(LY_REASON_LOCAL), ly_reason_string(LY_REASON_REMOTE)) != 0);
+    CHECK(ly_reason_string(99) != NULL);
+    CHECK(ly_reason_string(-1) != NULL);
+}
+
+/* ly_last_error is per thread: a fresh thread has none even while the
+ * main thread has one, and its own failures stay its own. The string is
+ * copied because it dies with the thread. */
+static void *last_error_thread(void *arg)
+{
+    char *out = arg;
+    snprintf(out, 256, "%s", ly_last_error());
+    ly_server_running((ly_server *)0x5678);
+    return NULL;
+}
+
+static void test_last_error(void)
+{
+    pthread_t t;
+    char other[256] = "not run", copy[256];
+
+    CHECK(ly_last_error() != NULL);
+    CHECK_EQ(ly_key_generate(NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK(ly_last_error() != NULL && ly_last_error()[0] != '\0');
+    snprintf(copy, sizeof copy, "%s", ly_last_error());
+
+    CHECK_EQ(pthread_create(&t, NULL, last_error_thread, other), 0);
+    CHECK_EQ(pthread_join(t, NULL), 0);
+    CHECK_EQ(other[0], '\0');
+    /* The main thread's message survived the other thread's calls. */
+    CHECK(strcmp(ly_last_error(), copy) == 0);
+
+    CHECK_EQ(ly_server_running((ly_server *)0x1234), LY_ERR_INVALID_HANDLE);
+    CHECK(ly_last_error()[0] != '\0');
+}
+
+static void test_keys(void)
+{
+    uint8_t a[LY_KEY_SIZE], b[LY_KEY_SIZE], zero[LY_KEY_SIZE] = {0};
+    memset(a, 0, sizeof a);
+    memset(b, 0, sizeof b);
+    CHECK_OK(ly_key_generate(a));
+    CHECK_OK(ly_key_generate(b));
+    CHECK(memcmp(a, zero, LY_KEY_SIZE) != 0);
+    CHECK(memcmp(a, b, LY_KEY_SIZE) != 0);
+    CHECK_EQ(ly_key_generate(NULL), LY_ERR_INVALID_ARGUMENT);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tokens                                                              */
+
+static void token_params(ly_token_params *p, const char *addrs)
+{
+    ly_token_params_defaults(p);
+    p->protocol_id = TEST_PROTOCOL;
+    p->client_id = 42;
+    p->private_key = test_key;
+    p->public_addresses = addrs;
+}
+
+static void check_address(const uint8_t *tok, uint32_t index, const char *want)
+{
+    char buf[LY_ADDRESS_STRING_SIZE];
+    CHECK_EQ(ly_token_address(tok, LY_CONNECT_TOKEN_SIZE, index, buf, sizeof buf), (int)strlen(want));
+    CHECK(strcmp(buf, want) == 0);
+}
+
+static void test_tokens(void)
+{
+    static uint8_t tok[LY_CONNECT_TOKEN_SIZE], garbage[LY_CONNECT_TOKEN_SIZE];
+    ly_token_params p;
+    ly_token_info info;
+    uint8_t user[LY_USER_DATA_SIZE + 1];
+    char many[33 * 24], buf[LY_ADDRESS_STRING_SIZE];
+    int i, n;
+
+    ly_token_params_defaults(NULL); /* must not crash */
+    memset(&p, 0xAB, sizeof p);
+    ly_token_params_defaults(&p);
+    CHECK_EQ(p.struct_size, sizeof(ly_token_params));
+    CHECK_EQ(p.expire_seconds, 30);
+    CHECK_EQ(p.timeout_seconds, 5);
+    CHECK_EQ(p.protocol_id, 0);
+    CHECK_EQ(p.client_id, 0);
+    CHECK(p.private_key == NULL && p.public_addresses == NULL && p.internal_addresses == NULL);
+    CHECK(p.user_data == NULL && p.user_data_size == 0);
+
+    /* IPv4 round trip. */
+    token_params(&p, "127.0.0.1:40000");
+    CHECK_OK(ly_token_generate(&p, tok, sizeof tok));
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    CHECK_OK(ly_token_read(tok, sizeof tok, &info));
+    CHECK_EQ(info.protocol_id, TEST_PROTOCOL);
+    CHECK_EQ(info.expire_timestamp - info.create_timestamp, 30);
+    CHECK(info.create_timestamp > 1600000000u);
+    CHECK_EQ(info.timeout_seconds, 5);
+    CHECK_EQ(info.num_addresses, 1);
+    check_address(tok, 0, "127.0.0.1:40000");
+
+    /* IPv6, lists separated by commas and spaces, never-expiring. */
+    token_params(&p, "[::1]:40001, 127.0.0.1:2 [2001:db8::1]:65535");
+    p.expire_seconds = -1;
+    p.timeout_seconds = -1;
+    CHECK_OK(ly_token_generate(&p, tok, sizeof tok));
+    CHECK_OK(ly_token_read(tok, sizeof tok, &info));
+    CHECK(info.expire_timestamp == LY_NEVER_EXPIRES);
+    CHECK(info.timeout_seconds <= 0);
+    CHECK_EQ(info.num_addresses, 3);
+    check_address(tok, 0, "[::1]:40001");
+    check_address(tok, 1, "127.0.0.1:2");
+    check_address(tok, 2, "[2001:db8::1]:65535");
+
+    /* Address buffers: too small by one is refused and untouched. */
+    memset(buf, 'X', sizeof buf);
+    CHECK_EQ(ly_token_address(tok, sizeof tok, 0, buf, (uint32_t)strlen("[::1]:40001")), LY_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ(buf[0], 'X');
+    CHECK_EQ(ly_token_address(tok, sizeof tok, 0, buf, (uint32_t)strlen("[::1]:40001") + 1), 11);
+    CHECK_EQ(ly_token_address(tok, sizeof tok, 3, buf, sizeof buf), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_token_address(tok, sizeof tok, 0, NULL, sizeof buf), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_token_address(NULL, sizeof tok, 0, buf, sizeof buf), LY_ERR_INVALID_ARGUMENT);
+
+    /* 32 addresses is the maximum; 33 cannot make a token. */
+    many[0] = '\0';
+    for (i = 0; i < 32; i++) {
+        size_t len = strlen(many);
+        snprintf(many + len, sizeof many - len, "%s127.0.0.1:%d", i ? " " : "", 1000 + i);
+    }
+    token_params(&p, many);
+    CHECK_OK(ly_token_generate(&p, tok, sizeof tok));
+    CHECK_OK(ly_token_read(tok, sizeof tok, &info));
+    CHECK_EQ(info.num_addresses, 32);
+    check_address(tok, 31, "127.0.0.1:1031");
+    strcat(many, ",127.0.0.1:1032");
+    CHECK_EQ(ly_token_generate(&p, tok, sizeof tok), LY_ERR_INVALID_TOKEN);
+
+    /* Misuse of ly_token_generate. */
+    token_params(&p, "");
+    CHECK_EQ(ly_token_generate(&p, tok, sizeof tok), LY_ERR_INVALID_TOKEN);
+    token_params(&p, NULL);
+    n = ly_token_generate(&p, tok, sizeof tok);
+    CHECK(n == LY_ERR_INVALID_ARGUMENT || n == LY_ERR_INVALID_TOKEN);
+    token_params(&p, "not an address");
+    CHECK_EQ(ly_token_generate(&p, tok, sizeof tok), LY_ERR_INVALID_ARGUMENT);
+    token_params(&p, "127.0.0.1:1");
+    CHECK_EQ(ly_token_generate(NULL, tok, sizeof tok), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_token_generate(&p, NULL, sizeof tok), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_token_generate(&p, tok, LY_CONNECT_TOKEN_SIZE - 1), LY_ERR_BUFFER_TOO_SMALL);
+    p.struct_size = 0;
+    CHECK_EQ(ly_token_generate(&p, tok, sizeof tok), LY_ERR_INVALID_ARGUMENT);
+    token_params(&p, "127.0.0.1:1");
+    p.private_key = NULL;
+    CHECK_EQ(ly_token_generate(&p, tok, sizeof tok), LY_ERR_INVALID_ARGUMENT);
+    token_params(&p, "127.0.0.1:1");
+    memset(user, 7, sizeof user);
+    p.user_data = user;
+    p.user_data_size = LY_USER_DATA_SIZE;
+    CHECK_OK(ly_token_generate(&p, tok, sizeof tok));
+    p.user_data_size = LY_USER_DATA_SIZE + 1;
+    CHECK_EQ(ly_token_generate(&p, tok, sizeof tok), LY_ERR_INVALID_TOKEN);
+    p.user_data = NULL;
+    p.user_data_size = 4;
+    CHECK_EQ(ly_token_generate(&p, tok, sizeof tok), LY_ERR_INVALID_ARGUMENT); /* a NULL, not too long */
+
+    /* Misuse of ly_token_read. */
+    token_params(&p, "127.0.0.1:1");
+    CHECK_OK(ly_token_generate(&p, tok, sizeof tok));
+    CHECK_EQ(ly_token_read(NULL, sizeof tok, &info), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_token_read(tok, sizeof tok, NULL), LY_ERR_INVALID_ARGUMENT);
+    info.struct_size = 0;
+    CHECK_EQ(ly_token_read(tok, sizeof tok, &info), LY_ERR_INVALID_ARGUMENT);
+    info.struct_size = sizeof info;
+    CHECK_EQ(ly_token_read(tok, 100, &info), LY_ERR_INVALID_TOKEN);
+    for (i = 0; i < LY_CONNECT_TOKEN_SIZE; i++)
+        garbage[i] = (uint8_t)(i * 131 + 7);
+    CHECK_EQ(ly_token_read(garbage, sizeof garbage, &info), LY_ERR_INVALID_TOKEN);
+    CHECK_EQ(ly_token_address(garbage, sizeof garbage, 0, buf, sizeof buf), LY_ERR_INVALID_TOKEN);
+}
+
+/* ------------------------------------------------------------------ */
+/* Server without clients                                              */
+
+static void test_server_basics(void)
+{
+    ly_server_config cfg;
+    ly_server *s = NULL, *s2 = NULL;
+    ly_client_id nobody = {999, LY_KIND_NETCODE, 0};
+    ly_client_id ids[4];
+    ly_event ev, evs[4];
+    uint8_t data[LY_MAX_PAYLOAD_SIZE + 1], ud[LY_USER_DATA_SIZE];
+    char addr[LY_ADDRESS_STRING_SIZE], buf[LY_ADDRESS_STRING_SIZE];
+    int len;
+
+    memset(data, 1, sizeof data);
+    ly_server_config_defaults(NULL); /* must not crash */
+    memset(&cfg, 0xAB, sizeof cfg);
+    ly_server_config_defaults(&cfg);
+    CHECK_EQ(cfg.struct_size, sizeof(ly_server_config));
+    CHECK_EQ(cfg.max_clients, 256);
+    CHECK_EQ(cfg.protocol_id, 0);
+    CHECK(cfg.bind_addresses == NULL && cfg.public_addresses == NULL);
+
+    /* Bad configs. */
+    cfg.protocol_id = TEST_PROTOCOL;
+    memcpy(cfg.private_key, test_key, LY_KEY_SIZE);
+    CHECK_EQ(ly_server_create(&cfg, &s), LY_ERR_INVALID_ARGUMENT); /* no bind address */
+    cfg.bind_addresses = "";
+    CHECK_EQ(ly_server_create(&cfg, &s), LY_ERR_INVALID_ARGUMENT);
+    cfg.bind_addresses = "localhost-ish";
+    CHECK_EQ(ly_server_create(&cfg, &s), LY_ERR_INVALID_ARGUMENT);
+    cfg.bind_addresses = "127.0.0.1:0";
+    cfg.max_clients = 1048577;
+    CHECK_EQ(ly_server_create(&cfg, &s), LY_ERR_INVALID_ARGUMENT);
+    cfg.max_clients = 0; /* the default */
+    CHECK_OK(ly_server_create(&cfg, &s));
+    CHECK_EQ(ly_server_max_clients(s), 256);
+    CHECK_OK(ly_server_destroy(s));
+    cfg.max_clients = 8;
+    CHECK_EQ(ly_server_create(NULL, &s), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_create(&cfg, NULL), LY_ERR_INVALID_ARGUMENT);
+    cfg.struct_size = 0;
+    CHECK_EQ(ly_server_create(&cfg, &s), LY_ERR_INVALID_ARGUMENT);
+    cfg.struct_size = sizeof cfg;
+
+    /* A stopped server. */
+    CHECK_OK(ly_server_create(&cfg, &s));
+    CHECK(s != NULL);
+    CHECK_EQ(ly_server_running(s), 0);
+    CHECK_EQ(ly_server_max_clients(s), 8);
+    CHECK_EQ(ly_server_num_connected(s), 0);
+    CHECK_EQ(ly_server_connected_ids(s, NULL, 0), 0);
+    CHECK_EQ(ly_server_update(s, TEST_DT), LY_ERR_NOT_RUNNING);
+    CHECK_EQ(ly_server_send(s, nobody, data, 10), LY_ERR_NOT_RUNNING);
+    CHECK_EQ(ly_server_broadcast(s, data, 10), LY_ERR_NOT_RUNNING);
+    CHECK_EQ(ly_server_disconnect(s, nobody), LY_ERR_NOT_RUNNING);
+    CHECK_EQ(ly_server_disconnect_all(s), LY_ERR_NOT_RUNNING);
+    CHECK_EQ(ly_server_address(s, 0, buf, sizeof buf), LY_ERR_NOT_RUNNING);
+    CHECK_EQ(ly_server_poll(s, &ev, NULL, 0), 0);
+    CHECK_OK(ly_server_stop(s));
+
+    /* Running. */
+    CHECK_OK(ly_server_start(s));
+    CHECK_EQ(ly_server_running(s), 1);
+    CHECK_EQ(ly_server_start(s), LY_ERR_ALREADY_ACTIVE);
+    len = ly_server_address(s, 0, addr, sizeof addr);
+    CHECK(len > (int)strlen("127.0.0.1:"));
+    CHECK_EQ(len, (int)strlen(addr));
+    CHECK(strncmp(addr, "127.0.0.1:", 10) == 0 && strcmp(addr, "127.0.0.1:0") != 0);
+    memset(buf, 'X', sizeof buf);
+    CHECK_EQ(ly_server_address(s, 0, buf, (uint32_t)len), LY_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ(ly_server_address(s, 0, buf, (uint32_t)len + 1), len);
+    CHECK(strcmp(buf, addr) == 0);
+    CHECK_EQ(ly_server_address(s, 1, buf, sizeof buf), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_address(s, 0, NULL, sizeof buf), LY_ERR_INVALID_ARGUMENT);
+
+    CHECK_OK(ly_server_update(s, 0.0));
+    CHECK_OK(ly_server_update(s, TEST_DT));
+    CHECK_EQ(ly_server_update(s, -TEST_DT), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_update(s, NAN), LY_ERR_INVALID_ARGUMENT);
+
+    CHECK_EQ(ly_server_send(s, nobody, data, 10), LY_ERR_UNKNOWN_CLIENT);
+    CHECK_EQ(ly_server_send(s, nobody, NULL, 10), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_send(s, nobody, data, 0), LY_ERR_PAYLOAD_SIZE);
+    CHECK_EQ(ly_server_send(s, nobody, data, LY_MAX_PAYLOAD_SIZE + 1), LY_ERR_PAYLOAD_SIZE);
+    CHECK_OK(ly_server_broadcast(s, data, 10)); /* nobody to send to is fine */
+    CHECK_OK(ly_server_broadcast(s, data, LY_MAX_PAYLOAD_SIZE));
+    CHECK_EQ(ly_server_broadcast(s, data, 0), LY_ERR_PAYLOAD_SIZE);
+    CHECK_EQ(ly_server_broadcast(s, data, LY_MAX_PAYLOAD_SIZE + 1), LY_ERR_PAYLOAD_SIZE);
+    CHECK_EQ(ly_server_broadcast(s, NULL, 10), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_disconnect(s, nobody), LY_ERR_UNKNOWN_CLIENT);
+    CHECK_OK(ly_server_disconnect_all(s));
+    CHECK_EQ(ly_server_connected_ids(s, ids, 4), 0);
+    CHECK_EQ(ly_server_connected_ids(s, NULL, 4), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_client_address(s, nobody, buf, sizeof buf), LY_ERR_UNKNOWN_CLIENT);
+    CHECK_EQ(ly_server_client_user_data(s, nobody, ud), LY_ERR_UNKNOWN_CLIENT);
+    CHECK_EQ(ly_server_poll(s, NULL, data, sizeof data), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_poll(s, &ev, NULL, 16), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_poll(s, &ev, data, sizeof data), 0);
+    CHECK_EQ(ly_server_poll_batch(s, NULL, 4, data, sizeof data), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_poll_batch(s, evs, 4, NULL, 16), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_poll_batch(s, evs, 4, data, sizeof data), 0);
+
+    /* A second server on the same port cannot bind; the message says so. */
+    cfg.bind_addresses = addr;
+    CHECK_OK(ly_server_create(&cfg, &s2));
+    CHECK_EQ(ly_server_start(s2), LY_ERR_SOCKET);
+    CHECK(ly_last_error()[0] != '\0');
+    CHECK_EQ(ly_server_running(s2), 0);
+    CHECK_OK(ly_server_destroy(s2));
+
+    /* An unspecified bind address needs a public one. */
+    cfg.bind_addresses = "0.0.0.0:0";
+    CHECK_OK(ly_server_create(&cfg, &s2));
+    CHECK_EQ(ly_server_start(s2), LY_ERR_INVALID_ARGUMENT);
+    CHECK_OK(ly_server_destroy(s2));
+
+    CHECK_OK(ly_server_stop(s));
+    CHECK_EQ(ly_server_running(s), 0);
+    CHECK_OK(ly_server_stop(s)); /* stopping a stopped server */
+    /* Stop closed the socket: its port can be bound again. */
+    cfg.bind_addresses = addr;
+    CHECK_OK(ly_server_create(&cfg, &s2));
+    CHECK_OK(ly_server_start(s2));
+    CHECK_OK(ly_server_destroy(s2));
+    CHECK_OK(ly_server_start(s)); /* and it starts again */
+    CHECK_OK(ly_server_destroy(s));
+}
+
+/* The config is copied: the caller's strings may change right after. */
+static void test_config_copied(void)
+{
+    ly_server_config cfg;
+    ly_server *s = NULL;
+    char bind[32], got[LY_ADDRESS_STRING_SIZE];
+
+    snprintf(bind, sizeof bind, "127.0.0.1:0");
+    ly_server_config_defaults(&cfg);
+    cfg.protocol_id = TEST_PROTOCOL;
+    cfg.bind_addresses = bind;
+    CHECK_OK(ly_server_create(&cfg, &s));
+    memset(bind, 'x', sizeof bind - 1);
+    memset(&cfg, 0xFF, sizeof cfg);
+    CHECK_OK(ly_server_start(s));
+    CHECK(ly_server_address(s, 0, got, sizeof got) > 0);
+    CHECK(strncmp(got, "127.0.0.1:", 10) == 0);
+    CHECK_EQ(ly_server_max_clients(s), 256);
+    CHECK_OK(ly_server_destroy(s));
+}
+
+/* Time is the caller's: nothing arrives between update calls. */
+static void test_nothing_between_updates(void)
+{
+    ly_server *s;
+    ly_client *c;
+    ly_client_id id;
+    ly_event ev;
+    uint8_t buf[LY_MAX_PAYLOAD_SIZE], one[1] = {1};
+    char addr[LY_ADDRESS_STRING_SIZE];
+
+    s = server_start("127.0.0.1:0", 0, addr);
+    c = client_manual(addr, 31);
+    CHECK_OK(ly_client_connect(c));
+    CHECK_OK(ly_client_update(c, TEST_DT)); /* sends the request */
+    nap_us(30000);
+    CHECK_EQ(ly_server_num_connected(s), 0);
+    CHECK_EQ(ly_server_poll(s, &ev, buf, sizeof buf), 0);
+    CHECK_EQ(client_state(c), LY_STATE_SENDING_CONNECTION_REQUEST);
+    pump_connected(s, &c, 1);
+
+    CHECK_OK(ly_client_id_of(c, &id));
+    CHECK_OK(ly_server_send(s, id, one, 1));
+    nap_us(30000);
+    CHECK_EQ(ly_client_receive(c, buf, sizeof buf, NULL), 0);
+    CHECK_OK(ly_client_update(c, 0.0));
+    CHECK_EQ(ly_client_receive(c, buf, sizeof buf, NULL), 1);
+    CHECK_OK(ly_client_destroy(c));
+    CHECK_OK(ly_server_destroy(s));
+}
+
+/* A server bound to 0.0.0.0 with public address 127.0.0.1:0: the public
+ * port becomes the bound one, so a token for it connects. */
+static void test_public_address_port_zero(void)
+{
+    ly_server_config cfg;
+    ly_server *s = NULL;
+    ly_client *c;
+    char bound[LY_ADDRESS_STRING_SIZE], target[LY_ADDRESS_STRING_SIZE];
+    const char *colon;
+
+    ly_server_config_defaults(&cfg);
+    cfg.protocol_id = TEST_PROTOCOL;
+    memcpy(cfg.private_key, test_key, LY_KEY_SIZE);
+    cfg.bind_addresses = "0.0.0.0:0";
+    cfg.public_addresses = "127.0.0.1:0";
+    CHECK_OK(ly_server_create(&cfg, &s));
+    CHECK_OK(ly_server_start(s));
+    CHECK(ly_server_address(s, 0, bound, sizeof bound) > 0);
+    colon = strrchr(bound, ':');
+    CHECK(colon != NULL && strcmp(colon, ":0") != 0);
+    snprintf(target, sizeof target, "127.0.0.1%s", colon);
+
+    c = client_manual(target, 5);
+    CHECK_OK(ly_client_connect(c));
+    pump_connected(s, &c, 1);
+    CHECK_OK(ly_client_destroy(c));
+    CHECK_OK(ly_server_destroy(s));
+}
+
+/* ------------------------------------------------------------------ */
+/* Clients                                                             */
+
+static void test_client_idle(void)
+{
+    static uint8_t tok[LY_CONNECT_TOKEN_SIZE];
+    ly_client_config cfg;
+    ly_client *c = NULL;
+    ly_client_id id;
+    uint8_t buf[LY_MAX_PAYLOAD_SIZE + 1];
+    char addr[LY_ADDRESS_STRING_SIZE];
+    uint32_t needed = 77;
+    int st;
+
+    memset(buf, 3, sizeof buf);
+    ly_client_config_defaults(NULL); /* must not crash */
+    memset(&cfg, 0xAB, sizeof cfg);
+    ly_client_config_defaults(&cfg);
+    CHECK_EQ(cfg.struct_size, sizeof(ly_client_config));
+    CHECK_EQ(cfg.client_id, 0);
+    CHECK(cfg.receive_queue_size == 0 || cfg.receive_queue_size == 256);
+
+    /* Creation misuse. */
+    CHECK_EQ(ly_client_create(NULL, sizeof tok, NULL, &c), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_create(tok, sizeof tok, NULL, NULL), LY_ERR_INVALID_ARGUMENT);
+    cfg.struct_size = 0;
+    CHECK_EQ(ly_client_create(tok, sizeof tok, &cfg, &c), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_create_manual("127.0.0.1:1", 1, TEST_PROTOCOL, test_key, LY_KEY_SIZE, &cfg, &c),
+             LY_ERR_INVALID_ARGUMENT);
+    ly_client_config_defaults(&cfg);
+    CHECK_EQ(ly_client_create_manual(NULL, 1, TEST_PROTOCOL, test_key, LY_KEY_SIZE, NULL, &c),
+             LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_create_manual("nowhere", 1, TEST_PROTOCOL, test_key, LY_KEY_SIZE, NULL, &c),
+             LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_create_manual("127.0.0.1:1", 1, TEST_PROTOCOL, NULL, LY_KEY_SIZE, NULL, &c),
+             LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_create_manual("127.0.0.1:1", 1, TEST_PROTOCOL, test_key, LY_KEY_SIZE, NULL, NULL),
+             LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_create_manual("127.0.0.1:1", 1, TEST_PROTOCOL, test_key, LY_KEY_SIZE - 1, NULL, &c),
+             LY_ERR_INVALID_KEY);
+    CHECK_EQ(ly_client_create_manual("127.0.0.1:1", 1, TEST_PROTOCOL, test_key, LY_KEY_SIZE + 1, NULL, &c),
+             LY_ERR_INVALID_KEY);
+
+    /* An idle manual client. */
+    CHECK_OK(ly_client_create_manual("[::1]:1", 0xFEEDull, TEST_PROTOCOL, test_key, LY_KEY_SIZE, &cfg, &c));
+    CHECK_OK(ly_client_get_state(c, &st));
+    CHECK_EQ(st, LY_STATE_DISCONNECTED);
+    CHECK_EQ(ly_client_get_state(c, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_disconnect_reason(c), LY_REASON_NONE);
+    CHECK_OK(ly_client_id_of(c, &id));
+    CHECK_EQ(id.id, 0xFEED);
+    CHECK_EQ(id.kind, LY_KIND_NETCODE);
+    CHECK_EQ(id.reserved, 0);
+    CHECK_EQ(ly_client_id_of(c, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_send(c, buf, 10), LY_ERR_NOT_CONNECTED);
+    CHECK_EQ(ly_client_send(c, NULL, 10), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_receive(c, buf, sizeof buf, &needed), 0);
+    CHECK_EQ(ly_client_receive(c, NULL, 0, NULL), 0);
+    CHECK_EQ(ly_client_receive(c, NULL, 16, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_local_address(c, addr, sizeof addr), 0); /* no socket yet */
+    CHECK_EQ(ly_client_local_address(c, NULL, sizeof addr), LY_ERR_INVALID_ARGUMENT);
+    CHECK_OK(ly_client_update(c, 0.0));
+    CHECK_OK(ly_client_update(c, TEST_DT));
+    CHECK_EQ(ly_client_update(c, -1.0), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_update(c, NAN), LY_ERR_INVALID_ARGUMENT);
+    CHECK_OK(ly_client_disconnect(c)); /* a no-op when idle */
+    CHECK_OK(ly_client_get_state(c, &st));
+    CHECK_EQ(st, LY_STATE_DISCONNECTED);
+    CHECK_EQ(ly_client_set_token(c, NULL, sizeof tok), LY_ERR_INVALID_ARGUMENT);
+    CHECK_OK(ly_client_destroy(c));
+
+    /* The token's public part has no client id: the config supplies it. */
+    cfg.client_id = 77;
+    CHECK_OK(ly_client_create(tok, sizeof tok, &cfg, &c));
+    CHECK_OK(ly_client_id_of(c, &id));
+    CHECK_EQ(id.id, 77);
+    CHECK_OK(ly_client_destroy(c));
+}
+
+/* Garbage token bytes fail at connect; set_token then repairs the client. */
+static void test_client_tokens(void)
+{
+    static uint8_t garbage[LY_CONNECT_TOKEN_SIZE], tok[LY_CONNECT_TOKEN_SIZE];
+    ly_token_params p;
+    ly_server *s;
+    ly_client *c = NULL;
+    char addr[LY_ADDRESS_STRING_SIZE];
+    int i;
+
+    for (i = 0; i < LY_CONNECT_TOKEN_SIZE; i++)
+        garbage[i] = (uint8_t)(i * 37 + 11);
+    CHECK_OK(ly_client_create(garbage, sizeof garbage, NULL, &c));
+    CHECK_EQ(ly_client_connect(c), LY_ERR_INVALID_TOKEN);
+    CHECK(ly_last_error()[0] != '\0');
+    CHECK_EQ(client_state(c), LY_STATE_INVALID_CONNECT_TOKEN);
+    CHECK_EQ(ly_client_disconnect_reason(c), LY_REASON_INVALID_TOKEN);
+    CHECK_OK(ly_client_destroy(c));
+
+    /* Too short to be a token, too. */
+    CHECK_OK(ly_client_create(garbage, 10, NULL, &c));
+    CHECK_EQ(ly_client_connect(c), LY_ERR_INVALID_TOKEN);
+    CHECK_EQ(client_state(c), LY_STATE_INVALID_CONNECT_TOKEN);
+
+    s = server_start("127.0.0.1:0", 0, addr);
+    ly_token_params_defaults(&p);
+    p.protocol_id = TEST_PROTOCOL;
+    p.client_id = 9;
+    p.private_key = test_key;
+    p.public_addresses = addr;
+    CHECK_OK(ly_token_generate(&p, tok, sizeof tok));
+    CHECK_OK(ly_client_set_token(c, tok, sizeof tok));
+    CHECK_OK(ly_client_connect(c));
+    CHECK_EQ(ly_client_connect(c), LY_ERR_ALREADY_ACTIVE);
+    CHECK_EQ(ly_client_set_token(c, tok, sizeof tok), LY_ERR_ALREADY_ACTIVE);
+    pump_connected(s, &c, 1);
+    CHECK_EQ(ly_client_connect(c), LY_ERR_ALREADY_ACTIVE);
+    CHECK_EQ(ly_client_disconnect_reason(c), LY_REASON_NONE);
+    CHECK_OK(ly_client_destroy(c));
+    CHECK_OK(ly_server_destroy(s));
+}
+
+/* A token for another protocol is dropped by the server without an
+ * answer: the client gives up after the token's timeout (5 s of dt). */
+static void test_wrong_protocol(void)
+{
+    ly_server *s;
+    ly_client *c = NULL;
+    ly_event ev;
+    char addr[LY_ADDRESS_STRING_SIZE];
+    double t = 0;
+    int step;
+
+    s = server_start("127.0.0.1:0", 0, addr);
+    CHECK_OK(ly_client_create_manual(addr, 3, TEST_PROTOCOL + 1, test_key, LY_KEY_SIZE, NULL, &c));
+    CHECK_OK(ly_client_connect(c));
+    CHECK_EQ(client_state(c), LY_STATE_SENDING_CONNECTION_REQUEST);
+    for (step = 0; step < 200 && client_state(c) == LY_STATE_SENDING_CONNECTION_REQUEST; step++) {
+        pump_once(s, &c, 1, 0.05);
+        t += 0.05;
+    }
+    CHECK_EQ(client_state(c), LY_STATE_CONNECTION_REQUEST_TIMED_OUT);
+    CHECK_EQ(ly_client_disconnect_reason(c), LY_REASON_REQUEST_TIMED_OUT);
+    CHECK(t >= 5.0 - 1e-9 && t <= 5.5);
+    CHECK_EQ(ly_server_num_connected(s), 0);
+    CHECK_EQ(ly_server_poll(s, &ev, NULL, 0), 0);
+    CHECK_OK(ly_client_destroy(c));
+    CHECK_OK(ly_server_destroy(s));
+}
+
+/* A connected pair: short buffers everywhere lose nothing, bad payload
+ * sizes are refused, and the address and id queries answer. */
+static void test_connected_buffers(void)
+{
+    ly_server *s;
+    ly_client *c;
+    ly_client_id id, ids[2];
+    ly_event ev, evs[8];
+    uint8_t out[LY_MAX_PAYLOAD_SIZE + 1], in[LY_MAX_PAYLOAD_SIZE], ud[LY_USER_DATA_SIZE], zero[LY_USER_DATA_SIZE];
+    char addr[LY_ADDRESS_STRING_SIZE], buf[LY_ADDRESS_STRING_SIZE];
+    uint32_t needed = 0;
+    int i, r, len, got;
+
+    for (i = 0; i < (int)sizeof out; i++)
+        out[i] = (uint8_t)(i ^ 0x5A);
+    memset(zero, 0, sizeof zero);
+    s = server_start("127.0.0.1:0", 4, addr);
+    c = client_manual(addr, 1234);
+    CHECK_OK(ly_client_connect(c));
+    pump_connected(s, &c, 1);
+
+    /* The connected event; no payload, so no buffer is needed. */
+    CHECK_EQ(ly_server_poll(s, &ev, NULL, 0), 1);
+    CHECK_EQ(ev.type, LY_EVENT_CONNECTED);
+    CHECK_EQ(ev.client.id, 1234);
+    CHECK_EQ(ev.client.kind, LY_KIND_NETCODE);
+    CHECK_EQ(ev.payload_size, 0);
+    id = ev.client;
+
+    /* Queries. */
+    CHECK_EQ(ly_server_connected_ids(s, NULL, 0), 1);
+    CHECK_EQ(ly_server_connected_ids(s, ids, 2), 1);
+    CHECK(ids[0].id == 1234 && ids[0].kind == LY_KIND_NETCODE);
+    len = ly_server_client_address(s, id, buf, sizeof buf);
+    CHECK(len > 0 && len == (int)strlen(buf));
+    CHECK(strncmp(buf, "127.0.0.1:", 10) == 0);
+    CHECK_EQ(ly_server_client_address(s, id, buf, (uint32_t)len), LY_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ(ly_server_client_address(s, id, buf, (uint32_t)len + 1), len);
+    CHECK_EQ(ly_server_client_address(s, id, NULL, sizeof buf), LY_ERR_INVALID_ARGUMENT);
+    memset(ud, 0xEE, sizeof ud);
+    CHECK_OK(ly_server_client_user_data(s, id, ud));
+    CHECK_EQ(ly_server_client_user_data(s, id, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK(memcmp(ud, zero, sizeof ud) == 0);
+    len = ly_client_local_address(c, buf, sizeof buf);
+    CHECK(len > 0 && len == (int)strlen(buf));
+    CHECK_EQ(ly_client_local_address(c, buf, 3), LY_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ(ly_client_local_address(c, buf, (uint32_t)len + 1), len);
+
+    /* Payload sizes, both ways. */
+    CHECK_EQ(ly_client_send(c, out, 0), LY_ERR_PAYLOAD_SIZE);
+    CHECK_EQ(ly_client_send(c, out, LY_MAX_PAYLOAD_SIZE + 1), LY_ERR_PAYLOAD_SIZE);
+    CHECK_EQ(ly_client_send(c, NULL, 10), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_send(s, id, out, 0), LY_ERR_PAYLOAD_SIZE);
+    CHECK_EQ(ly_server_send(s, id, out, LY_MAX_PAYLOAD_SIZE + 1), LY_ERR_PAYLOAD_SIZE);
+
+    /* Server poll with a short buffer: described, kept, then delivered. */
+    CHECK_OK(ly_client_send(c, out, 100));
+    for (i = 0; i < TEST_MAX_STEPS; i++) {
+        memset(&ev, 0, sizeof ev);
+        r = ly_server_poll(s, &ev, in, 10);
+        if (r != 0)
+            break;
+        pump_once(s, &c, 1, TEST_DT);
+    }
+    CHECK_EQ(r, LY_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ(ev.type, LY_EVENT_PAYLOAD);
+    CHECK_EQ(ev.payload_size, 100);
+    CHECK_EQ(ev.client.id, 1234);
+    CHECK_EQ(ly_server_poll(s, &ev, NULL, 0), LY_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ(ly_server_poll(s, &ev, in, 99), LY_ERR_BUFFER_TOO_SMALL);
+    memset(in, 0, sizeof in);
+    CHECK_EQ(ly_server_poll(s, &ev, in, 100), 1);
+    CHECK_EQ(ev.type, LY_EVENT_PAYLOAD);
+    CHECK_EQ(ev.payload_size, 100);
+    CHECK(memcmp(in, out, 100) == 0);
+    CHECK_EQ(ly_server_poll(s, &ev, in, sizeof in), 0);
+
+    /* Batch poll with a short buffer: two 100-byte payloads never share a
+     * 150-byte buffer, and neither is lost. */
+    CHECK_OK(ly_client_send(c, out, 100));
+    CHECK_OK(ly_client_send(c, out + 1, 100));
+    for (i = 0; i < TEST_MAX_STEPS; i++) {
+        memset(evs, 0, sizeof evs);
+        r = ly_server_poll_batch(s, evs, 8, in, 50);
+        if (r != 0)
+            break;
+        pump_once(s, &c, 1, TEST_DT);
+    }
+    CHECK_EQ(r, LY_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ(evs[0].type, LY_EVENT_PAYLOAD);
+    CHECK_EQ(evs[0].payload_size, 100);
+    CHECK_EQ(evs[0].client.id, 1234);
+    got = 0;
+    for (i = 0; i < TEST_MAX_STEPS && got < 2; i++) {
+        /* The kept event comes out of either poll. */
+        if (got == 0)
+            r = ly_server_poll(s, evs, in, 100);
+        else
+            r = ly_server_poll_batch(s, evs, 8, in, 150);
+        CHECK(r == 0 || r == 1);
+        if (r == 1) {
+            CHECK_EQ(evs[0].type, LY_EVENT_PAYLOAD);
+            CHECK_EQ(evs[0].payload_size, 100);
+            CHECK_EQ(evs[0].payload_offset, 0);
+            CHECK(memcmp(in, out + got, 100) == 0);
+            got++;
+        } else {
+            pump_once(s, &c, 1, TEST_DT);
+        }
+    }
+    CHECK_EQ(got, 2);
+
+    /* Client receive with a short buffer: the size is reported, the
+     * payload stays queued. */
+    CHECK_OK(ly_server_send(s, id, out, 100));
+    for (i = 0; i < TEST_MAX_STEPS; i++) {
+        r = ly_client_receive(c, in, 10, &needed);
+        if (r != 0)
+            break;
+        pump_once(s, &c, 1, TEST_DT);
+    }
+    CHECK_EQ(r, LY_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ(needed, 100);
+    CHECK_EQ(ly_client_receive(c, NULL, 0, NULL), LY_ERR_BUFFER_TOO_SMALL);
+    memset(in, 0, sizeof in);
+    CHECK_EQ(ly_client_receive(c, in, 100, &needed), 100);
+    CHECK(memcmp(in, out, 100) == 0);
+    CHECK_EQ(ly_client_receive(c, in, sizeof in, NULL), 0);
+
+    /* Disconnect from the server: LY_REASON_LOCAL on the server's side. */
+    CHECK_OK(ly_server_disconnect(s, id));
+    CHECK_EQ(ly_server_num_connected(s), 0);
+    wait_event(s, &c, 1, &ev, in, sizeof in);
+    CHECK_EQ(ev.type, LY_EVENT_DISCONNECTED);
+    CHECK_EQ(ev.reason, LY_REASON_LOCAL);
+    CHECK_EQ(ev.client.id, 1234);
+    CHECK_EQ(ly_server_disconnect(s, id), LY_ERR_UNKNOWN_CLIENT);
+    CHECK_EQ(ly_server_send(s, id, out, 10), LY_ERR_UNKNOWN_CLIENT);
+
+    CHECK_OK(ly_client_destroy(c));
+    CHECK_OK(ly_server_destroy(s));
+}
+
+/* Pumps one client until its attempt ends; returns the simulated time. */
+static double pump_until_ended(ly_server *s, ly_client *c, double dt)
+{
+    double t = 0;
+    int step;
+    for (step = 0; step < 400 && client_state(c) > LY_STATE_DISCONNECTED; step++) {
+        pump_once(s, &c, 1, dt);
+        t += dt;
+    }
+    return t;
+}
+
+static void make_token(uint8_t *tok, uint64_t id, const char *pub, const char *internal, int64_t expire)
+{
+    ly_token_params p;
+    ly_token_params_defaults(&p);
+    p.protocol_id = TEST_PROTOCOL;
+    p.client_id = id;
+    p.private_key = test_key;
+    p.public_addresses = pub;
+    p.internal_addresses = internal;
+    p.expire_seconds = expire;
+    CHECK_OK(ly_token_generate(&p, tok, LY_CONNECT_TOKEN_SIZE));
+}
+
+/* How an attempt ends when the server will not have the client: full,
+ * a token naming other servers, an expired token. */
+static void test_refusals(void)
+{
+    static uint8_t tok[LY_CONNECT_TOKEN_SIZE];
+    ly_server *s;
+    ly_client *first, *c = NULL;
+    char addr[LY_ADDRESS_STRING_SIZE];
+    double t;
+
+    s = server_start("127.0.0.1:0", 1, addr);
+    CHECK_EQ(ly_server_max_clients(s), 1);
+    first = client_manual(addr, 1);
+    CHECK_OK(ly_client_connect(first));
+    pump_connected(s, &first, 1);
+
+    /* Full: the server answers with a denial. */
+    c = client_manual(addr, 2);
+    CHECK_OK(ly_client_connect(c));
+    t = pump_until_ended(s, c, TEST_DT);
+    CHECK_EQ(client_state(c), LY_STATE_CONNECTION_DENIED);
+    CHECK_EQ(ly_client_disconnect_reason(c), LY_REASON_DENIED);
+    CHECK(t < 5.0); /* answered, not timed out */
+    CHECK_EQ(ly_server_num_connected(s), 1);
+    CHECK_OK(ly_client_destroy(c));
+    CHECK_OK(ly_client_destroy(first));
+
+    /* The private part names another server: the request is ignored. */
+    make_token(tok, 3, addr, "127.0.0.1:1", 30);
+    CHECK_OK(ly_client_create(tok, sizeof tok, NULL, &c));
+    CHECK_OK(ly_client_connect(c));
+    t = pump_until_ended(s, c, 0.05);
+    CHECK_EQ(client_state(c), LY_STATE_CONNECTION_REQUEST_TIMED_OUT);
+    CHECK(t >= 5.0 - 1e-9);
+    CHECK_OK(ly_client_destroy(c));
+
+    /* ...and when it names this one, public and internal may differ. */
+    make_token(tok, 4, addr, addr, 30);
+    CHECK_OK(ly_client_create(tok, sizeof tok, NULL, &c));
+    CHECK_OK(ly_client_connect(c));
+    pump_connected(s, &c, 1);
+    CHECK_OK(ly_client_destroy(c));
+
+    /* A token that expires at once ends the attempt as expired. */
+    make_token(tok, 5, addr, NULL, 0);
+    CHECK_OK(ly_client_create(tok, sizeof tok, NULL, &c));
+    CHECK_OK(ly_client_connect(c));
+    pump_until_ended(s, c, TEST_DT);
+    CHECK_EQ(client_state(c), LY_STATE_CONNECT_TOKEN_EXPIRED);
+    CHECK_EQ(ly_client_disconnect_reason(c), LY_REASON_TOKEN_EXPIRED);
+    CHECK_OK(ly_client_destroy(c));
+    CHECK_OK(ly_server_destroy(s));
+}
+
+/* A token is used up by its handshake: reconnecting takes a fresh one
+ * through ly_client_set_token. */
+static void test_reconnect(void)
+{
+    static uint8_t tok[LY_CONNECT_TOKEN_SIZE];
+    ly_server *s;
+    ly_client *c = NULL;
+    ly_event ev;
+    uint8_t buf[LY_MAX_PAYLOAD_SIZE];
+    char addr[LY_ADDRESS_STRING_SIZE];
+
+    s = server_start("127.0.0.1:0", 0, addr);
+    make_token(tok, 6, addr, NULL, 30);
+    CHECK_OK(ly_client_create(tok, sizeof tok, NULL, &c));
+    CHECK_OK(ly_client_connect(c));
+    pump_connected(s, &c, 1);
+    CHECK_OK(ly_client_disconnect(c));
+    wait_event(s, &c, 1, &ev, buf, sizeof buf); /* connected */
+    wait_event(s, &c, 1, &ev, buf, sizeof buf);
+    CHECK_EQ(ev.type, LY_EVENT_DISCONNECTED);
+
+    make_token(tok, 6, addr, NULL, 30);
+    CHECK_OK(ly_client_set_token(c, tok, sizeof tok));
+    CHECK_OK(ly_client_connect(c));
+    pump_connected(s, &c, 1);
+    wait_event(s, &c, 1, &ev, buf, sizeof buf);
+    CHECK_EQ(ev.type, LY_EVENT_CONNECTED);
+    CHECK_EQ(ev.client.id, 6);
+    CHECK_OK(ly_client_destroy(c));
+    CHECK_OK(ly_server_destroy(s));
+}
+
+/* receive_queue_size bounds what waits for ly_client_receive; batch
+ * polls respect max_events. */
+static void test_queue_limits(void)
+{
+    ly_server *s;
+    ly_client *c = NULL;
+    ly_client_config cfg;
+    ly_client_id id;
+    ly_event evs[4];
+    uint8_t buf[4 * LY_MAX_PAYLOAD_SIZE], one[1] = {42};
+    char addr[LY_ADDRESS_STRING_SIZE];
+    int i, got = 0, r;
+
+    s = server_start("127.0.0.1:0", 0, addr);
+    ly_client_config_defaults(&cfg);
+    cfg.receive_queue_size = 2;
+    CHECK_OK(ly_client_create_manual(addr, 8, TEST_PROTOCOL, test_key, LY_KEY_SIZE, &cfg, &c));
+    CHECK_OK(ly_client_connect(c));
+    pump_connected(s, &c, 1);
+    CHECK_OK(ly_client_id_of(c, &id));
+    for (i = 0; i < 5; i++)
+        CHECK_OK(ly_server_send(s, id, one, 1));
+    for (i = 0; i < 20; i++)
+        pump_once(s, &c, 1, 0.0);
+    while ((r = ly_client_receive(c, buf, sizeof buf, NULL)) > 0)
+        got++;
+    CHECK_EQ(r, 0);
+    CHECK_EQ(got, 2);
+
+    for (i = 0; i < 3; i++)
+        CHECK_OK(ly_client_send(c, one, 1));
+    wait_event(s, &c, 1, &evs[0], buf, sizeof buf); /* connected */
+    CHECK_EQ(evs[0].type, LY_EVENT_CONNECTED);
+    for (i = 0; i < 20; i++)
+        pump_once(s, &c, 1, 0.0);
+    CHECK_EQ(ly_server_poll_batch(s, evs, 2, buf, sizeof buf), 2);
+    CHECK(evs[0].payload_size == 1 && evs[1].payload_size == 1 && evs[1].payload_offset >= 1);
+    CHECK_EQ(ly_server_poll_batch(s, evs, 2, buf, sizeof buf), 1);
+    CHECK_EQ(ly_server_poll_batch(s, evs, 0, buf, sizeof buf), 0);
+    CHECK_OK(ly_client_destroy(c));
+    CHECK_OK(ly_server_destroy(s));
+}
+
+/* ------------------------------------------------------------------ */
+/* Handles                                                             */
+
+/* Every handle-taking function must answer LY_ERR_INVALID_HANDLE. */
+static void check_bad_server(ly_server *s)
+{
+    ly_client_id id = {1, LY_KIND_NETCODE, 0};
+    ly_event ev;
+    uint8_t buf[LY_MAX_PAYLOAD_SIZE];
+    char addr[LY_ADDRESS_STRING_SIZE];
+
+    memset(buf, 1, sizeof buf);
+    CHECK_EQ(ly_server_destroy(s), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_start(s), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_stop(s), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_running(s), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_update(s, TEST_DT), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_send(s, id, buf, 10), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_broadcast(s, buf, 10), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_disconnect(s, id), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_disconnect_all(s), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_num_connected(s), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_max_clients(s), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_connected_ids(s, NULL, 0), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_client_address(s, id, addr, sizeof addr), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_client_user_data(s, id, buf), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_address(s, 0, addr, sizeof addr), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_poll(s, &ev, buf, sizeof buf), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_poll_batch(s, &ev, 1, buf, sizeof buf), LY_ERR_INVALID_HANDLE);
+    CHECK(ly_last_error()[0] != '\0');
+}
+
+static void check_bad_client(ly_client *c)
+{
+    static uint8_t tok[LY_CONNECT_TOKEN_SIZE];
+    uint8_t buf[LY_MAX_PAYLOAD_SIZE];
+    char addr[LY_ADDRESS_STRING_SIZE];
+    ly_client_id id;
+    uint32_t needed;
+    int st;
+
+    memset(buf, 1, sizeof buf);
+    CHECK_EQ(ly_client_destroy(c), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_connect(c), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_set_token(c, tok, sizeof tok), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_update(c, TEST_DT), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_send(c, buf, 10), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_receive(c, buf, sizeof buf, &needed), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_get_state(c, &st), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_disconnect_reason(c), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_disconnect(c), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_local_address(c, addr, sizeof addr), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_id_of(c, &id), LY_ERR_INVALID_HANDLE);
+    CHECK(ly_last_error()[0] != '\0');
+}
+
+static void test_handles(void)
+{
+    ly_server *s, *old, *live_s;
+    ly_client *c = NULL, *live_c = NULL;
+    char addr[LY_ADDRESS_STRING_SIZE];
+
+    check_bad_server(NULL);
+    check_bad_server((ly_server *)0x1234);
+    check_bad_server((ly_server *)(uintptr_t)-1);
+    check_bad_client(NULL);
+    check_bad_client((ly_client *)0x1234);
+    check_bad_client((ly_client *)(uintptr_t)-1);
+
+    /* Live handles of the other kind, cast. */
+    live_s = server_start("127.0.0.1:0", 0, addr);
+    live_c = client_manual(addr, 1);
+    check_bad_server((ly_server *)(void *)live_c);
+    check_bad_client((ly_client *)(void *)live_s);
+    /* ...and they still work afterwards. */
+    CHECK_EQ(ly_server_running(live_s), 1);
+    CHECK_EQ(client_state(live_c), LY_STATE_DISCONNECTED);
+
+    /* Destroyed and twice-destroyed handles. */
+    s = server_start("127.0.0.1:0", 0, addr);
+    CHECK_OK(ly_server_destroy(s));
+    check_bad_server(s); /* destroys it a second and a third time, too */
+    CHECK_OK(ly_client_create_manual(addr, 2, TEST_PROTOCOL, test_key, LY_KEY_SIZE, NULL, &c));
+    CHECK_OK(ly_client_connect(c));
+    CHECK_OK(ly_client_destroy(c));
+    check_bad_client(c);
+
+    /* New handles (which may reuse a slot) do not revive old ones. */
+    old = s;
+    s = server_start("127.0.0.1:0", 0, addr);
+    CHECK(s != old);
+    CHECK_EQ(ly_server_running(old), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_running(s), 1);
+    CHECK_OK(ly_server_destroy(s));
+    CHECK_EQ(ly_server_running(s), LY_ERR_INVALID_HANDLE);
+
+    CHECK_OK(ly_client_destroy(live_c));
+    CHECK_OK(ly_server_destroy(live_s));
+}
+
+/* ------------------------------------------------------------------ */
+/* Shutdown                                                            */
+
+static void test_shutdown(void)
+{
+    ly_server *s, *s2;
+    ly_client *c, *idle, *c2;
+    ly_event ev;
+    uint8_t buf[LY_MAX_PAYLOAD_SIZE], msg[5] = {'h', 'e', 'l', 'l', 'o'};
+    char addr[LY_ADDRESS_STRING_SIZE], addr2[LY_ADDRESS_STRING_SIZE];
+
+    s = server_start("127.0.0.1:0", 0, addr);
+    c = client_manual(addr, 10);
+    idle = client_manual(addr, 11);
+    CHECK_OK(ly_client_connect(c));
+    pump_connected(s, &c, 1);
+
+    CHECK_OK(ly_shutdown());
+    CHECK_EQ(ly_server_running(s), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_update(s, TEST_DT), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_destroy(s), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_update(c, TEST_DT), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_destroy(c), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_destroy(idle), LY_ERR_INVALID_HANDLE);
+    CHECK_OK(ly_shutdown()); /* with nothing alive */
+
+    /* The library works again, and the old port was released. */
+    s2 = server_start(addr, 0, addr2);
+    CHECK(strcmp(addr, addr2) == 0);
+    c2 = client_manual(addr2, 12);
+    CHECK_OK(ly_client_connect(c2));
+    pump_connected(s2, &c2, 1);
+    CHECK_EQ(ly_server_running(s), LY_ERR_INVALID_HANDLE); /* still dead */
+    CHECK_OK(ly_client_send(c2, msg, sizeof msg));
+    do
+        wait_event(s2, &c2, 1, &ev, buf, sizeof buf);
+    while (ev.type == LY_EVENT_CONNECTED);
+    CHECK_EQ(ev.type, LY_EVENT_PAYLOAD);
+    CHECK_EQ(ev.payload_size, sizeof msg);
+    CHECK(memcmp(buf, msg, sizeof msg) == 0);
+
+    CHECK_OK(ly_shutdown());
+    CHECK_EQ(ly_server_running(s2), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_destroy(c2), LY_ERR_INVALID_HANDLE);
+}
+
+int main(void)
+{
+    /* Nothing has failed on this thread yet. */
+    CHECK(ly_last_error() != NULL && ly_last_error()[0] == '\0');
+
+    test_version_and_strings();
+    test_last_error();
+    test_keys();
+    test_tokens();
+    test_server_basics();
+    test_config_copied();
+    test_public_address_port_zero();
+    test_nothing_between_updates();
+    test_client_idle();
+    test_client_tokens();
+    test_wrong_protocol();
+    test_connected_buffers();
+    test_refusals();
+    test_reconnect();
+    test_queue_limits();
+    test_handles();
+    test_shutdown();
+    return check_summary("test_api");
+}
