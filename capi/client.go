@@ -10,12 +10,19 @@ import (
 	"net/netip"
 	"unsafe"
 
+	"github.com/lightyear-conn/lightyear_conn/core"
 	"github.com/lightyear-conn/lightyear_conn/core/netcode"
 )
 
-// clientHandle is what a ly_client* names.
+// client is what every backend's client offers.
+type client interface {
+	core.Client
+	Stats() core.Stats
+}
+
+// clientHandle is what a ly_client* names: a netcode or a local client.
 type clientHandle struct {
-	cli *netcode.Client
+	cli client
 	// held is a received payload that did not fit the caller's buffer.
 	held    []byte
 	heldBuf [netcode.MaxPayloadSize]byte
@@ -42,7 +49,7 @@ func clientConfig(cfg *C.ly__cclient_config) (netcode.ClientConfig, C.int) {
 	return netcode.ClientConfig{ClientID: uint64(cfg.client_id), ReceiveQueueSize: int(cfg.receive_queue_size)}, C.LY_OK
 }
 
-func addClient(c *netcode.Client, out **C.ly_client) C.int {
+func addClient(c client, out **C.ly_client) C.int {
 	*out = C.ly__client_from_bits(C.uintptr_t(handles.add(kindClient, &clientHandle{cli: c})))
 	return C.LY_OK
 }
@@ -124,7 +131,11 @@ func ly_client_set_token(h *C.ly_client, token *C.ly__cu8, size C.uint32_t) (rc 
 		return rc
 	}
 	defer e.mu.Unlock()
-	if err := c.cli.SetToken(bytesOf(token, size)); err != nil {
+	nc, ok := c.cli.(*netcode.Client)
+	if !ok {
+		return fail(errInvalidArgument, "a local client has no token")
+	}
+	if err := nc.SetToken(bytesOf(token, size)); err != nil {
 		return failErr(err, errInternal)
 	}
 	return C.LY_OK
@@ -264,4 +275,22 @@ func ly_client_id_of(h *C.ly_client, id *C.ly_client_id) (rc C.int) {
 	defer e.mu.Unlock()
 	*id = cClientID(c.cli.ID())
 	return C.LY_OK
+}
+
+//export ly_server_connect_local
+func ly_server_connect_local(h *C.ly_server, id C.uint64_t, out **C.ly_client) (rc C.int) {
+	defer recoverPanic(&rc)
+	if out == nil {
+		return fail(errInvalidArgument, "out is NULL")
+	}
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	c, err := s.loc.Connect(uint64(id))
+	if err != nil {
+		return failErr(err, errInternal)
+	}
+	return addClient(c, out)
 }

@@ -7,15 +7,22 @@ package main
 import "C"
 
 import (
+	"net/netip"
 	"unsafe"
 
 	"github.com/lightyear-conn/lightyear_conn/core"
+	"github.com/lightyear-conn/lightyear_conn/core/local"
+	"github.com/lightyear-conn/lightyear_conn/core/multi"
 	"github.com/lightyear-conn/lightyear_conn/core/netcode"
 )
 
-// serverHandle is what a ly_server* names.
+// serverHandle is what a ly_server* names: one server over a netcode
+// backend (when it has addresses to bind) and a local backend.
 type serverHandle struct {
-	srv *netcode.Server
+	srv        *multi.Server
+	nc         *netcode.Server // nil when nothing is bound
+	loc        *local.Server
+	maxClients int
 	// held is an event taken from the server that did not fit the
 	// caller's buffer: it is handed out first next time, so nothing is
 	// lost. Its payload lives in heldBuf.
@@ -55,17 +62,28 @@ func ly_server_create(cfg *C.ly__cserver_config, out **C.ly_server) (rc C.int) {
 	}
 	var key netcode.Key
 	copy(key[:], unsafe.Slice((*byte)(unsafe.Pointer(&cfg.private_key[0])), netcode.KeySize))
-	srv, err := netcode.NewServer(netcode.ServerConfig{
-		ProtocolID:      uint64(cfg.protocol_id),
-		PrivateKey:      key,
-		Addresses:       bind,
-		PublicAddresses: public,
-		MaxClients:      int(cfg.max_clients),
-	})
-	if err != nil {
-		return failErr(err, errInvalidArgument)
+	h := &serverHandle{loc: local.NewServer(local.Config{}), maxClients: int(cfg.max_clients)}
+	if h.maxClients == 0 {
+		h.maxClients = netcode.DefaultMaxClients
 	}
-	*out = C.ly__server_from_bits(C.uintptr_t(handles.add(kindServer, &serverHandle{srv: srv})))
+	backends := []multi.Backend{h.loc}
+	if len(bind) > 0 {
+		h.nc, err = netcode.NewServer(netcode.ServerConfig{
+			ProtocolID:      uint64(cfg.protocol_id),
+			PrivateKey:      key,
+			Addresses:       bind,
+			PublicAddresses: public,
+			MaxClients:      h.maxClients,
+		})
+		if err != nil {
+			return failErr(err, errInvalidArgument)
+		}
+		backends = append([]multi.Backend{h.nc}, backends...)
+	}
+	if h.srv, err = multi.New(backends...); err != nil {
+		return failErr(err, errInternal)
+	}
+	*out = C.ly__server_from_bits(C.uintptr_t(handles.add(kindServer, h)))
 	return C.LY_OK
 }
 
@@ -223,7 +241,7 @@ func ly_server_max_clients(h *C.ly_server) (rc C.int) {
 		return rc
 	}
 	defer e.mu.Unlock()
-	return C.int(s.srv.MaxClients())
+	return C.int(s.maxClients)
 }
 
 //export ly_server_connected_ids
@@ -298,7 +316,10 @@ func ly_server_address(h *C.ly_server, index C.uint32_t, buf *C.char, size C.uin
 	if !s.srv.Running() {
 		return fail(errNotRunning, "server not running")
 	}
-	addrs := s.srv.LocalAddrs()
+	var addrs []netip.AddrPort
+	if s.nc != nil {
+		addrs = s.nc.LocalAddrs()
+	}
 	if int(index) >= len(addrs) {
 		return fail(errInvalidArgument, "address index %d of %d", index, len(addrs))
 	}

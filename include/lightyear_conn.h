@@ -140,6 +140,10 @@ LY_API int ly_shutdown(void);
 /* A token that never expires has this expire timestamp. */
 #define LY_NEVER_EXPIRES UINT64_MAX
 
+/* Opaque handles (see the conventions above). */
+typedef struct ly_server ly_server;
+typedef struct ly_client ly_client;
+
 /* The backend a client id belongs to. */
 typedef enum ly_kind {
     LY_KIND_NETCODE = 1,
@@ -260,19 +264,20 @@ LY_API int ly_token_address(const uint8_t *token, uint32_t token_size, uint32_t 
 /* Server                                                              */
 /* ------------------------------------------------------------------ */
 
-typedef struct ly_server ly_server;
-
 typedef struct ly_server_config {
     uint32_t struct_size;       /* sizeof(ly_server_config) */
     uint64_t protocol_id;
     uint8_t private_key[LY_KEY_SIZE];
-    /* Addresses to bind, at least one. "[::]:port" is dual-stack. */
+    /* Addresses to bind for netcode clients. "[::]:port" is dual-stack.
+     * NULL or "": no netcode backend and no socket (a server for local
+     * clients only). */
     const char *bind_addresses;
     /* The addresses the backend writes into tokens (one must match).
      * NULL or "": the bound addresses, which must then be specific. An
      * address with port 0 takes the port of the first bound socket. */
     const char *public_addresses;
-    /* Clients connected at once; 0 means the default, 256. */
+    /* Netcode clients connected at once; 0 means the default, 256.
+     * (Local clients have their own limit of 16.) */
     uint32_t max_clients;
 } ly_server_config;
 
@@ -280,9 +285,11 @@ typedef struct ly_server_config {
  * everything else zero. Does nothing if config is NULL. */
 LY_API void ly_server_config_defaults(ly_server_config *config);
 
-/* Makes a stopped server; the config is copied. Errors:
- * LY_ERR_INVALID_ARGUMENT (NULLs, struct_size, no or malformed bind
- * address, max_clients over 1048576). */
+/* Makes a stopped server; the config is copied. The server runs a netcode
+ * backend on the bind addresses (if any) and a local backend for
+ * ly_server_connect_local; client ids are tagged with their backend.
+ * Errors: LY_ERR_INVALID_ARGUMENT (NULLs, struct_size, malformed address,
+ * max_clients over 1048576). */
 LY_API int ly_server_create(const ly_server_config *config, ly_server **out);
 
 /* Stops the server if it runs (telling every client) and frees it. The
@@ -356,6 +363,45 @@ LY_API int ly_server_client_user_data(ly_server *server, ly_client_id client, ui
  * LY_ERR_BUFFER_TOO_SMALL. */
 LY_API int ly_server_address(ly_server *server, uint32_t index, char *buf, uint32_t buf_size);
 
+/* Connects a local client: a client in this process that exchanges
+ * payloads with the server through memory (no socket, no encryption), for
+ * host-server mode. It is used with the ly_client_* functions like any
+ * client and is connected at once: the server gets LY_EVENT_CONNECTED for
+ * {id, LY_KIND_LOCAL} (unless 16 local clients are connected; then the
+ * client's state is LY_STATE_CONNECTION_DENIED). ly_client_disconnect or
+ * ly_server_disconnect end it; ly_client_connect reconnects it; destroy it
+ * with ly_client_destroy. Errors: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_INVALID_ARGUMENT (out NULL, or a local client with this id is
+ * connected), LY_ERR_NOT_RUNNING. */
+LY_API int ly_server_connect_local(ly_server *server, uint64_t id, ly_client **out);
+
+/* Traffic counters. Dropped datagrams are counted by cause and never
+ * answered on the wire. */
+typedef struct ly_stats {
+    uint32_t struct_size;       /* sizeof(ly_stats); set by the caller */
+    uint32_t reserved;
+    uint64_t packets_sent;
+    uint64_t packets_received;
+    uint64_t bytes_sent;
+    uint64_t bytes_received;
+    uint64_t dropped_malformed;       /* wrong size, version, type or body */
+    uint64_t dropped_replayed;        /* sequence already seen or too old */
+    uint64_t dropped_decrypt_failed;  /* the AEAD refused a packet or token */
+    uint64_t dropped_unknown_address; /* encrypted packet from an address with no key */
+    uint64_t dropped_queue_full;      /* payload arrived with the receive queue full */
+    uint64_t dropped_rejected;        /* well formed but refused (expired or reused token, ...) */
+    /* Seconds since the last packet was accepted (per connection only). */
+    double seconds_since_last_receive;
+} ly_stats;
+
+/* The whole server's counters, every backend added up. Errors:
+ * LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (NULL, struct_size). */
+LY_API int ly_server_stats(ly_server *server, ly_stats *stats);
+
+/* One connected client's counters as the server sees them. Errors:
+ * LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT, LY_ERR_UNKNOWN_CLIENT. */
+LY_API int ly_server_client_stats(ly_server *server, ly_client_id client, ly_stats *stats);
+
 /* Events */
 
 typedef enum ly_event_type {
@@ -399,8 +445,6 @@ LY_API int ly_server_poll_batch(ly_server *server, ly_event *events, uint32_t ma
 /* Client                                                              */
 /* ------------------------------------------------------------------ */
 
-typedef struct ly_client ly_client;
-
 typedef struct ly_client_config {
     uint32_t struct_size;       /* sizeof(ly_client_config) */
     /* Reported by ly_client_id_of: the public part of a token does not
@@ -442,8 +486,8 @@ LY_API int ly_client_connect(ly_client *client);
 
 /* Replaces the token for the next connect: a token is consumed by a
  * completed handshake, so reconnecting needs a fresh one.
- * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT,
- * LY_ERR_ALREADY_ACTIVE. */
+ * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (NULL token, or
+ * a local client, which has no token), LY_ERR_ALREADY_ACTIVE. */
 LY_API int ly_client_set_token(ly_client *client, const uint8_t *token, uint32_t token_size);
 
 /* Advances the client's clock by dt_seconds (>= 0), reads what arrived,
@@ -480,6 +524,10 @@ LY_API int ly_client_disconnect(ly_client *client);
  * no socket is open yet. Errors: LY_ERR_INVALID_HANDLE,
  * LY_ERR_INVALID_ARGUMENT, LY_ERR_BUFFER_TOO_SMALL. */
 LY_API int ly_client_local_address(ly_client *client, char *buf, uint32_t buf_size);
+
+/* The client's counters. Errors: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_INVALID_ARGUMENT (NULL, struct_size). */
+LY_API int ly_client_stats(ly_client *client, ly_stats *stats);
 
 /* Writes the client's id into *id. Errors: LY_ERR_INVALID_HANDLE,
  * LY_ERR_INVALID_ARGUMENT. */
