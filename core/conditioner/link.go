@@ -1,0 +1,224 @@
+package conditioner
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/lightyear-conn/lightyear_conn/core/transport"
+)
+
+// maxPayload is the largest IPv4 UDP datagram. A larger one could never be
+// sent, so the line refuses it rather than copying it.
+const maxPayload = 65507
+
+// Generator streams. Each line draws from PCG(Seed, stream), so a Conn
+// whose send and receive Configs share a Seed still loses and delays
+// different packets in each direction.
+const (
+	streamLink uint64 = 0x6c696e6b // "link": NewLink
+	streamSend uint64 = 0x73656e64 // "send": Wrap's send line
+	streamRecv uint64 = 0x72656376 // "recv": Wrap's receive line
+)
+
+// LinkStats counts what one direction did. Every datagram offered, and
+// every copy, is accounted for: In + Duplicated = Delivered + Lost +
+// Overflowed + Invalid + Held (until Close drops what is held).
+type LinkStats struct {
+	In         uint64 // datagrams offered to the line
+	Delivered  uint64 // datagrams handed on, copies included
+	Lost       uint64 // dropped by Loss
+	Duplicated uint64 // extra copies made by Duplicate
+	Reordered  uint64 // held back by ReorderDelay
+	Overflowed uint64 // dropped because the line held Limit datagrams
+	Invalid    uint64 // N outside Buf or over 65507 bytes when offered, or larger than the reader's Buf when read
+	Held       int    // datagrams in the line now
+}
+
+// Link is one direction's delay line: a min-heap of datagrams by release
+// time, ties in arrival order. Buffers come from the Link's own pool, so
+// once the line has reached its peak depth it allocates nothing. A Link is
+// unsafe for concurrent use.
+type Link struct {
+	cfg   Config // withDefaults applied
+	rng   *rand.Rand
+	line  delayLine
+	seq   uint64
+	free  [][]byte // pooled MaxDatagram buffers
+	stats LinkStats
+}
+
+// NewLink returns an empty line conditioning by cfg.
+func NewLink(cfg Config) (*Link, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return newLink(cfg, streamLink), nil
+}
+
+func newLink(cfg Config, stream uint64) *Link {
+	return &Link{cfg: cfg.withDefaults(), rng: rand.New(rand.NewPCG(cfg.Seed, stream))}
+}
+
+// Push offers b, bound for or coming from addr, to the line at time now.
+// The line copies what it keeps; b is free again when Push returns.
+func (l *Link) Push(now time.Duration, b []byte, addr netip.AddrPort) {
+	l.stats.In++
+	if len(b) > maxPayload {
+		l.stats.Invalid++
+		return
+	}
+	if l.lose() {
+		return
+	}
+	buf := l.getBuf(len(b))
+	copy(buf, b)
+	l.admit(now, buf, len(b), addr)
+}
+
+// pushOwned is Push for a buffer from getBuf, which the line takes over:
+// the receive path reads straight into pooled buffers and so copies only
+// duplicates.
+func (l *Link) pushOwned(now time.Duration, buf []byte, n int, addr netip.AddrPort) {
+	l.stats.In++
+	if l.lose() {
+		l.putBuf(buf)
+		return
+	}
+	l.admit(now, buf, n, addr)
+}
+
+// lose rolls for Loss. A probability of 0 costs no draw.
+func (l *Link) lose() bool {
+	if l.cfg.Loss > 0 && l.rng.Float64() < l.cfg.Loss {
+		l.stats.Lost++
+		return true
+	}
+	return false
+}
+
+// admit rolls for duplication and holds the datagram and any copy, each
+// with its own delay.
+func (l *Link) admit(now time.Duration, buf []byte, n int, addr netip.AddrPort) {
+	dup := l.cfg.Duplicate > 0 && l.rng.Float64() < l.cfg.Duplicate
+	l.hold(now, buf, n, addr)
+	if dup {
+		l.stats.Duplicated++
+		c := l.getBuf(n)
+		copy(c, buf[:n])
+		l.hold(now, c, n, addr)
+	}
+}
+
+// hold delays one datagram. The delay is drawn before the capacity check,
+// so a full line does not shift the random stream of later packets.
+func (l *Link) hold(now time.Duration, buf []byte, n int, addr netip.AddrPort) {
+	d, reordered := l.delay()
+	if l.line.len() >= l.cfg.Limit {
+		l.stats.Overflowed++
+		l.putBuf(buf)
+		return
+	}
+	if reordered {
+		l.stats.Reordered++
+	}
+	l.line.push(now+d, l.seq, datagram{buf: buf, n: n, addr: addr})
+	l.seq++
+}
+
+// delay draws one datagram's delay: Latency, uniform jitter clamped at 0,
+// then the reorder hold-back.
+func (l *Link) delay() (d time.Duration, reordered bool) {
+	d = l.cfg.Latency
+	if j := l.cfg.Jitter; j > 0 {
+		d += time.Duration(l.rng.Int64N(2*int64(j)+1)) - j
+		d = max(d, 0)
+	}
+	if l.cfg.Reorder > 0 && l.rng.Float64() < l.cfg.Reorder {
+		d += l.cfg.ReorderDelay
+		reordered = true
+	}
+	return d, reordered
+}
+
+// Read moves the datagrams due at now (release time <= now) into msgs, in
+// release order, and returns how many it filled. A datagram larger than
+// its Message's Buf is dropped and counted as Invalid.
+func (l *Link) Read(now time.Duration, msgs []transport.Message) int {
+	n := 0
+	for n < len(msgs) && l.due(now) {
+		p := l.line.pop()
+		m := &msgs[n]
+		if p.n <= len(m.Buf) {
+			m.N = copy(m.Buf, p.buf[:p.n])
+			m.Addr = p.addr
+			n++
+			l.stats.Delivered++
+		} else {
+			l.stats.Invalid++
+		}
+		l.putBuf(p.buf)
+	}
+	return n
+}
+
+// due reports whether the earliest datagram is released at now.
+func (l *Link) due(now time.Duration) bool {
+	return l.line.len() > 0 && l.line.first().at <= now
+}
+
+// take removes the earliest datagram, which the caller must return with
+// putBuf; the send path writes it from the line's own buffer.
+func (l *Link) take() datagram {
+	l.stats.Delivered++
+	return l.line.pop()
+}
+
+// Next reports when the earliest datagram in the line is released; ok is
+// false if the line is empty. A host may use it to schedule its next poll.
+func (l *Link) Next() (at time.Duration, ok bool) {
+	if l.line.len() == 0 {
+		return 0, false
+	}
+	return l.line.first().at, true
+}
+
+// Len returns how many datagrams the line holds.
+func (l *Link) Len() int { return l.line.len() }
+
+// Stats returns the line's counters.
+func (l *Link) Stats() LinkStats {
+	s := l.stats
+	s.Held = l.line.len()
+	return s
+}
+
+// Reset drops every datagram held, uncounted, and frees the pool, so that
+// an idle Link holds no buffers. The counters and the random stream go on.
+func (l *Link) Reset() {
+	l.line.reset()
+	clear(l.free)
+	l.free = nil
+}
+
+// getBuf returns a buffer of at least n bytes: from the pool when n fits a
+// MaxDatagram buffer, which every datagram read from a transport does.
+func (l *Link) getBuf(n int) []byte {
+	if n > transport.MaxDatagram {
+		return make([]byte, n) // rare; not pooled
+	}
+	if k := len(l.free); k > 0 {
+		b := l.free[k-1]
+		l.free[k-1] = nil
+		l.free = l.free[:k-1]
+		return b
+	}
+	return make([]byte, transport.MaxDatagram)
+}
+
+// putBuf recycles a buffer from getBuf.
+func (l *Link) putBuf(b []byte) {
+	if len(b) == transport.MaxDatagram {
+		l.free = append(l.free, b)
+	}
+}

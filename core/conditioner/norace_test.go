@@ -1,0 +1,5 @@
+//go:build !race
+
+package conditioner
+
+const raceEnabled = false
