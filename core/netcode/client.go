@@ -22,6 +22,9 @@ type ClientConfig struct {
 	// Dial opens the client's socket for a server address. The default
 	// binds UDP on the unspecified address of the server's family, port 0.
 	Dial func(server netip.AddrPort) (transport.Transport, error)
+	// Conditioning, when set, simulates a bad network on the client's
+	// socket (see SetConditioning).
+	Conditioning *Conditioning
 	// ReceiveQueueSize bounds the payloads waiting for Receive; more are
 	// dropped and counted. Default 256.
 	ReceiveQueueSize int
@@ -50,7 +53,9 @@ type Client struct {
 	codec    codec
 	c2s, s2c cipher.AEAD
 
-	tr     transport.Transport
+	tr     transport.Transport // raw, or raw wrapped in a link conditioner
+	raw    transport.Transport
+	clock  func() time.Duration // c.now, for the link conditioner
 	closed bool
 
 	state       core.ClientState
@@ -100,6 +105,7 @@ func NewClient(token []byte, cfg ClientConfig) *Client {
 	for i := range c.rx {
 		c.rx[i].Buf = c.rxb[i][:]
 	}
+	c.clock = func() time.Duration { return c.now }
 	return c
 }
 
@@ -182,13 +188,18 @@ func (c *Client) startAttempt() error {
 	if c.tr == nil || !sameFamily(c.tr.LocalAddr(), c.server) {
 		if c.tr != nil {
 			c.tr.Close()
-			c.tr = nil
+			c.tr, c.raw = nil, nil
 		}
-		tr, err := c.cfg.Dial(c.server)
+		raw, err := c.cfg.Dial(c.server)
 		if err != nil {
 			return fmt.Errorf("netcode: opening client socket: %w", err)
 		}
-		c.tr = tr
+		tr, err := c.cfg.Conditioning.condition(raw, c.clock)
+		if err != nil {
+			raw.Close()
+			return err
+		}
+		c.raw, c.tr = raw, tr
 	}
 	c.state, c.reason = core.StateSendingRequest, core.ReasonNone
 	c.sequence = 0
@@ -463,4 +474,25 @@ func (c *Client) Stats() core.Stats {
 	s := c.stats
 	s.SinceLastReceive = c.now - c.lastRecv
 	return s
+}
+
+// SetConditioning changes the simulated network on the client's socket;
+// nil turns it off.
+func (c *Client) SetConditioning(cond *Conditioning) error {
+	if err := cond.validate(); err != nil {
+		return fmt.Errorf("%w: %w", core.ErrInvalidArgument, err)
+	}
+	if cond != nil {
+		copied := *cond
+		cond = &copied
+	}
+	c.cfg.Conditioning = cond
+	if c.raw != nil {
+		tr, err := cond.condition(c.raw, c.clock)
+		if err != nil {
+			return err
+		}
+		c.tr = tr
+	}
+	return nil
 }

@@ -12,15 +12,16 @@ const writeBatch = 64
 // outbox gathers the datagrams a server sends on one socket so that they
 // leave in batches (one sendmmsg on Linux).
 type outbox struct {
-	tr    transport.Transport
-	stats *core.Stats // the server's: every datagram written is counted there
+	tr    transport.Transport // raw, or raw wrapped in a link conditioner
+	raw   transport.Transport // the socket itself
+	stats *core.Stats         // the server's: every datagram written is counted there
 	msgs  [writeBatch]transport.Message
 	bufs  [writeBatch][maxPacketSize]byte
 	n     int
 }
 
 func newOutbox(tr transport.Transport, stats *core.Stats) *outbox {
-	o := &outbox{tr: tr, stats: stats}
+	o := &outbox{tr: tr, raw: tr, stats: stats}
 	for i := range o.msgs {
 		o.msgs[i].Buf = o.bufs[i][:]
 	}

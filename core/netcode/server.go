@@ -31,6 +31,7 @@ type Server struct {
 
 	running   bool
 	socks     []*outbox
+	clock     func() time.Duration // s.now, for the link conditioner
 	now       time.Duration
 	nowUnix   uint64
 	lastSweep time.Duration
@@ -115,6 +116,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		events:   eventq.New(c.EventQueueSize),
 	}
 	s.codec.init(c.ProtocolID)
+	s.clock = func() time.Duration { return s.now }
 	for i := range s.rx {
 		s.rx[i].Buf = s.rxb[i][:]
 	}
@@ -139,7 +141,12 @@ func (s *Server) Start() error {
 		if err != nil {
 			return fail(fmt.Errorf("netcode: listening on %v: %w", a, err))
 		}
-		socks = append(socks, newOutbox(tr, &s.stats))
+		o := newOutbox(tr, &s.stats)
+		if o.tr, err = s.cfg.Conditioning.condition(tr, s.clock); err != nil {
+			tr.Close()
+			return fail(err)
+		}
+		socks = append(socks, o)
 	}
 	public := make([]netip.AddrPort, 0, len(s.cfg.PublicAddresses))
 	for _, a := range s.cfg.PublicAddresses {
@@ -651,3 +658,25 @@ func (s *Server) MaxClients() int { return s.cfg.MaxClients }
 
 // Kind reports that this backend's clients are netcode ones.
 func (s *Server) Kind() core.Kind { return core.KindNetcode }
+
+// SetConditioning changes the simulated network on the server's sockets;
+// nil turns it off. Datagrams the old conditioner still held are lost.
+func (s *Server) SetConditioning(c *Conditioning) error {
+	if err := c.validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if c != nil {
+		copied := *c
+		c = &copied
+	}
+	for _, o := range s.socks {
+		o.flush()
+		tr, err := c.condition(o.raw, s.clock)
+		if err != nil {
+			return err
+		}
+		o.tr = tr
+	}
+	s.cfg.Conditioning = c
+	return nil
+}

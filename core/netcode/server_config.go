@@ -36,6 +36,9 @@ type ServerConfig struct {
 	// MaxPending bounds the addresses in mid-handshake; default
 	// max(1024, 2*MaxClients).
 	MaxPending int
+	// Conditioning, when set, simulates a bad network on the server's
+	// sockets (see SetConditioning to change it while running).
+	Conditioning *Conditioning
 	// EventQueueSize bounds the payload events waiting for PollEvent; more
 	// are dropped and counted. Default max(1024, 8*MaxClients).
 	EventQueueSize int
@@ -71,6 +74,9 @@ func (c *ServerConfig) withDefaults() (ServerConfig, error) {
 	}
 	if cfg.EventQueueSize <= 0 {
 		cfg.EventQueueSize = max(1024, 8*cfg.MaxClients)
+	}
+	if err := cfg.Conditioning.validate(); err != nil {
+		return cfg, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	cfg.Addresses = append([]netip.AddrPort(nil), cfg.Addresses...)
 	cfg.PublicAddresses = append([]netip.AddrPort(nil), cfg.PublicAddresses...)
