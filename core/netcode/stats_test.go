@@ -16,7 +16,7 @@ func TestStatsExact(t *testing.T) {
 	s := r.startServer(r.serverConfig(4))
 	c := r.connect(1, s)
 	r.untilState(c, core.StateConnected, time.Second)
-	r.step(200 * time.Millisecond) // the client confirms with a keep-alive
+	r.step(200 * time.Millisecond)   // the client confirms with a keep-alive
 	r.stepOnly(0, nil, []*Client{c}) // and reads the server's
 	r.takeEvents()
 	id := core.NetcodeID(1)
