@@ -17,6 +17,7 @@ typedef const char ly__cchar;
 typedef const ly_server_config ly__cserver_config;
 typedef const ly_client_config ly__cclient_config;
 typedef const ly_token_params ly__ctoken_params;
+typedef const ly_conditioner_config ly__cconditioner_config;
 
 /* Handles are integers that C sees as opaque pointers. */
 static inline ly_server *ly__server_from_bits(uintptr_t v) { return (ly_server *)v; }

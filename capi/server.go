@@ -278,6 +278,9 @@ func ly_server_client_address(h *C.ly_server, client C.ly_client_id, buf *C.char
 	defer e.mu.Unlock()
 	a, ok := s.srv.ClientAddr(goClientID(client))
 	if !ok {
+		if _, connected := s.srv.ClientUserData(goClientID(client)); connected {
+			return writeString("", buf, size) // connected, but no address (local)
+		}
 		return fail(errUnknownClient, "no connected client %v", goClientID(client))
 	}
 	return writeString(a.String(), buf, size)

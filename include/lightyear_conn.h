@@ -28,6 +28,10 @@
  *    is taken, separate addresses with spaces or commas.
  *  - No function aborts the process: a failure inside the library comes
  *    back as LY_ERR_INTERNAL.
+ *  - When several errors apply, argument errors (NULL pointers, sizes)
+ *    are reported before handle errors. A client id whose kind no backend
+ *    of the server serves is LY_ERR_UNKNOWN_CLIENT, like any id that is
+ *    not connected.
  */
 #ifndef LIGHTYEAR_CONN_H
 #define LIGHTYEAR_CONN_H
@@ -348,7 +352,8 @@ LY_API int ly_server_max_clients(ly_server *server);
 LY_API int ly_server_connected_ids(ly_server *server, ly_client_id *ids, uint32_t max_ids);
 
 /* Writes a connected client's address ("ip:port") into buf; returns its
- * length. Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT,
+ * length. A connected client with no address (a local client) gets ""
+ * and 0. Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT,
  * LY_ERR_UNKNOWN_CLIENT, LY_ERR_BUFFER_TOO_SMALL. */
 LY_API int ly_server_client_address(ly_server *server, ly_client_id client, char *buf, uint32_t buf_size);
 
@@ -374,6 +379,42 @@ LY_API int ly_server_address(ly_server *server, uint32_t index, char *buf, uint3
  * LY_ERR_INVALID_ARGUMENT (out NULL, or a local client with this id is
  * connected), LY_ERR_NOT_RUNNING. */
 LY_API int ly_server_connect_local(ly_server *server, uint64_t id, ly_client **out);
+
+/* Link conditioner: simulates a bad network on a server's or a client's
+ * netcode sockets, on what it sends and on what it receives, better than
+ * a receive-only one. Delays run on the clock the caller drives with
+ * update, so a seeded run is reproducible. Local clients are not
+ * conditioned. */
+typedef struct ly_conditioner_config {
+    uint32_t struct_size;       /* sizeof(ly_conditioner_config) */
+    uint32_t reserved;
+    double latency_ms;          /* one-way base delay */
+    double jitter_ms;           /* each delay is latency +- uniform jitter, never below 0 */
+    double loss;                /* probability 0..1 a datagram is dropped */
+    double duplicate;           /* probability 0..1 a datagram arrives twice */
+    double reorder;             /* probability 0..1 a datagram is held back so later ones overtake it */
+    double reorder_delay_ms;    /* how long; 0: twice the jitter, at least 1 ms */
+    uint64_t seed;              /* same seed, same traffic, same dt steps: same result */
+} ly_conditioner_config;
+
+typedef enum ly_conditioner_preset {
+    LY_CONDITIONER_OFF = 0,      /* a perfect link: all zeros */
+    LY_CONDITIONER_GOOD = 1,     /* 40 ms, 6 ms jitter, 0.2 % loss */
+    LY_CONDITIONER_AVERAGE = 2,  /* 170 ms, 45 ms jitter, 2 % loss */
+    LY_CONDITIONER_POOR = 3      /* 300 ms, 84 ms jitter, 4 % loss */
+} ly_conditioner_preset;
+
+/* Fills config with a preset (struct_size set, seed 0). Errors:
+ * LY_ERR_INVALID_ARGUMENT (config NULL or unknown preset). */
+LY_API int ly_conditioner_preset_config(int preset, ly_conditioner_config *config);
+
+/* Conditions what the server sends (send) and receives (recv) on its
+ * netcode sockets from now on; NULL turns a direction off. Works before
+ * and after start; datagrams a previous conditioner still held are lost.
+ * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (struct_size,
+ * probabilities outside 0..1, negative or huge delays). */
+LY_API int ly_server_set_conditioner(ly_server *server, const ly_conditioner_config *send,
+                                     const ly_conditioner_config *recv);
 
 /* Traffic counters. Dropped datagrams are counted by cause and never
  * answered on the wire. */
@@ -524,6 +565,13 @@ LY_API int ly_client_disconnect(ly_client *client);
  * no socket is open yet. Errors: LY_ERR_INVALID_HANDLE,
  * LY_ERR_INVALID_ARGUMENT, LY_ERR_BUFFER_TOO_SMALL. */
 LY_API int ly_client_local_address(ly_client *client, char *buf, uint32_t buf_size);
+
+/* Conditions what the client sends and receives, as
+ * ly_server_set_conditioner does for a server. Errors:
+ * LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (as above, or a local
+ * client). */
+LY_API int ly_client_set_conditioner(ly_client *client, const ly_conditioner_config *send,
+                                     const ly_conditioner_config *recv);
 
 /* The client's counters. Errors: LY_ERR_INVALID_HANDLE,
  * LY_ERR_INVALID_ARGUMENT (NULL, struct_size). */

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/lightyear-conn/lightyear_conn/core"
-	"github.com/lightyear-conn/lightyear_conn/core/internal/eventq"
+	"github.com/lightyear-conn/lightyear_conn/internal/eventq"
 )
 
 // Config configures a local Server.

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/lightyear-conn/lightyear_conn/core"
-	"github.com/lightyear-conn/lightyear_conn/core/internal/eventq"
 	"github.com/lightyear-conn/lightyear_conn/core/transport"
+	"github.com/lightyear-conn/lightyear_conn/internal/eventq"
 )
 
 // ClientConfig configures a Client. The zero value works: UDP sockets and

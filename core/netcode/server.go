@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/lightyear-conn/lightyear_conn/core"
-	"github.com/lightyear-conn/lightyear_conn/core/internal/eventq"
 	"github.com/lightyear-conn/lightyear_conn/core/transport"
+	"github.com/lightyear-conn/lightyear_conn/internal/eventq"
 )
 
 // globalSequenceStart is where the server's pre-connection sequence (denied

@@ -895,6 +895,9 @@ static void test_queue_limits(void)
 static void check_bad_server(ly_server *s)
 {
     ly_client_id id = {1, LY_KIND_NETCODE, 0};
+    ly_client *local;
+    ly_conditioner_config cc;
+    ly_stats st;
     ly_event ev;
     uint8_t buf[LY_MAX_PAYLOAD_SIZE];
     char addr[LY_ADDRESS_STRING_SIZE];
@@ -917,6 +920,15 @@ static void check_bad_server(ly_server *s)
     CHECK_EQ(ly_server_address(s, 0, addr, sizeof addr), LY_ERR_INVALID_HANDLE);
     CHECK_EQ(ly_server_poll(s, &ev, buf, sizeof buf), LY_ERR_INVALID_HANDLE);
     CHECK_EQ(ly_server_poll_batch(s, &ev, 1, buf, sizeof buf), LY_ERR_INVALID_HANDLE);
+    /* Valid arguments otherwise, so that only the handle is wrong. */
+    CHECK_EQ(ly_server_connect_local(s, 1, &local), LY_ERR_INVALID_HANDLE);
+    CHECK_OK(ly_conditioner_preset_config(LY_CONDITIONER_GOOD, &cc));
+    CHECK_EQ(ly_server_set_conditioner(s, &cc, &cc), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_set_conditioner(s, NULL, NULL), LY_ERR_INVALID_HANDLE);
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    CHECK_EQ(ly_server_stats(s, &st), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_client_stats(s, id, &st), LY_ERR_INVALID_HANDLE);
     CHECK(ly_last_error()[0] != '\0');
 }
 
@@ -926,6 +938,8 @@ static void check_bad_client(ly_client *c)
     uint8_t buf[LY_MAX_PAYLOAD_SIZE];
     char addr[LY_ADDRESS_STRING_SIZE];
     ly_client_id id;
+    ly_conditioner_config cc;
+    ly_stats stats;
     uint32_t needed;
     int st;
 
@@ -941,13 +955,19 @@ static void check_bad_client(ly_client *c)
     CHECK_EQ(ly_client_disconnect(c), LY_ERR_INVALID_HANDLE);
     CHECK_EQ(ly_client_local_address(c, addr, sizeof addr), LY_ERR_INVALID_HANDLE);
     CHECK_EQ(ly_client_id_of(c, &id), LY_ERR_INVALID_HANDLE);
+    CHECK_OK(ly_conditioner_preset_config(LY_CONDITIONER_POOR, &cc));
+    CHECK_EQ(ly_client_set_conditioner(c, &cc, &cc), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_set_conditioner(c, NULL, NULL), LY_ERR_INVALID_HANDLE);
+    memset(&stats, 0, sizeof stats);
+    stats.struct_size = sizeof stats;
+    CHECK_EQ(ly_client_stats(c, &stats), LY_ERR_INVALID_HANDLE);
     CHECK(ly_last_error()[0] != '\0');
 }
 
 static void test_handles(void)
 {
     ly_server *s, *old, *live_s;
-    ly_client *c = NULL, *live_c = NULL;
+    ly_client *c = NULL, *live_c = NULL, *live_l = NULL;
     char addr[LY_ADDRESS_STRING_SIZE];
 
     check_bad_server(NULL);
@@ -965,6 +985,12 @@ static void test_handles(void)
     /* ...and they still work afterwards. */
     CHECK_EQ(ly_server_running(live_s), 1);
     CHECK_EQ(client_state(live_c), LY_STATE_DISCONNECTED);
+    /* A local client is a client handle like any other. */
+    CHECK_OK(ly_server_connect_local(live_s, 1, &live_l));
+    check_bad_server((ly_server *)(void *)live_l);
+    CHECK_EQ(client_state(live_l), LY_STATE_CONNECTED);
+    CHECK_OK(ly_client_destroy(live_l));
+    check_bad_client(live_l);
 
     /* Destroyed and twice-destroyed handles. */
     s = server_start("127.0.0.1:0", 0, addr);
@@ -986,6 +1012,78 @@ static void test_handles(void)
 
     CHECK_OK(ly_client_destroy(live_c));
     CHECK_OK(ly_server_destroy(live_s));
+}
+
+/* ------------------------------------------------------------------ */
+/* Local clients, stats, conditioner: argument checks                  */
+
+static void test_new_functions_args(void)
+{
+    static uint8_t tok[LY_CONNECT_TOKEN_SIZE];
+    ly_server *s;
+    ly_client *c, *local = NULL, *other = NULL;
+    ly_client_id nobody = {999, LY_KIND_NETCODE, 0}, id;
+    ly_conditioner_config cc;
+    ly_stats st;
+    uint8_t buf[16];
+    char addr[LY_ADDRESS_STRING_SIZE];
+
+    s = server_start("127.0.0.1:0", 0, addr);
+    c = client_manual(addr, 1);
+
+    /* Conditioner configs. */
+    CHECK_EQ(ly_conditioner_preset_config(LY_CONDITIONER_OFF, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_conditioner_preset_config(LY_CONDITIONER_POOR + 1, &cc), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_conditioner_preset_config(-1, &cc), LY_ERR_INVALID_ARGUMENT);
+    CHECK_OK(ly_conditioner_preset_config(LY_CONDITIONER_AVERAGE, &cc));
+    CHECK_EQ(cc.struct_size, sizeof cc);
+    CHECK_OK(ly_server_set_conditioner(s, &cc, NULL));
+    CHECK_OK(ly_server_set_conditioner(s, NULL, NULL));
+    CHECK_OK(ly_client_set_conditioner(c, NULL, &cc));
+    CHECK_OK(ly_client_set_conditioner(c, NULL, NULL));
+    cc.struct_size = 0;
+    CHECK_EQ(ly_server_set_conditioner(s, &cc, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_set_conditioner(c, NULL, &cc), LY_ERR_INVALID_ARGUMENT);
+
+    /* Stats: NULL, struct_size, unknown clients. */
+    CHECK_EQ(ly_server_stats(s, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_client_stats(s, nobody, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_stats(c, NULL), LY_ERR_INVALID_ARGUMENT);
+    memset(&st, 0, sizeof st);
+    CHECK_EQ(ly_server_stats(s, &st), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_client_stats(s, nobody, &st), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_stats(c, &st), LY_ERR_INVALID_ARGUMENT);
+    st.struct_size = sizeof st;
+    CHECK_OK(ly_server_stats(s, &st));
+    CHECK_EQ(st.struct_size, sizeof st);
+    CHECK_EQ(ly_server_client_stats(s, nobody, &st), LY_ERR_UNKNOWN_CLIENT);
+    CHECK_OK(ly_client_stats(c, &st));
+    CHECK(st.packets_sent == 0 && st.bytes_received == 0); /* idle */
+
+    /* Local clients. */
+    CHECK_EQ(ly_server_connect_local(s, 1, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_num_connected(s), 0);
+    CHECK_OK(ly_server_connect_local(s, 1, &local));
+    CHECK_EQ(ly_server_num_connected(s), 1);
+    CHECK_EQ(ly_server_connect_local(s, 1, &other), LY_ERR_INVALID_ARGUMENT); /* id 1 is taken */
+    CHECK_EQ(ly_client_stats(local, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_get_state(local, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_id_of(local, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_send(local, NULL, 10), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_receive(local, NULL, sizeof buf, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_local_address(local, NULL, sizeof addr), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_set_token(local, NULL, sizeof tok), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_set_token(local, tok, sizeof tok), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_set_conditioner(local, NULL, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK_OK(ly_client_id_of(local, &id));
+    CHECK(id.id == 1 && id.kind == LY_KIND_LOCAL);
+    CHECK_OK(ly_client_destroy(local));
+    CHECK_EQ(ly_server_num_connected(s), 0);
+    check_bad_client(local); /* destroyed */
+
+    CHECK_EQ(client_state(c), LY_STATE_DISCONNECTED);
+    CHECK_OK(ly_client_destroy(c));
+    CHECK_OK(ly_server_destroy(s));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1055,6 +1153,7 @@ int main(void)
     test_reconnect();
     test_queue_limits();
     test_handles();
+    test_new_functions_args();
     test_shutdown();
     return check_summary("test_api");
 }

@@ -1,0 +1,152 @@
+// Config.cs - ServerConfig, ClientConfig and ConditionerConfig: managed
+// mirrors of ly_server_config, ly_client_config and ly_conditioner_config.
+// Each constructor starts from the library's *_defaults() filler, as the
+// header asks, so a default the library changes is picked up here.
+using System;
+
+namespace Lightyear.Conn
+{
+    /// <summary>How a <see cref="Server"/> is made (ly_server_config). Copied when the server is created.</summary>
+    public sealed class ServerConfig
+    {
+        /// <summary>Must match the protocol id in the clients' tokens.</summary>
+        public ulong ProtocolId;
+
+        /// <summary>The private key shared with the token backend: exactly 32 bytes (see <see cref="Keys.Generate()"/>).</summary>
+        public byte[] PrivateKey;
+
+        /// <summary>
+        /// Addresses to bind for netcode clients, separated by spaces or commas
+        /// ("127.0.0.1:40000 [::1]:40000"; "[::]:port" is dual-stack; port 0
+        /// picks a free port, see <see cref="Server.GetAddress"/>). Null or "":
+        /// no netcode backend and no socket, a server for local clients only.
+        /// </summary>
+        public string BindAddresses;
+
+        /// <summary>
+        /// The addresses the token backend writes into tokens (one must match).
+        /// Null or "": the bound addresses, which must then be specific. An
+        /// address with port 0 takes the port of the first bound socket.
+        /// </summary>
+        public string PublicAddresses;
+
+        /// <summary>Netcode clients connected at once; 0 means the library's default (256). Local clients have their own limit of 16.</summary>
+        public int MaxClients;
+
+        // Steam: the native library has no Steam options yet
+        // (LY_ERR_STEAM_UNAVAILABLE is reserved for it). When the header gains
+        // them they are added here as fields, without changing the ones above.
+
+        public unsafe ServerConfig()
+        {
+            Library.EnsureLoaded();
+            Native.ly_server_config c;
+            Native.ly_server_config_defaults(&c);
+            ProtocolId = c.protocol_id;
+            MaxClients = (int)c.max_clients;
+        }
+    }
+
+    /// <summary>How a <see cref="Client"/> is made (ly_client_config).</summary>
+    public sealed class ClientConfig
+    {
+        /// <summary>What <see cref="Client.Id"/> reports for a token client: the public part of a token does not carry the client id.</summary>
+        public ulong ClientId;
+
+        /// <summary>Payloads kept for <see cref="Client.Receive(byte[], out int)"/>; more are dropped and counted. 0 means the library's default (256).</summary>
+        public int ReceiveQueueSize;
+
+        public unsafe ClientConfig()
+        {
+            Library.EnsureLoaded();
+            Native.ly_client_config c;
+            Native.ly_client_config_defaults(&c);
+            ClientId = c.client_id;
+            ReceiveQueueSize = (int)c.receive_queue_size;
+        }
+
+        internal unsafe Native.ly_client_config ToNative()
+        {
+            if (ReceiveQueueSize < 0)
+                throw new ArgumentOutOfRangeException("ReceiveQueueSize", ReceiveQueueSize, "must not be negative");
+            Native.ly_client_config c;
+            Native.ly_client_config_defaults(&c);
+            c.client_id = ClientId;
+            c.receive_queue_size = (uint)ReceiveQueueSize;
+            return c;
+        }
+    }
+
+    /// <summary>
+    /// Link conditioner settings (ly_conditioner_config): simulates a bad
+    /// network on what a server's or a client's netcode sockets send and
+    /// receive. Delays run on the clock you drive with Update, so a seeded run
+    /// is reproducible. Start from a preset and change what you need:
+    /// <code>var c = ConditionerConfig.Poor; c.Seed = 42; server.SetConditioner(c, c);</code>
+    /// </summary>
+    public struct ConditionerConfig
+    {
+        /// <summary>One-way base delay in milliseconds.</summary>
+        public double LatencyMs;
+        /// <summary>Each delay is latency +- uniform jitter (never below 0), milliseconds.</summary>
+        public double JitterMs;
+        /// <summary>Probability 0..1 a datagram is dropped.</summary>
+        public double Loss;
+        /// <summary>Probability 0..1 a datagram arrives twice.</summary>
+        public double Duplicate;
+        /// <summary>Probability 0..1 a datagram is held back so later ones overtake it.</summary>
+        public double Reorder;
+        /// <summary>How long a reordered datagram is held; 0: twice the jitter, at least 1 ms.</summary>
+        public double ReorderDelayMs;
+        /// <summary>Same seed, same traffic, same Update steps: same result.</summary>
+        public ulong Seed;
+
+        /// <summary>The library's preset (ly_conditioner_preset_config), seed 0.</summary>
+        public static unsafe ConditionerConfig FromPreset(ConditionerPreset preset)
+        {
+            Library.EnsureLoaded();
+            Native.ly_conditioner_config c;
+            Err.Check(Native.ly_conditioner_preset_config((int)preset, &c), "ly_conditioner_preset_config");
+            return new ConditionerConfig
+            {
+                LatencyMs = c.latency_ms,
+                JitterMs = c.jitter_ms,
+                Loss = c.loss,
+                Duplicate = c.duplicate,
+                Reorder = c.reorder,
+                ReorderDelayMs = c.reorder_delay_ms,
+                Seed = c.seed,
+            };
+        }
+
+        /// <summary>A perfect link: all zeros.</summary>
+        public static ConditionerConfig Off { get { return FromPreset(ConditionerPreset.Off); } }
+        /// <summary>40 ms, 6 ms jitter, 0.2 % loss.</summary>
+        public static ConditionerConfig Good { get { return FromPreset(ConditionerPreset.Good); } }
+        /// <summary>170 ms, 45 ms jitter, 2 % loss.</summary>
+        public static ConditionerConfig Average { get { return FromPreset(ConditionerPreset.Average); } }
+        /// <summary>300 ms, 84 ms jitter, 4 % loss.</summary>
+        public static ConditionerConfig Poor { get { return FromPreset(ConditionerPreset.Poor); } }
+
+        internal unsafe Native.ly_conditioner_config ToNative()
+        {
+            Native.ly_conditioner_config c;
+            c.struct_size = (uint)sizeof(Native.ly_conditioner_config);
+            c.reserved = 0;
+            c.latency_ms = LatencyMs;
+            c.jitter_ms = JitterMs;
+            c.loss = Loss;
+            c.duplicate = Duplicate;
+            c.reorder = Reorder;
+            c.reorder_delay_ms = ReorderDelayMs;
+            c.seed = Seed;
+            return c;
+        }
+
+        public override string ToString()
+        {
+            return LatencyMs + " ms +- " + JitterMs + " ms, loss " + Loss + ", duplicate " + Duplicate + ", reorder " + Reorder +
+                   " (" + ReorderDelayMs + " ms), seed " + Seed;
+        }
+    }
+}

@@ -1,0 +1,241 @@
+// Types.cs - the small value types and enums of the API. Enum values are
+// the header's (LY_KIND_*, LY_STATE_*, LY_REASON_*, LY_EVENT_*, LY_ERR_*,
+// LY_CONDITIONER_*).
+using System;
+using System.Runtime.InteropServices;
+
+namespace Lightyear.Conn
+{
+    /// <summary>The backend a client id belongs to (ly_kind).</summary>
+    public enum ClientKind : uint
+    {
+        Netcode = 1,
+        Steam = 2,
+        Local = 3,
+    }
+
+    /// <summary>Client states (ly_client_state): netcode.io's codes; negative states are how a connection or an attempt ended.</summary>
+    public enum ClientState
+    {
+        ConnectTokenExpired = -6,
+        InvalidConnectToken = -5,
+        ConnectionTimedOut = -4,
+        ConnectionResponseTimedOut = -3,
+        ConnectionRequestTimedOut = -2,
+        ConnectionDenied = -1,
+        Disconnected = 0,
+        SendingConnectionRequest = 1,
+        SendingConnectionResponse = 2,
+        Connected = 3,
+    }
+
+    /// <summary>Why a connection ended, on either side (ly_disconnect_reason).</summary>
+    public enum DisconnectReason
+    {
+        None = 0,
+        /// <summary>This side disconnected.</summary>
+        Local = 1,
+        /// <summary>The peer sent a disconnect.</summary>
+        Remote = 2,
+        /// <summary>Nothing received within the timeout.</summary>
+        TimedOut = 3,
+        ServerStopped = 4,
+        /// <summary>The server refused the connection.</summary>
+        Denied = 5,
+        RequestTimedOut = 6,
+        ResponseTimedOut = 7,
+        TokenExpired = 8,
+        InvalidToken = 9,
+        /// <summary>The socket failed.</summary>
+        TransportError = 10,
+    }
+
+    /// <summary>Server event types (ly_event_type).</summary>
+    public enum ServerEventType : uint
+    {
+        None = 0,
+        Connected = 1,
+        Disconnected = 2,
+        Payload = 3,
+    }
+
+    /// <summary>The library's error codes (LY_OK, LY_ERR_*).</summary>
+    public enum ErrorCode
+    {
+        Ok = 0,
+        InvalidHandle = -1,
+        InvalidArgument = -2,
+        BufferTooSmall = -3,
+        PayloadSize = -4,
+        NotConnected = -5,
+        UnknownClient = -6,
+        InvalidToken = -7,
+        InvalidKey = -8,
+        NotRunning = -9,
+        AlreadyActive = -10,
+        Socket = -11,
+        Internal = -12,
+        SteamUnavailable = -13,
+    }
+
+    /// <summary>Link conditioner presets (ly_conditioner_preset).</summary>
+    public enum ConditionerPreset
+    {
+        /// <summary>A perfect link: all zeros.</summary>
+        Off = 0,
+        /// <summary>40 ms, 6 ms jitter, 0.2 % loss.</summary>
+        Good = 1,
+        /// <summary>170 ms, 45 ms jitter, 2 % loss.</summary>
+        Average = 2,
+        /// <summary>300 ms, 84 ms jitter, 4 % loss.</summary>
+        Poor = 3,
+    }
+
+    /// <summary>
+    /// A client id as a server knows it: the backend's 64-bit id tagged with
+    /// the backend, so netcode 1 and steam 1 are different clients. Same
+    /// layout as ly_client_id (16 bytes).
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public readonly struct ClientId : IEquatable<ClientId>
+    {
+        readonly ulong id;
+        readonly uint kind;
+        readonly uint reserved; // zero
+
+        public ClientId(ClientKind kind, ulong id)
+        {
+            this.id = id;
+            this.kind = (uint)kind;
+            reserved = 0;
+        }
+
+        /// <summary>The backend's id: the netcode client id from the token, a SteamID, or a local id.</summary>
+        public ulong Id { get { return id; } }
+
+        public ClientKind Kind { get { return (ClientKind)kind; } }
+
+        public static ClientId Netcode(ulong id) { return new ClientId(ClientKind.Netcode, id); }
+        public static ClientId Steam(ulong steamId) { return new ClientId(ClientKind.Steam, steamId); }
+        public static ClientId Local(ulong id) { return new ClientId(ClientKind.Local, id); }
+
+        public bool Equals(ClientId other) { return id == other.id && kind == other.kind; }
+        public override bool Equals(object obj) { return obj is ClientId && Equals((ClientId)obj); }
+        public override int GetHashCode() { return id.GetHashCode() * 31 + (int)kind; }
+        public static bool operator ==(ClientId a, ClientId b) { return a.Equals(b); }
+        public static bool operator !=(ClientId a, ClientId b) { return !a.Equals(b); }
+
+        public override string ToString()
+        {
+            switch (Kind)
+            {
+                case ClientKind.Netcode: return "netcode:" + id;
+                case ClientKind.Steam: return "steam:" + id;
+                case ClientKind.Local: return "local:" + id;
+                default: return "kind" + kind + ":" + id;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One server event: a client connected, disconnected (with a reason), or
+    /// sent a payload. Same layout as ly_event (32 bytes), so arrays of it are
+    /// filled by the library directly. A payload is not in the event: it is
+    /// <see cref="PayloadLength"/> bytes at <see cref="PayloadOffset"/> in the
+    /// buffer given to the poll call (or the server's
+    /// <see cref="Server.PayloadBuffer"/>); read it with
+    /// <see cref="GetPayload(byte[])"/>.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public readonly struct ServerEvent
+    {
+        readonly uint type;
+        readonly uint reason;
+        readonly ClientId client;
+        readonly uint payloadSize;
+        readonly uint payloadOffset;
+
+        public ServerEventType Type { get { return (ServerEventType)type; } }
+
+        /// <summary>For Disconnected events: why.</summary>
+        public DisconnectReason Reason { get { return (DisconnectReason)reason; } }
+
+        public ClientId ClientId { get { return client; } }
+
+        /// <summary>For Payload events: the payload's size in bytes (1..1200); 0 otherwise.</summary>
+        public int PayloadLength { get { return (int)payloadSize; } }
+
+        /// <summary>For Payload events: where the payload starts in the poll call's buffer.</summary>
+        public int PayloadOffset { get { return (int)payloadOffset; } }
+
+        /// <summary>The payload inside the buffer the event was polled with (empty for other events). No copy.</summary>
+        public ReadOnlySpan<byte> GetPayload(byte[] buffer)
+        {
+            if (buffer == null) throw new ArgumentNullException("buffer");
+            return new ReadOnlySpan<byte>(buffer, (int)payloadOffset, (int)payloadSize);
+        }
+
+        /// <summary>The payload inside the buffer the event was polled with, as an ArraySegment (a struct: no garbage).</summary>
+        public ArraySegment<byte> GetPayloadSegment(byte[] buffer)
+        {
+            if (buffer == null) throw new ArgumentNullException("buffer");
+            return new ArraySegment<byte>(buffer, (int)payloadOffset, (int)payloadSize);
+        }
+
+        public override string ToString()
+        {
+            switch (Type)
+            {
+                case ServerEventType.Connected: return "Connected " + client;
+                case ServerEventType.Disconnected: return "Disconnected " + client + " (" + Reason + ")";
+                case ServerEventType.Payload: return "Payload " + client + " " + payloadSize + " bytes at " + payloadOffset;
+                default: return "None";
+            }
+        }
+    }
+
+    /// <summary>Traffic counters of a server, a client, or one connection (ly_stats).</summary>
+    public readonly struct ConnectionStats
+    {
+        public readonly ulong PacketsSent;
+        public readonly ulong PacketsReceived;
+        public readonly ulong BytesSent;
+        public readonly ulong BytesReceived;
+        /// <summary>Wrong size, version, type or body.</summary>
+        public readonly ulong DroppedMalformed;
+        /// <summary>Sequence already seen or too old.</summary>
+        public readonly ulong DroppedReplayed;
+        /// <summary>The AEAD refused a packet or token.</summary>
+        public readonly ulong DroppedDecryptFailed;
+        /// <summary>Encrypted packet from an address with no key.</summary>
+        public readonly ulong DroppedUnknownAddress;
+        /// <summary>Payload arrived with the receive queue full.</summary>
+        public readonly ulong DroppedQueueFull;
+        /// <summary>Well formed but refused (expired or reused token, ...).</summary>
+        public readonly ulong DroppedRejected;
+        /// <summary>Seconds since the last packet was accepted (per connection only).</summary>
+        public readonly double SecondsSinceLastReceive;
+
+        internal ConnectionStats(ref Native.ly_stats s)
+        {
+            PacketsSent = s.packets_sent;
+            PacketsReceived = s.packets_received;
+            BytesSent = s.bytes_sent;
+            BytesReceived = s.bytes_received;
+            DroppedMalformed = s.dropped_malformed;
+            DroppedReplayed = s.dropped_replayed;
+            DroppedDecryptFailed = s.dropped_decrypt_failed;
+            DroppedUnknownAddress = s.dropped_unknown_address;
+            DroppedQueueFull = s.dropped_queue_full;
+            DroppedRejected = s.dropped_rejected;
+            SecondsSinceLastReceive = s.seconds_since_last_receive;
+        }
+
+        public override string ToString()
+        {
+            return "sent " + PacketsSent + " packets / " + BytesSent + " bytes, received " + PacketsReceived + " / " + BytesReceived +
+                   ", dropped malformed " + DroppedMalformed + " replayed " + DroppedReplayed + " decrypt " + DroppedDecryptFailed +
+                   " unknown-address " + DroppedUnknownAddress + " queue-full " + DroppedQueueFull + " rejected " + DroppedRejected;
+        }
+    }
+}

@@ -1,0 +1,50 @@
+/* layout.c - prints the size of every struct in lightyear_conn.h and the
+ * offset of every field, as the C compiler lays them out. The C# tests
+ * compare them with Marshal.SizeOf / Marshal.OffsetOf of the P/Invoke
+ * structs. Output lines: "S <struct> <size>" and "F <struct> <field> <offset>". */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "lightyear_conn.h"
+
+#define S(t) printf("S %s %zu\n", #t, sizeof(t))
+#define F(t, f) printf("F %s %s %zu\n", #t, #f, offsetof(t, f))
+
+int main(void)
+{
+    S(ly_client_id);
+    F(ly_client_id, id); F(ly_client_id, kind); F(ly_client_id, reserved);
+
+    S(ly_event);
+    F(ly_event, type); F(ly_event, reason); F(ly_event, client);
+    F(ly_event, payload_size); F(ly_event, payload_offset);
+
+    S(ly_token_params);
+    F(ly_token_params, struct_size); F(ly_token_params, protocol_id); F(ly_token_params, client_id);
+    F(ly_token_params, private_key); F(ly_token_params, public_addresses); F(ly_token_params, internal_addresses);
+    F(ly_token_params, expire_seconds); F(ly_token_params, timeout_seconds); F(ly_token_params, user_data);
+    F(ly_token_params, user_data_size);
+
+    S(ly_token_info);
+    F(ly_token_info, struct_size); F(ly_token_info, protocol_id); F(ly_token_info, create_timestamp);
+    F(ly_token_info, expire_timestamp); F(ly_token_info, timeout_seconds); F(ly_token_info, num_addresses);
+
+    S(ly_server_config);
+    F(ly_server_config, struct_size); F(ly_server_config, protocol_id); F(ly_server_config, private_key);
+    F(ly_server_config, bind_addresses); F(ly_server_config, public_addresses); F(ly_server_config, max_clients);
+
+    S(ly_client_config);
+    F(ly_client_config, struct_size); F(ly_client_config, client_id); F(ly_client_config, receive_queue_size);
+
+    S(ly_conditioner_config);
+    F(ly_conditioner_config, struct_size); F(ly_conditioner_config, reserved); F(ly_conditioner_config, latency_ms);
+    F(ly_conditioner_config, jitter_ms); F(ly_conditioner_config, loss); F(ly_conditioner_config, duplicate);
+    F(ly_conditioner_config, reorder); F(ly_conditioner_config, reorder_delay_ms); F(ly_conditioner_config, seed);
+
+    S(ly_stats);
+    F(ly_stats, struct_size); F(ly_stats, reserved); F(ly_stats, packets_sent); F(ly_stats, packets_received);
+    F(ly_stats, bytes_sent); F(ly_stats, bytes_received); F(ly_stats, dropped_malformed);
+    F(ly_stats, dropped_replayed); F(ly_stats, dropped_decrypt_failed); F(ly_stats, dropped_unknown_address);
+    F(ly_stats, dropped_queue_full); F(ly_stats, dropped_rejected); F(ly_stats, seconds_since_last_receive);
+    return 0;
+}

@@ -1,0 +1,2 @@
+//! Tests only (see `tests/`): lightyear-conn against netcode-official 1.0, the upstream Rust
+//! port of netcode.io by its author, over IPv4 loopback.

@@ -1,0 +1,414 @@
+//! Raw FFI declarations for liblightyear_conn, written by hand against
+//! `include/lightyear_conn.h` (the one source of truth for the ABI). No bindgen, so users
+//! need no libclang.
+//!
+//! Everything here is `unsafe` to call and follows the header's conventions: functions
+//! returning `c_int` return `LY_OK` (0) or a non-negative result, or a negative `LY_ERR_*`
+//! code after which [`ly_last_error`] has a message for the calling thread; handles are
+//! opaque tokens validated by the library (a stale or made-up handle gives
+//! `LY_ERR_INVALID_HANDLE`, never a crash); structs that may grow carry `struct_size` first
+//! and are filled by their `*_defaults()` function. Use the `lightyear-conn` crate for a
+//! safe API.
+//!
+//! The test `tests/abi.rs` compiles a C program against the header and checks every struct
+//! size, alignment and field offset, every constant, and every function's signature
+//! ([`FUNCTIONS`]) against this file.
+#![no_std]
+#![allow(non_camel_case_types)]
+
+use core::ffi::{c_char, c_int};
+use core::marker::{PhantomData, PhantomPinned};
+
+// ---------------------------------------------------------------------------------------
+// Version
+// ---------------------------------------------------------------------------------------
+
+pub const LY_VERSION_MAJOR: u32 = 0;
+pub const LY_VERSION_MINOR: u32 = 1;
+pub const LY_VERSION_PATCH: u32 = 0;
+/// The version packed as `0x00MMmmpp`.
+pub const LY_VERSION: u32 = (LY_VERSION_MAJOR << 16) | (LY_VERSION_MINOR << 8) | LY_VERSION_PATCH;
+
+// ---------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------
+
+pub const LY_OK: c_int = 0;
+/// A NULL, destroyed or unknown handle.
+pub const LY_ERR_INVALID_HANDLE: c_int = -1;
+/// A NULL pointer, a bad enum value, a malformed address, a too small struct_size, a
+/// negative time.
+pub const LY_ERR_INVALID_ARGUMENT: c_int = -2;
+/// An output buffer is too small; the size needed was reported.
+pub const LY_ERR_BUFFER_TOO_SMALL: c_int = -3;
+/// A payload of 0 bytes or more than `LY_MAX_PAYLOAD_SIZE` bytes.
+pub const LY_ERR_PAYLOAD_SIZE: c_int = -4;
+/// The client is not connected.
+pub const LY_ERR_NOT_CONNECTED: c_int = -5;
+/// No connected client has that id.
+pub const LY_ERR_UNKNOWN_CLIENT: c_int = -6;
+/// Connect-token bytes that do not parse, or parameters that cannot make a token.
+pub const LY_ERR_INVALID_TOKEN: c_int = -7;
+/// A key of the wrong length or a failed key generation.
+pub const LY_ERR_INVALID_KEY: c_int = -8;
+/// The server is not running.
+pub const LY_ERR_NOT_RUNNING: c_int = -9;
+/// The server is already running, or the client already connecting or connected.
+pub const LY_ERR_ALREADY_ACTIVE: c_int = -10;
+/// A socket could not be opened or failed.
+pub const LY_ERR_SOCKET: c_int = -11;
+/// A failure inside the library (a bug). The handle stays usable.
+pub const LY_ERR_INTERNAL: c_int = -12;
+/// The Steam backend's library is not available.
+pub const LY_ERR_STEAM_UNAVAILABLE: c_int = -13;
+
+// ---------------------------------------------------------------------------------------
+// Constants and small types
+// ---------------------------------------------------------------------------------------
+
+pub const LY_KEY_SIZE: usize = 32;
+pub const LY_CONNECT_TOKEN_SIZE: usize = 2048;
+pub const LY_USER_DATA_SIZE: usize = 256;
+pub const LY_MAX_PAYLOAD_SIZE: usize = 1200;
+pub const LY_MAX_SERVER_ADDRESSES: usize = 32;
+/// Enough for any address string with its NUL: `"[ipv6%zone]:port"`.
+pub const LY_ADDRESS_STRING_SIZE: usize = 64;
+/// The expire timestamp of a token that never expires.
+pub const LY_NEVER_EXPIRES: u64 = u64::MAX;
+
+/// Opaque server handle: a token the library validates, never memory.
+#[repr(C)]
+#[derive(Debug)]
+pub struct ly_server {
+    _private: [u8; 0],
+    _marker: PhantomData<(*mut u8, PhantomPinned)>,
+}
+
+/// Opaque client handle: a token the library validates, never memory.
+#[repr(C)]
+#[derive(Debug)]
+pub struct ly_client {
+    _private: [u8; 0],
+    _marker: PhantomData<(*mut u8, PhantomPinned)>,
+}
+
+/// `enum ly_kind`: the backend a client id belongs to (stored as `uint32_t` in
+/// [`ly_client_id`]).
+pub type ly_kind = u32;
+pub const LY_KIND_NETCODE: ly_kind = 1;
+pub const LY_KIND_STEAM: ly_kind = 2;
+pub const LY_KIND_LOCAL: ly_kind = 3;
+
+/// A client id as a server knows it: the backend's 64-bit id tagged with the backend.
+/// Fixed layout: 16 bytes, never grows.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ly_client_id {
+    pub id: u64,
+    /// [`ly_kind`]
+    pub kind: u32,
+    /// Zero.
+    pub reserved: u32,
+}
+
+/// `enum ly_client_state`: netcode.io's client states; negative ones say how a connection
+/// or an attempt ended.
+pub type ly_client_state = c_int;
+pub const LY_STATE_CONNECT_TOKEN_EXPIRED: ly_client_state = -6;
+pub const LY_STATE_INVALID_CONNECT_TOKEN: ly_client_state = -5;
+pub const LY_STATE_CONNECTION_TIMED_OUT: ly_client_state = -4;
+pub const LY_STATE_CONNECTION_RESPONSE_TIMED_OUT: ly_client_state = -3;
+pub const LY_STATE_CONNECTION_REQUEST_TIMED_OUT: ly_client_state = -2;
+pub const LY_STATE_CONNECTION_DENIED: ly_client_state = -1;
+pub const LY_STATE_DISCONNECTED: ly_client_state = 0;
+pub const LY_STATE_SENDING_CONNECTION_REQUEST: ly_client_state = 1;
+pub const LY_STATE_SENDING_CONNECTION_RESPONSE: ly_client_state = 2;
+pub const LY_STATE_CONNECTED: ly_client_state = 3;
+
+/// `enum ly_disconnect_reason` (stored as `uint32_t` in [`ly_event`]).
+pub type ly_disconnect_reason = u32;
+pub const LY_REASON_NONE: ly_disconnect_reason = 0;
+pub const LY_REASON_LOCAL: ly_disconnect_reason = 1;
+pub const LY_REASON_REMOTE: ly_disconnect_reason = 2;
+pub const LY_REASON_TIMED_OUT: ly_disconnect_reason = 3;
+pub const LY_REASON_SERVER_STOPPED: ly_disconnect_reason = 4;
+pub const LY_REASON_DENIED: ly_disconnect_reason = 5;
+pub const LY_REASON_REQUEST_TIMED_OUT: ly_disconnect_reason = 6;
+pub const LY_REASON_RESPONSE_TIMED_OUT: ly_disconnect_reason = 7;
+pub const LY_REASON_TOKEN_EXPIRED: ly_disconnect_reason = 8;
+pub const LY_REASON_INVALID_TOKEN: ly_disconnect_reason = 9;
+pub const LY_REASON_TRANSPORT_ERROR: ly_disconnect_reason = 10;
+
+/// Parameters of [`ly_token_generate`]. Fill with [`ly_token_params_defaults`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ly_token_params {
+    /// `size_of::<ly_token_params>()`
+    pub struct_size: u32,
+    pub protocol_id: u64,
+    pub client_id: u64,
+    /// `LY_KEY_SIZE` bytes shared with the servers.
+    pub private_key: *const u8,
+    /// 1..32 addresses, separated by spaces or commas.
+    pub public_addresses: *const c_char,
+    /// NULL or "": the same as `public_addresses`.
+    pub internal_addresses: *const c_char,
+    /// Seconds until the token is refused; negative: never. Default 30.
+    pub expire_seconds: i64,
+    /// Seconds without a packet before a connection times out; <= 0: never. Default 5.
+    pub timeout_seconds: i32,
+    /// Up to `LY_USER_DATA_SIZE` bytes; may be NULL when `user_data_size` is 0.
+    pub user_data: *const u8,
+    pub user_data_size: u32,
+}
+
+/// The public part of a connect token. The caller sets `struct_size`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ly_token_info {
+    pub struct_size: u32,
+    pub protocol_id: u64,
+    /// Unix seconds.
+    pub create_timestamp: u64,
+    /// Unix seconds, or `LY_NEVER_EXPIRES`.
+    pub expire_timestamp: u64,
+    /// <= 0: no timeout.
+    pub timeout_seconds: i32,
+    /// 1..32
+    pub num_addresses: u32,
+}
+
+/// A server's configuration. Fill with [`ly_server_config_defaults`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ly_server_config {
+    pub struct_size: u32,
+    pub protocol_id: u64,
+    pub private_key: [u8; LY_KEY_SIZE],
+    /// NULL or "": no netcode backend and no socket (local clients only).
+    pub bind_addresses: *const c_char,
+    /// NULL or "": the bound addresses, which must then be specific.
+    pub public_addresses: *const c_char,
+    /// 0: the default, 256.
+    pub max_clients: u32,
+}
+
+/// Link conditioner settings. Fill with [`ly_conditioner_preset_config`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ly_conditioner_config {
+    pub struct_size: u32,
+    pub reserved: u32,
+    pub latency_ms: f64,
+    pub jitter_ms: f64,
+    pub loss: f64,
+    pub duplicate: f64,
+    pub reorder: f64,
+    pub reorder_delay_ms: f64,
+    pub seed: u64,
+}
+
+/// `enum ly_conditioner_preset` (passed as `int`).
+pub type ly_conditioner_preset = c_int;
+pub const LY_CONDITIONER_OFF: ly_conditioner_preset = 0;
+pub const LY_CONDITIONER_GOOD: ly_conditioner_preset = 1;
+pub const LY_CONDITIONER_AVERAGE: ly_conditioner_preset = 2;
+pub const LY_CONDITIONER_POOR: ly_conditioner_preset = 3;
+
+/// Traffic counters. The caller sets `struct_size`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ly_stats {
+    pub struct_size: u32,
+    pub reserved: u32,
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub dropped_malformed: u64,
+    pub dropped_replayed: u64,
+    pub dropped_decrypt_failed: u64,
+    pub dropped_unknown_address: u64,
+    pub dropped_queue_full: u64,
+    pub dropped_rejected: u64,
+    pub seconds_since_last_receive: f64,
+}
+
+/// `enum ly_event_type` (stored as `uint32_t` in [`ly_event`]).
+pub type ly_event_type = u32;
+pub const LY_EVENT_NONE: ly_event_type = 0;
+pub const LY_EVENT_CONNECTED: ly_event_type = 1;
+pub const LY_EVENT_DISCONNECTED: ly_event_type = 2;
+pub const LY_EVENT_PAYLOAD: ly_event_type = 3;
+
+/// One server event. Fixed layout (32 bytes), never grows.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ly_event {
+    /// [`ly_event_type`]
+    pub r#type: u32,
+    /// [`ly_disconnect_reason`], for `LY_EVENT_DISCONNECTED`.
+    pub reason: u32,
+    pub client: ly_client_id,
+    /// For `LY_EVENT_PAYLOAD`: the payload's size.
+    pub payload_size: u32,
+    /// For `LY_EVENT_PAYLOAD` from [`ly_server_poll_batch`]: its offset in the buffer.
+    pub payload_offset: u32,
+}
+
+/// A client's configuration. Fill with [`ly_client_config_defaults`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ly_client_config {
+    pub struct_size: u32,
+    /// Reported by [`ly_client_id_of`].
+    pub client_id: u64,
+    /// 0: the default, 256.
+    pub receive_queue_size: u32,
+}
+
+macro_rules! zeroed_default {
+    ($($t:ty),*) => {$(
+        impl Default for $t {
+            /// All zero, pointers NULL (`struct_size` 0: call the `*_defaults()` function).
+            fn default() -> Self {
+                // SAFETY: every field is an integer, a float, an array of bytes or a raw
+                // pointer, for all of which all-zero bytes are a valid value.
+                unsafe { core::mem::zeroed() }
+            }
+        }
+    )*};
+}
+zeroed_default!(ly_token_params, ly_server_config);
+
+// ---------------------------------------------------------------------------------------
+// Functions
+// ---------------------------------------------------------------------------------------
+
+/// A function declared by this crate, as written here: for the ABI test, which compares
+/// these against the prototypes in the header.
+#[derive(Clone, Copy, Debug)]
+pub struct FunctionSignature {
+    pub name: &'static str,
+    /// Parameter types, as Rust source text.
+    pub params: &'static [&'static str],
+    /// The return type, as Rust source text (`"()"` for none).
+    pub ret: &'static str,
+}
+
+macro_rules! ly_functions {
+    ($(
+        $(#[$meta:meta])*
+        pub fn $name:ident($($arg:ident: $argty:ty),* $(,)?) $(-> $ret:ty)?;
+    )*) => {
+        unsafe extern "C" {
+            $(
+                $(#[$meta])*
+                pub fn $name($($arg: $argty),*) $(-> $ret)?;
+            )*
+        }
+
+        /// Every function declared by this crate, with its types as written.
+        pub const FUNCTIONS: &[FunctionSignature] = &[$(
+            FunctionSignature {
+                name: stringify!($name),
+                params: &[$(stringify!($argty)),*],
+                ret: ly_functions!(@ret $($ret)?),
+            }
+        ),*];
+
+        /// Calls `f` with the name and address of every declared function. Taking the
+        /// addresses makes the linker resolve every symbol, so a test calling this fails
+        /// to link if the library lacks one.
+        pub fn for_each_function(mut f: impl FnMut(&'static str, *const ())) {
+            $( f(stringify!($name), $name as *const ()); )*
+        }
+    };
+    (@ret) => { "()" };
+    (@ret $ret:ty) => { stringify!($ret) };
+}
+
+ly_functions! {
+    // Version
+    /// The version of the library loaded at run time, packed as `LY_VERSION`.
+    pub fn ly_version() -> u32;
+
+    // Errors
+    /// A static English description of an error code. Never NULL.
+    pub fn ly_error_string(code: c_int) -> *const c_char;
+    /// The message of the last failure on the calling thread, or "". Valid until the next
+    /// failing call on the same thread.
+    pub fn ly_last_error() -> *const c_char;
+
+    // Library lifetime
+    /// Destroys every server and client handle; handles made before become invalid.
+    pub fn ly_shutdown() -> c_int;
+
+    // Names
+    pub fn ly_state_string(state: c_int) -> *const c_char;
+    pub fn ly_reason_string(reason: c_int) -> *const c_char;
+
+    // Keys and connect tokens
+    /// Fills `key[LY_KEY_SIZE]` from the OS CSPRNG.
+    pub fn ly_key_generate(key: *mut u8) -> c_int;
+    pub fn ly_token_params_defaults(params: *mut ly_token_params);
+    /// Makes and seals a connect token into `out` (`LY_CONNECT_TOKEN_SIZE` bytes).
+    pub fn ly_token_generate(params: *const ly_token_params, out: *mut u8, out_size: u32) -> c_int;
+    pub fn ly_token_read(token: *const u8, token_size: u32, info: *mut ly_token_info) -> c_int;
+    /// Writes server address `index` as a NUL-terminated string; returns its length.
+    pub fn ly_token_address(token: *const u8, token_size: u32, index: u32, buf: *mut c_char, buf_size: u32) -> c_int;
+
+    // Server
+    pub fn ly_server_config_defaults(config: *mut ly_server_config);
+    pub fn ly_server_create(config: *const ly_server_config, out: *mut *mut ly_server) -> c_int;
+    pub fn ly_server_destroy(server: *mut ly_server) -> c_int;
+    pub fn ly_server_start(server: *mut ly_server) -> c_int;
+    pub fn ly_server_stop(server: *mut ly_server) -> c_int;
+    /// 1 if running, 0 if not.
+    pub fn ly_server_running(server: *mut ly_server) -> c_int;
+    pub fn ly_server_update(server: *mut ly_server, dt_seconds: f64) -> c_int;
+    pub fn ly_server_send(server: *mut ly_server, client: ly_client_id, data: *const u8, size: u32) -> c_int;
+    pub fn ly_server_broadcast(server: *mut ly_server, data: *const u8, size: u32) -> c_int;
+    pub fn ly_server_disconnect(server: *mut ly_server, client: ly_client_id) -> c_int;
+    pub fn ly_server_disconnect_all(server: *mut ly_server) -> c_int;
+    pub fn ly_server_num_connected(server: *mut ly_server) -> c_int;
+    pub fn ly_server_max_clients(server: *mut ly_server) -> c_int;
+    /// Returns how many clients are connected (possibly more than `max_ids`).
+    pub fn ly_server_connected_ids(server: *mut ly_server, ids: *mut ly_client_id, max_ids: u32) -> c_int;
+    pub fn ly_server_client_address(server: *mut ly_server, client: ly_client_id, buf: *mut c_char, buf_size: u32) -> c_int;
+    /// Copies `LY_USER_DATA_SIZE` bytes.
+    pub fn ly_server_client_user_data(server: *mut ly_server, client: ly_client_id, user_data: *mut u8) -> c_int;
+    pub fn ly_server_address(server: *mut ly_server, index: u32, buf: *mut c_char, buf_size: u32) -> c_int;
+    pub fn ly_server_connect_local(server: *mut ly_server, id: u64, out: *mut *mut ly_client) -> c_int;
+    pub fn ly_conditioner_preset_config(preset: c_int, config: *mut ly_conditioner_config) -> c_int;
+    /// NULL turns a direction off.
+    pub fn ly_server_set_conditioner(server: *mut ly_server, send: *const ly_conditioner_config, recv: *const ly_conditioner_config) -> c_int;
+    pub fn ly_server_stats(server: *mut ly_server, stats: *mut ly_stats) -> c_int;
+    pub fn ly_server_client_stats(server: *mut ly_server, client: ly_client_id, stats: *mut ly_stats) -> c_int;
+    /// Returns 1 if an event was written, 0 if none is pending. On
+    /// `LY_ERR_BUFFER_TOO_SMALL` the event stays queued.
+    pub fn ly_server_poll(server: *mut ly_server, event: *mut ly_event, buf: *mut u8, buf_size: u32) -> c_int;
+    /// Returns the number of events written; payloads are packed into `buf`.
+    pub fn ly_server_poll_batch(server: *mut ly_server, events: *mut ly_event, max_events: u32, buf: *mut u8, buf_size: u32) -> c_int;
+
+    // Client
+    pub fn ly_client_config_defaults(config: *mut ly_client_config);
+    /// `config` may be NULL for the defaults.
+    pub fn ly_client_create(token: *const u8, token_size: u32, config: *const ly_client_config, out: *mut *mut ly_client) -> c_int;
+    pub fn ly_client_create_manual(server_address: *const c_char, client_id: u64, protocol_id: u64, private_key: *const u8, private_key_size: u32, config: *const ly_client_config, out: *mut *mut ly_client) -> c_int;
+    pub fn ly_client_destroy(client: *mut ly_client) -> c_int;
+    pub fn ly_client_connect(client: *mut ly_client) -> c_int;
+    pub fn ly_client_set_token(client: *mut ly_client, token: *const u8, token_size: u32) -> c_int;
+    pub fn ly_client_update(client: *mut ly_client, dt_seconds: f64) -> c_int;
+    pub fn ly_client_send(client: *mut ly_client, data: *const u8, size: u32) -> c_int;
+    /// Returns the payload's size, or 0 if none is waiting.
+    pub fn ly_client_receive(client: *mut ly_client, buf: *mut u8, buf_size: u32, needed: *mut u32) -> c_int;
+    pub fn ly_client_get_state(client: *mut ly_client, state: *mut c_int) -> c_int;
+    pub fn ly_client_disconnect_reason(client: *mut ly_client) -> c_int;
+    pub fn ly_client_disconnect(client: *mut ly_client) -> c_int;
+    /// Returns the length, 0 if no socket is open yet.
+    pub fn ly_client_local_address(client: *mut ly_client, buf: *mut c_char, buf_size: u32) -> c_int;
+    pub fn ly_client_set_conditioner(client: *mut ly_client, send: *const ly_conditioner_config, recv: *const ly_conditioner_config) -> c_int;
+    pub fn ly_client_stats(client: *mut ly_client, stats: *mut ly_stats) -> c_int;
+    pub fn ly_client_id_of(client: *mut ly_client, id: *mut ly_client_id) -> c_int;
+}

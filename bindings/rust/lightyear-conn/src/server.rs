@@ -1,0 +1,496 @@
+use std::fmt;
+
+use lightyear_conn_sys as sys;
+
+use crate::client::Client;
+use crate::conditioner::{self, ConditionerConfig};
+use crate::error::{Error, ErrorCode, Result, check};
+use crate::stats::Stats;
+use crate::token::{Key, address_list, opt_ptr, read_string};
+use crate::types::{ClientId, Event};
+use crate::{MAX_PAYLOAD_SIZE, USER_DATA_SIZE};
+
+/// How to make a [`Server`].
+///
+/// ```no_run
+/// # fn main() -> lightyear_conn::Result<()> {
+/// use lightyear_conn::{Server, ServerConfig};
+/// let key = lightyear_conn::generate_key()?;
+/// let mut server = Server::new(&ServerConfig::new(0x1234, &key).bind("127.0.0.1:40000"))?;
+/// server.start()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ServerConfig {
+    protocol_id: u64,
+    private_key: Key,
+    bind_addresses: Vec<String>,
+    public_addresses: Vec<String>,
+    max_clients: u32,
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("protocol_id", &self.protocol_id)
+            .field("private_key", &"<redacted>")
+            .field("bind_addresses", &self.bind_addresses)
+            .field("public_addresses", &self.public_addresses)
+            .field("max_clients", &self.max_clients)
+            .finish()
+    }
+}
+
+impl ServerConfig {
+    /// A server for `protocol_id` whose tokens are sealed with `private_key`. With no
+    /// [`bind`](Self::bind) address it opens no socket and serves local clients only.
+    pub fn new(protocol_id: u64, private_key: &Key) -> Self {
+        let mut raw = sys::ly_server_config::default();
+        // SAFETY: raw is a valid ly_server_config.
+        unsafe { sys::ly_server_config_defaults(&mut raw) };
+        ServerConfig {
+            protocol_id,
+            private_key: *private_key,
+            bind_addresses: Vec::new(),
+            public_addresses: Vec::new(),
+            max_clients: raw.max_clients,
+        }
+    }
+
+    /// Adds an address to bind for netcode clients: `"127.0.0.1:40000"`, `"[::1]:0"` (port 0
+    /// picks a free port; read it back with [`Server::address`]), `"[::]:40000"`
+    /// (dual-stack; then set the public addresses).
+    pub fn bind(mut self, addr: impl Into<String>) -> Self {
+        self.bind_addresses.push(addr.into());
+        self
+    }
+
+    /// Adds an address your token backend writes into tokens (one of a token's addresses
+    /// must match). Defaults to the bound addresses, which must then be specific. Port 0
+    /// takes the port of the first bound socket.
+    pub fn public_address(mut self, addr: impl Into<String>) -> Self {
+        self.public_addresses.push(addr.into());
+        self
+    }
+
+    /// Netcode clients connected at once (default 256, at most 1048576). Local clients have
+    /// their own limit of 16.
+    pub fn max_clients(mut self, n: u32) -> Self {
+        self.max_clients = n;
+        self
+    }
+}
+
+/// A server: netcode.io clients on the bound addresses plus local clients
+/// ([`connect_local`](Self::connect_local)), polled from your game loop.
+///
+/// Nothing happens between calls of [`update`](Self::update), which advances the server's
+/// clock by the time you pass. Events come out of [`poll`](Self::poll),
+/// [`poll_into`](Self::poll_into) or [`poll_batch`](Self::poll_batch). Dropping the server
+/// stops it (telling every client) and destroys the handle.
+pub struct Server {
+    raw: *mut sys::ly_server,
+    buf: Box<[u8; MAX_PAYLOAD_SIZE]>,
+}
+
+// SAFETY (Send): the handle is an opaque integer the library validates on every call (it
+// is never dereferenced), and every function may be called from any thread, so a Server
+// can move to another thread and be used and dropped there.
+unsafe impl Send for Server {}
+// SAFETY (Sync): the library serialises the calls on one handle with a lock of its own, so
+// concurrent calls through `&Server` are safe on the C side. On the Rust side, every `&self`
+// method touches only the handle and its own locals or the caller's buffers; the one piece
+// of Rust state, the payload buffer `poll` writes into, is only reached through `&mut self`.
+// (Sync is also what Bevy resources need.) The error message of a failing call is read from
+// the calling thread's slot right after the call, so threads never see each other's errors.
+unsafe impl Sync for Server {}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server").field("handle", &self.raw).finish()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SAFETY: any handle value is accepted; after shutdown() this returns
+        // LY_ERR_INVALID_HANDLE, which is fine to ignore.
+        unsafe { sys::ly_server_destroy(self.raw) };
+    }
+}
+
+impl Server {
+    /// Makes a stopped server (the config is copied). Call [`start`](Self::start) next.
+    pub fn new(config: &ServerConfig) -> Result<Server> {
+        crate::ensure_compatible()?;
+        let bind = address_list(&config.bind_addresses)?;
+        let public = address_list(&config.public_addresses)?;
+        let mut raw = sys::ly_server_config::default();
+        // SAFETY: raw is a valid ly_server_config.
+        unsafe { sys::ly_server_config_defaults(&mut raw) };
+        raw.protocol_id = config.protocol_id;
+        raw.private_key = config.private_key;
+        raw.bind_addresses = opt_ptr(&bind);
+        raw.public_addresses = opt_ptr(&public);
+        raw.max_clients = config.max_clients;
+        let mut handle = std::ptr::null_mut();
+        // SAFETY: raw's strings live until the call returns (the library copies them);
+        // handle is a valid out pointer.
+        check(unsafe { sys::ly_server_create(&raw, &mut handle) })?;
+        Ok(Server {
+            raw: handle,
+            buf: Box::new([0u8; MAX_PAYLOAD_SIZE]),
+        })
+    }
+
+    /// The raw handle, for calling [`lightyear_conn_sys`](crate::sys) functions this crate
+    /// does not wrap (calling them is `unsafe`; the handle stays owned by this `Server`).
+    pub fn as_raw(&self) -> *mut sys::ly_server {
+        self.raw
+    }
+
+    /// Binds the sockets and starts accepting clients.
+    pub fn start(&mut self) -> Result<()> {
+        // SAFETY: handles are validated by the library.
+        check(unsafe { sys::ly_server_start(self.raw) }).map(drop)
+    }
+
+    /// Disconnects every client (each gets an [`Event::Disconnected`] with
+    /// [`ServerStopped`](crate::DisconnectReason::ServerStopped), still pollable) and closes
+    /// the sockets. Stopping a stopped server is fine.
+    pub fn stop(&mut self) -> Result<()> {
+        // SAFETY: as above.
+        check(unsafe { sys::ly_server_stop(self.raw) }).map(drop)
+    }
+
+    pub fn is_running(&self) -> Result<bool> {
+        // SAFETY: as above.
+        check(unsafe { sys::ly_server_running(self.raw) }).map(|r| r == 1)
+    }
+
+    /// Advances the server's clock by `dt_seconds` (>= 0): reads every datagram that
+    /// arrived, sends keep-alives, times clients out.
+    pub fn update(&mut self, dt_seconds: f64) -> Result<()> {
+        // SAFETY: as above.
+        check(unsafe { sys::ly_server_update(self.raw, dt_seconds) }).map(drop)
+    }
+
+    /// Sends a payload (1 to 1200 bytes) to a connected client. It is copied before the
+    /// call returns.
+    pub fn send(&self, client: ClientId, data: &[u8]) -> Result<()> {
+        let size = payload_len(data)?;
+        // SAFETY: data is size readable bytes.
+        check(unsafe { sys::ly_server_send(self.raw, client.to_raw(), data.as_ptr(), size) }).map(drop)
+    }
+
+    /// Sends one payload to every connected client.
+    pub fn broadcast(&self, data: &[u8]) -> Result<()> {
+        let size = payload_len(data)?;
+        // SAFETY: data is size readable bytes.
+        check(unsafe { sys::ly_server_broadcast(self.raw, data.as_ptr(), size) }).map(drop)
+    }
+
+    /// Disconnects one client, telling it. Its [`Event::Disconnected`] carries
+    /// [`Local`](crate::DisconnectReason::Local).
+    pub fn disconnect(&self, client: ClientId) -> Result<()> {
+        // SAFETY: handles are validated by the library.
+        check(unsafe { sys::ly_server_disconnect(self.raw, client.to_raw()) }).map(drop)
+    }
+
+    /// Disconnects every client.
+    pub fn disconnect_all(&self) -> Result<()> {
+        // SAFETY: as above.
+        check(unsafe { sys::ly_server_disconnect_all(self.raw) }).map(drop)
+    }
+
+    pub fn num_connected(&self) -> Result<usize> {
+        // SAFETY: as above.
+        check(unsafe { sys::ly_server_num_connected(self.raw) }).map(|n| n as usize)
+    }
+
+    /// The configured maximum of netcode clients.
+    pub fn max_clients(&self) -> Result<usize> {
+        // SAFETY: as above.
+        check(unsafe { sys::ly_server_max_clients(self.raw) }).map(|n| n as usize)
+    }
+
+    /// The connected clients, every backend.
+    pub fn connected_ids(&self) -> Result<Vec<ClientId>> {
+        let mut ids = vec![sys::ly_client_id::default(); 16];
+        loop {
+            // SAFETY: ids has ids.len() writable elements.
+            let n =
+                check(unsafe { sys::ly_server_connected_ids(self.raw, ids.as_mut_ptr(), ids.len() as u32) })? as usize;
+            if n <= ids.len() {
+                ids.truncate(n);
+                return ids.into_iter().map(ClientId::from_raw).collect();
+            }
+            ids.resize(n + 16, sys::ly_client_id::default());
+        }
+    }
+
+    /// A connected client's address ("ip:port").
+    pub fn client_address(&self, client: ClientId) -> Result<String> {
+        // SAFETY: read_string passes a buffer of the size it says.
+        read_string(|buf, size| unsafe { sys::ly_server_client_address(self.raw, client.to_raw(), buf, size) })
+    }
+
+    /// The 256 bytes of user data the client's token carried (zeros for local clients).
+    pub fn client_user_data(&self, client: ClientId) -> Result<[u8; USER_DATA_SIZE]> {
+        let mut data = [0u8; USER_DATA_SIZE];
+        // SAFETY: data is LY_USER_DATA_SIZE writable bytes.
+        check(unsafe { sys::ly_server_client_user_data(self.raw, client.to_raw(), data.as_mut_ptr()) })?;
+        Ok(data)
+    }
+
+    /// Bound address number `index` (0 for the first), for example to learn the port
+    /// after binding port 0. The server must be running.
+    pub fn address(&self, index: u32) -> Result<String> {
+        // SAFETY: read_string passes a buffer of the size it says.
+        read_string(|buf, size| unsafe { sys::ly_server_address(self.raw, index, buf, size) })
+    }
+
+    /// Every bound address.
+    pub fn addresses(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        loop {
+            match self.address(out.len() as u32) {
+                Ok(a) => out.push(a),
+                Err(e) if e.code == ErrorCode::InvalidArgument => return Ok(out),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Connects a local client: a client in this process that exchanges payloads with the
+    /// server through memory (no socket, no encryption), for host-server mode. It is
+    /// connected at once and the server gets [`Event::Connected`] for
+    /// [`ClientId::Local(id)`](ClientId::Local) (unless 16 local clients are connected:
+    /// then its state is [`ConnectionDenied`](crate::ClientState::ConnectionDenied)). Use
+    /// it like any [`Client`]; dropping it destroys it.
+    pub fn connect_local(&self, id: u64) -> Result<Client> {
+        let mut handle = std::ptr::null_mut();
+        // SAFETY: handle is a valid out pointer.
+        check(unsafe { sys::ly_server_connect_local(self.raw, id, &mut handle) })?;
+        Ok(Client::from_handle(handle))
+    }
+
+    /// Conditions what the server sends and receives on its netcode sockets from now on;
+    /// `None` turns a direction off. Datagrams a previous conditioner still held are lost.
+    pub fn set_conditioner(&self, send: Option<&ConditionerConfig>, recv: Option<&ConditionerConfig>) -> Result<()> {
+        let (s, r) = conditioner::raw_pair(send, recv);
+        // SAFETY: the pointers are NULL or point to configs alive for the call.
+        check(unsafe { sys::ly_server_set_conditioner(self.raw, conditioner::ptr(&s), conditioner::ptr(&r)) }).map(drop)
+    }
+
+    /// The whole server's counters, every backend added up.
+    pub fn stats(&self) -> Result<Stats> {
+        let mut raw = Stats::raw_empty();
+        // SAFETY: raw is a valid ly_stats with struct_size set.
+        check(unsafe { sys::ly_server_stats(self.raw, &mut raw) })?;
+        Ok(Stats::from_raw(&raw))
+    }
+
+    /// One connected client's counters as the server sees them.
+    pub fn client_stats(&self, client: ClientId) -> Result<Stats> {
+        let mut raw = Stats::raw_empty();
+        // SAFETY: as above.
+        check(unsafe { sys::ly_server_client_stats(self.raw, client.to_raw(), &mut raw) })?;
+        Ok(Stats::from_raw(&raw))
+    }
+
+    /// Takes the oldest event, its payload copied into the server's own buffer (valid until
+    /// the next `poll`). While the event is alive the server stays borrowed; to send while
+    /// handling events (an echo), use [`poll_into`](Self::poll_into) or
+    /// [`poll_batch`](Self::poll_batch), whose events borrow your buffer instead.
+    pub fn poll(&mut self) -> Result<Option<Event<'_>>> {
+        let mut ev = sys::ly_event::default();
+        // SAFETY: ev is a valid ly_event; buf is MAX_PAYLOAD_SIZE writable bytes.
+        let n =
+            check(unsafe { sys::ly_server_poll(self.raw, &mut ev, self.buf.as_mut_ptr(), MAX_PAYLOAD_SIZE as u32) })?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let size = (ev.payload_size as usize).min(MAX_PAYLOAD_SIZE);
+        Event::from_raw(&ev, &self.buf[..size]).map(Some)
+    }
+
+    /// Takes the oldest event, its payload copied into `buf`. If the payload does not fit,
+    /// returns [`ErrorCode::BufferTooSmall`] and the event stays queued (a buffer of
+    /// [`MAX_PAYLOAD_SIZE`] bytes always fits).
+    pub fn poll_into<'b>(&self, buf: &'b mut [u8]) -> Result<Option<Event<'b>>> {
+        let mut ev = sys::ly_event::default();
+        let len = buf.len().min(u32::MAX as usize);
+        // SAFETY: ev is a valid ly_event; buf is len writable bytes.
+        let n = check(unsafe { sys::ly_server_poll(self.raw, &mut ev, buf.as_mut_ptr(), len as u32) })?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let size = (ev.payload_size as usize).min(len);
+        Event::from_raw(&ev, &buf[..size]).map(Some)
+    }
+
+    /// Takes up to `events.max_events()` events in one call into the library, their
+    /// payloads packed into `events`' buffer, and returns them as an iterator borrowing
+    /// that buffer (so the server itself stays free for sends while you iterate).
+    ///
+    /// ```no_run
+    /// # fn run(server: &mut lightyear_conn::Server) -> lightyear_conn::Result<()> {
+    /// use lightyear_conn::{Event, EventBuffer};
+    /// let mut events = EventBuffer::new(64);
+    /// loop {
+    ///     server.update(1.0 / 60.0)?;
+    ///     loop {
+    ///         let batch = server.poll_batch(&mut events)?;
+    ///         if batch.is_empty() { break; }
+    ///         for event in batch {
+    ///             if let Event::Payload { client, data } = event {
+    ///                 server.send(client, data)?; // echo
+    ///             }
+    ///         }
+    ///     }
+    /// #   break;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn poll_batch<'b>(&self, events: &'b mut EventBuffer) -> Result<Batch<'b>> {
+        let EventBuffer { events: evs, payloads } = events;
+        // SAFETY: evs has evs.len() writable ly_events and payloads payloads.len() writable
+        // bytes (both at most u32::MAX, see EventBuffer::with_capacity).
+        let n = check(unsafe {
+            sys::ly_server_poll_batch(
+                self.raw,
+                evs.as_mut_ptr(),
+                evs.len() as u32,
+                payloads.as_mut_ptr(),
+                payloads.len() as u32,
+            )
+        })? as usize;
+        let evs = &evs[..n.min(evs.len())];
+        // Check everything once, so that the iterator cannot fail.
+        for ev in evs {
+            let end = ev.payload_offset as usize + ev.payload_size as usize;
+            if end > payloads.len() {
+                return Err(Error::new(ErrorCode::Internal, "payload outside the batch buffer"));
+            }
+            if Event::from_raw_opt(ev, &[]).is_none() {
+                Event::from_raw(ev, &[])?;
+            }
+        }
+        Ok(Batch {
+            events: evs,
+            payloads,
+            next: 0,
+        })
+    }
+}
+
+fn payload_len(data: &[u8]) -> Result<u32> {
+    // Larger slices would be cut by the cast; the library refuses them anyway.
+    u32::try_from(data.len())
+        .map_err(|_| Error::new(ErrorCode::PayloadSize, format!("payload of {} bytes", data.len())))
+}
+
+/// Space for [`Server::poll_batch`]: an array of events and a buffer their payloads are
+/// packed into. Reuse one across frames.
+pub struct EventBuffer {
+    events: Vec<sys::ly_event>,
+    payloads: Vec<u8>,
+}
+
+impl fmt::Debug for EventBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventBuffer")
+            .field("max_events", &self.events.len())
+            .field("payload_bytes", &self.payloads.len())
+            .finish()
+    }
+}
+
+impl Default for EventBuffer {
+    /// 64 events, with room for 64 full-size payloads.
+    fn default() -> Self {
+        EventBuffer::new(64)
+    }
+}
+
+impl EventBuffer {
+    /// Room for `max_events` events, each with a full-size payload (1200 bytes each).
+    pub fn new(max_events: usize) -> Self {
+        Self::with_capacity(max_events, max_events.saturating_mul(MAX_PAYLOAD_SIZE))
+    }
+
+    /// Room for `max_events` events (at least 1) and `payload_bytes` of payloads (at least
+    /// one full-size payload, so that a batch always makes progress). A batch stops early
+    /// when the next payload does not fit; it stays queued for the next batch.
+    pub fn with_capacity(max_events: usize, payload_bytes: usize) -> Self {
+        let max_events = max_events.clamp(1, (u32::MAX as usize) / 2);
+        let payload_bytes = payload_bytes.clamp(MAX_PAYLOAD_SIZE, u32::MAX as usize);
+        EventBuffer {
+            events: vec![sys::ly_event::default(); max_events],
+            payloads: vec![0; payload_bytes],
+        }
+    }
+
+    pub fn max_events(&self) -> usize {
+        self.events.len()
+    }
+}
+
+/// The events of one [`Server::poll_batch`] call, oldest first. Payloads borrow the
+/// [`EventBuffer`].
+pub struct Batch<'b> {
+    events: &'b [sys::ly_event],
+    payloads: &'b [u8],
+    next: usize,
+}
+
+impl fmt::Debug for Batch<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone_iter()).finish()
+    }
+}
+
+impl<'b> Batch<'b> {
+    /// Events left in this batch.
+    pub fn len(&self) -> usize {
+        self.events.len() - self.next
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn clone_iter(&self) -> Batch<'b> {
+        Batch {
+            events: self.events,
+            payloads: self.payloads,
+            next: self.next,
+        }
+    }
+
+    #[inline]
+    fn event(&self, i: usize) -> Option<Event<'b>> {
+        let ev = self.events.get(i)?;
+        let start = ev.payload_offset as usize;
+        // In range and convertible: checked in poll_batch.
+        let data = self.payloads.get(start..start + ev.payload_size as usize)?;
+        Event::from_raw_opt(ev, data)
+    }
+}
+
+impl<'b> Iterator for Batch<'b> {
+    type Item = Event<'b>;
+
+    fn next(&mut self) -> Option<Event<'b>> {
+        let ev = self.event(self.next)?;
+        self.next += 1;
+        Some(ev)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len(), Some(self.len()))
+    }
+}
+
+impl ExactSizeIterator for Batch<'_> {}

@@ -1,0 +1,246 @@
+use std::ffi::c_int;
+use std::fmt;
+
+use lightyear_conn_sys as sys;
+
+use crate::error::{Error, ErrorCode, Result, static_str};
+
+/// A client as a server knows it: the backend's 64-bit id tagged with the backend, so
+/// that netcode client 1 and local client 1 are different clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ClientId {
+    /// A netcode.io client: the client id from its connect token.
+    Netcode(u64),
+    /// A Steam client: its SteamID (no Steam backend in this version of the library).
+    Steam(u64),
+    /// A local (host-server) client: the id given to [`Server::connect_local`](crate::Server::connect_local).
+    Local(u64),
+}
+
+impl ClientId {
+    /// The backend's 64-bit id.
+    pub fn id(self) -> u64 {
+        match self {
+            ClientId::Netcode(id) | ClientId::Steam(id) | ClientId::Local(id) => id,
+        }
+    }
+
+    pub(crate) fn to_raw(self) -> sys::ly_client_id {
+        let (id, kind) = match self {
+            ClientId::Netcode(id) => (id, sys::LY_KIND_NETCODE),
+            ClientId::Steam(id) => (id, sys::LY_KIND_STEAM),
+            ClientId::Local(id) => (id, sys::LY_KIND_LOCAL),
+        };
+        sys::ly_client_id { id, kind, reserved: 0 }
+    }
+
+    /// Every kind of this ABI version is known; another one would be a library bug (the
+    /// major version is checked when the first server or client is made).
+    pub(crate) fn from_raw(raw: sys::ly_client_id) -> Result<Self> {
+        match raw.kind {
+            sys::LY_KIND_NETCODE => Ok(ClientId::Netcode(raw.id)),
+            sys::LY_KIND_STEAM => Ok(ClientId::Steam(raw.id)),
+            sys::LY_KIND_LOCAL => Ok(ClientId::Local(raw.id)),
+            k => Err(Error::new(
+                ErrorCode::Internal,
+                format!("client id {} of unknown kind {k}", raw.id),
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientId::Netcode(id) => write!(f, "netcode:{id}"),
+            ClientId::Steam(id) => write!(f, "steam:{id}"),
+            ClientId::Local(id) => write!(f, "local:{id}"),
+        }
+    }
+}
+
+/// netcode.io's client states. The negative ones (`is_error`) say how a connection or a
+/// connection attempt ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum ClientState {
+    ConnectTokenExpired = sys::LY_STATE_CONNECT_TOKEN_EXPIRED,
+    InvalidConnectToken = sys::LY_STATE_INVALID_CONNECT_TOKEN,
+    ConnectionTimedOut = sys::LY_STATE_CONNECTION_TIMED_OUT,
+    ConnectionResponseTimedOut = sys::LY_STATE_CONNECTION_RESPONSE_TIMED_OUT,
+    ConnectionRequestTimedOut = sys::LY_STATE_CONNECTION_REQUEST_TIMED_OUT,
+    ConnectionDenied = sys::LY_STATE_CONNECTION_DENIED,
+    Disconnected = sys::LY_STATE_DISCONNECTED,
+    SendingConnectionRequest = sys::LY_STATE_SENDING_CONNECTION_REQUEST,
+    SendingConnectionResponse = sys::LY_STATE_SENDING_CONNECTION_RESPONSE,
+    Connected = sys::LY_STATE_CONNECTED,
+}
+
+impl ClientState {
+    pub(crate) fn from_raw(state: c_int) -> Result<Self> {
+        Ok(match state {
+            sys::LY_STATE_CONNECT_TOKEN_EXPIRED => Self::ConnectTokenExpired,
+            sys::LY_STATE_INVALID_CONNECT_TOKEN => Self::InvalidConnectToken,
+            sys::LY_STATE_CONNECTION_TIMED_OUT => Self::ConnectionTimedOut,
+            sys::LY_STATE_CONNECTION_RESPONSE_TIMED_OUT => Self::ConnectionResponseTimedOut,
+            sys::LY_STATE_CONNECTION_REQUEST_TIMED_OUT => Self::ConnectionRequestTimedOut,
+            sys::LY_STATE_CONNECTION_DENIED => Self::ConnectionDenied,
+            sys::LY_STATE_DISCONNECTED => Self::Disconnected,
+            sys::LY_STATE_SENDING_CONNECTION_REQUEST => Self::SendingConnectionRequest,
+            sys::LY_STATE_SENDING_CONNECTION_RESPONSE => Self::SendingConnectionResponse,
+            sys::LY_STATE_CONNECTED => Self::Connected,
+            s => return Err(Error::new(ErrorCode::Internal, format!("unknown client state {s}"))),
+        })
+    }
+
+    /// The netcode.io numeric code.
+    pub fn raw(self) -> i32 {
+        self as i32
+    }
+
+    /// Connected: payloads can be sent.
+    pub fn is_connected(self) -> bool {
+        self == Self::Connected
+    }
+
+    /// Sending a connection request or response.
+    pub fn is_connecting(self) -> bool {
+        matches!(self, Self::SendingConnectionRequest | Self::SendingConnectionResponse)
+    }
+
+    /// A negative state: how the last connection or attempt failed.
+    pub fn is_error(self) -> bool {
+        self.raw() < 0
+    }
+}
+
+impl fmt::Display for ClientState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // SAFETY: ly_state_string accepts any int and returns a static string.
+        f.write_str(unsafe { static_str(sys::ly_state_string(self.raw())) })
+    }
+}
+
+/// Why a connection ended, on either side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    None,
+    /// This side disconnected.
+    Local,
+    /// The peer sent a disconnect.
+    Remote,
+    /// Nothing was received within the timeout.
+    TimedOut,
+    /// The server stopped.
+    ServerStopped,
+    /// The server refused the connection.
+    Denied,
+    RequestTimedOut,
+    ResponseTimedOut,
+    TokenExpired,
+    InvalidToken,
+    /// The socket failed.
+    TransportError,
+    /// A reason this binding does not know (a newer library).
+    Unknown(u32),
+}
+
+impl DisconnectReason {
+    pub(crate) fn from_raw(reason: u32) -> Self {
+        match reason {
+            sys::LY_REASON_NONE => Self::None,
+            sys::LY_REASON_LOCAL => Self::Local,
+            sys::LY_REASON_REMOTE => Self::Remote,
+            sys::LY_REASON_TIMED_OUT => Self::TimedOut,
+            sys::LY_REASON_SERVER_STOPPED => Self::ServerStopped,
+            sys::LY_REASON_DENIED => Self::Denied,
+            sys::LY_REASON_REQUEST_TIMED_OUT => Self::RequestTimedOut,
+            sys::LY_REASON_RESPONSE_TIMED_OUT => Self::ResponseTimedOut,
+            sys::LY_REASON_TOKEN_EXPIRED => Self::TokenExpired,
+            sys::LY_REASON_INVALID_TOKEN => Self::InvalidToken,
+            sys::LY_REASON_TRANSPORT_ERROR => Self::TransportError,
+            other => Self::Unknown(other),
+        }
+    }
+
+    /// The `LY_REASON_*` value.
+    pub fn raw(self) -> u32 {
+        match self {
+            Self::None => sys::LY_REASON_NONE,
+            Self::Local => sys::LY_REASON_LOCAL,
+            Self::Remote => sys::LY_REASON_REMOTE,
+            Self::TimedOut => sys::LY_REASON_TIMED_OUT,
+            Self::ServerStopped => sys::LY_REASON_SERVER_STOPPED,
+            Self::Denied => sys::LY_REASON_DENIED,
+            Self::RequestTimedOut => sys::LY_REASON_REQUEST_TIMED_OUT,
+            Self::ResponseTimedOut => sys::LY_REASON_RESPONSE_TIMED_OUT,
+            Self::TokenExpired => sys::LY_REASON_TOKEN_EXPIRED,
+            Self::InvalidToken => sys::LY_REASON_INVALID_TOKEN,
+            Self::TransportError => sys::LY_REASON_TRANSPORT_ERROR,
+            Self::Unknown(r) => r,
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // SAFETY: ly_reason_string accepts any int and returns a static string.
+        f.write_str(unsafe { static_str(sys::ly_reason_string(self.raw() as c_int)) })
+    }
+}
+
+/// A server event. A payload borrows the buffer it was copied into: the server's own
+/// ([`Server::poll`](crate::Server::poll)), yours ([`Server::poll_into`](crate::Server::poll_into)),
+/// or an [`EventBuffer`](crate::EventBuffer) ([`Server::poll_batch`](crate::Server::poll_batch)).
+/// Copy `data` (`to_vec()`) to keep it past the next poll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// A client connected.
+    Connected { client: ClientId },
+    /// A client's connection ended.
+    Disconnected { client: ClientId, reason: DisconnectReason },
+    /// A client sent a payload (1 to 1200 bytes).
+    Payload { client: ClientId, data: &'a [u8] },
+}
+
+impl<'a> Event<'a> {
+    /// The client the event is about.
+    pub fn client(&self) -> ClientId {
+        match *self {
+            Event::Connected { client } | Event::Disconnected { client, .. } | Event::Payload { client, .. } => client,
+        }
+    }
+
+    /// Converts a raw event whose payload (if any) is `payload`.
+    pub(crate) fn from_raw(ev: &sys::ly_event, payload: &'a [u8]) -> Result<Self> {
+        Self::from_raw_opt(ev, payload).ok_or_else(|| {
+            Error::new(
+                ErrorCode::Internal,
+                format!("event of unknown type {} or client kind {}", ev.r#type, ev.client.kind),
+            )
+        })
+    }
+
+    /// The same without building an error: for the batch path.
+    #[inline]
+    pub(crate) fn from_raw_opt(ev: &sys::ly_event, payload: &'a [u8]) -> Option<Self> {
+        let id = ev.client.id;
+        let client = match ev.client.kind {
+            sys::LY_KIND_NETCODE => ClientId::Netcode(id),
+            sys::LY_KIND_STEAM => ClientId::Steam(id),
+            sys::LY_KIND_LOCAL => ClientId::Local(id),
+            _ => return None,
+        };
+        match ev.r#type {
+            sys::LY_EVENT_CONNECTED => Some(Event::Connected { client }),
+            sys::LY_EVENT_DISCONNECTED => Some(Event::Disconnected {
+                client,
+                reason: DisconnectReason::from_raw(ev.reason),
+            }),
+            sys::LY_EVENT_PAYLOAD => Some(Event::Payload { client, data: payload }),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package steamworks
+
+const raceEnabled = false
