@@ -18,6 +18,9 @@ typedef const ly_server_config ly__cserver_config;
 typedef const ly_client_config ly__cclient_config;
 typedef const ly_token_params ly__ctoken_params;
 typedef const ly_conditioner_config ly__cconditioner_config;
+typedef const ly_steam_config ly__csteam_config;
+typedef const ly_steam_server_config ly__csteam_server_config;
+typedef const ly_steam_client_config ly__csteam_client_config;
 
 /* Handles are integers that C sees as opaque pointers. */
 static inline ly_server *ly__server_from_bits(uintptr_t v) { return (ly_server *)v; }

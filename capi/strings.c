@@ -24,6 +24,7 @@ LY_API const char *ly_error_string(int code) {
     case LY_ERR_SOCKET: return "socket error";
     case LY_ERR_INTERNAL: return "internal error";
     case LY_ERR_STEAM_UNAVAILABLE: return "steam library not available";
+    case LY_ERR_STEAM_INIT_FAILED: return "steam initialisation failed";
     }
     return "unknown error";
 }
@@ -92,4 +93,29 @@ LY_API void ly_client_config_defaults(ly_client_config *c) {
     memset(c, 0, sizeof *c);
     c->struct_size = sizeof *c;
     c->receive_queue_size = 256;
+}
+
+LY_API void ly_steam_config_defaults(ly_steam_config *c) {
+    if (!c) return;
+    memset(c, 0, sizeof *c);
+    c->struct_size = sizeof *c;
+    c->flavour = LY_STEAM_AUTO;
+    c->init = LY_STEAM_INIT_CLIENT;
+}
+
+LY_API void ly_steam_server_config_defaults(ly_steam_server_config *c) {
+    if (!c) return;
+    memset(c, 0, sizeof *c);
+    c->struct_size = sizeof *c;
+    c->mode = LY_STEAM_MODE_IP;
+    c->max_clients = 256;
+    c->max_payload = LY_MAX_PAYLOAD_SIZE;
+}
+
+LY_API void ly_steam_client_config_defaults(ly_steam_client_config *c) {
+    if (!c) return;
+    memset(c, 0, sizeof *c);
+    c->struct_size = sizeof *c;
+    c->mode = LY_STEAM_MODE_IP;
+    c->max_payload = LY_MAX_PAYLOAD_SIZE;
 }

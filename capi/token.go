@@ -132,5 +132,10 @@ func ly_shutdown() (rc C.int) {
 		e.obj = nil
 		e.mu.Unlock()
 	}
+	steam.Lock()
+	defer steam.Unlock()
+	if err := closeSteam(); err != nil {
+		return failErr(err, errInternal)
+	}
 	return C.LY_OK
 }

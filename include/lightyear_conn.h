@@ -103,8 +103,14 @@ LY_API uint32_t ly_version(void);
 /* A failure inside the library (a bug); ly_last_error() has the detail.
  * The handle stays usable. */
 #define LY_ERR_INTERNAL -12
-/* The Steam backend's library is not available (see the Steam docs). */
+/* No Steam networking library could be loaded; ly_last_error() names
+ * every path tried. */
 #define LY_ERR_STEAM_UNAVAILABLE -13
+
+/* Steam could not be initialised (no Steam client running, no app id,
+ * ...) or, when attaching, nobody initialised it; ly_last_error() carries
+ * Steam's own message. */
+#define LY_ERR_STEAM_INIT_FAILED -14
 
 /* A static English description of an error code ("unknown error" for
  * codes this version does not know). Never NULL; thread-safe. */
@@ -481,6 +487,110 @@ LY_API int ly_server_poll(ly_server *server, ly_event *event, uint8_t *buf, uint
  * LY_ERR_INVALID_ARGUMENT, LY_ERR_BUFFER_TOO_SMALL (not even the first
  * pending payload fits: events[0] describes it as ly_server_poll does). */
 LY_API int ly_server_poll_batch(ly_server *server, ly_event *events, uint32_t max_events, uint8_t *buf, uint32_t buf_size);
+
+/* ------------------------------------------------------------------ */
+/* Steam                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Steam connections go through Valve's ISteamNetworkingSockets, loaded at
+ * run time: libsteam_api (Steamworks: IP and P2P over Valve's relays,
+ * SteamIDs) or the open-source libGameNetworkingSockets (IP only, no
+ * Steam client needed: dedicated servers, LAN tests). Nothing of Valve's
+ * is linked into this library. One Steam library is open per process. */
+
+typedef enum ly_steam_flavour {
+    LY_STEAM_AUTO = 0,        /* Steamworks if found, else GameNetworkingSockets */
+    LY_STEAM_STEAMWORKS = 1,  /* libsteam_api */
+    LY_STEAM_GNS = 2          /* libGameNetworkingSockets */
+} ly_steam_flavour;
+
+typedef enum ly_steam_init {
+    /* The library initialises Steam itself ... */
+    LY_STEAM_INIT_CLIENT = 0,       /* as a Steam client (app id) */
+    LY_STEAM_INIT_GAME_SERVER = 1,  /* as a game server (NoAuthentication) */
+    /* ... or uses the Steam the game already initialised (Steamworks.NET,
+     * steamworks-rs); it then never initialises or shuts Steam down. */
+    LY_STEAM_ATTACH_CLIENT = 2,
+    LY_STEAM_ATTACH_GAME_SERVER = 3
+} ly_steam_init;
+
+typedef struct ly_steam_config {
+    uint32_t struct_size;       /* sizeof(ly_steam_config) */
+    uint32_t flavour;           /* ly_steam_flavour */
+    uint32_t init;              /* ly_steam_init (GameNetworkingSockets: any INIT_ value inits it) */
+    uint32_t app_id;            /* INIT_CLIENT: set as SteamAppId; 0 leaves the environment alone */
+    /* The library file; NULL or "": $LIGHTYEAR_STEAM_LIB, then the
+     * loader's search path, then the executable's directory. */
+    const char *library_path;
+    /* INIT_GAME_SERVER: the IPv4 address to bind ("" = any), ports, and
+     * the version string the Steam master server sees. */
+    const char *game_server_ip;
+    uint16_t game_port;
+    uint16_t query_port;
+    const char *game_server_version;
+} ly_steam_config;
+
+/* Fills config with defaults: struct_size, LY_STEAM_AUTO,
+ * LY_STEAM_INIT_CLIENT, the rest zero. Does nothing if config is NULL. */
+LY_API void ly_steam_config_defaults(ly_steam_config *config);
+
+/* Loads the Steam library and initialises (or attaches to) Steam. Errors:
+ * LY_ERR_INVALID_ARGUMENT (NULL, struct_size, bad enum or address),
+ * LY_ERR_ALREADY_ACTIVE (already open), LY_ERR_STEAM_UNAVAILABLE (no
+ * library, or one without a needed function; the message names the paths
+ * tried or the symbol), LY_ERR_STEAM_INIT_FAILED (Steam's message). */
+LY_API int ly_steam_open(const ly_steam_config *config);
+
+/* Closes every Steam server backend and client, and shuts Steam down if
+ * ly_steam_open initialised it. LY_OK if nothing is open. ly_shutdown
+ * does this too. */
+LY_API int ly_steam_close(void);
+
+typedef enum ly_steam_mode {
+    LY_STEAM_MODE_IP = 0,   /* an address and port */
+    LY_STEAM_MODE_P2P = 1   /* a SteamID and a virtual port (Steamworks only) */
+} ly_steam_mode;
+
+typedef struct ly_steam_server_config {
+    uint32_t struct_size;       /* sizeof(ly_steam_server_config) */
+    uint32_t mode;              /* ly_steam_mode */
+    const char *address;        /* MODE_IP: "ip:port" to listen on (port required) */
+    int32_t virtual_port;       /* MODE_P2P */
+    uint32_t max_clients;       /* 0: the default, 256 */
+    uint32_t max_payload;       /* 0: LY_MAX_PAYLOAD_SIZE */
+} ly_steam_server_config;
+
+/* Fills config with defaults. Does nothing if config is NULL. */
+LY_API void ly_steam_server_config_defaults(ly_steam_server_config *config);
+
+/* Adds a Steam backend to a server (started now if the server runs): its
+ * clients have ids of kind LY_KIND_STEAM (the peer's SteamID64; for IP
+ * peers of GameNetworkingSockets, which have none, an id derived from the
+ * address with the top byte zero) and come through the same poll as
+ * netcode and local clients. Messages are sent unreliable, no-nagle.
+ * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (NULL,
+ * struct_size, bad mode or address, P2P without Steamworks, a second
+ * Steam backend), LY_ERR_STEAM_UNAVAILABLE (ly_steam_open not called),
+ * LY_ERR_SOCKET (the listen socket failed). */
+LY_API int ly_server_add_steam(ly_server *server, const ly_steam_server_config *config);
+
+typedef struct ly_steam_client_config {
+    uint32_t struct_size;       /* sizeof(ly_steam_client_config) */
+    uint32_t mode;              /* ly_steam_mode */
+    const char *address;        /* MODE_IP: the server's "ip:port" */
+    uint64_t server_steam_id;   /* MODE_P2P: the SteamID64 hosting the server */
+    int32_t virtual_port;       /* MODE_P2P */
+    uint32_t max_payload;       /* 0: LY_MAX_PAYLOAD_SIZE */
+} ly_steam_client_config;
+
+/* Fills config with defaults. Does nothing if config is NULL. */
+LY_API void ly_steam_client_config_defaults(ly_steam_client_config *config);
+
+/* Makes an idle Steam client, used with the ly_client_* functions
+ * (ly_client_set_token and ly_client_set_conditioner do not apply).
+ * Errors: LY_ERR_INVALID_ARGUMENT, LY_ERR_STEAM_UNAVAILABLE (ly_steam_open
+ * not called). */
+LY_API int ly_client_create_steam(const ly_steam_client_config *config, ly_client **out);
 
 /* ------------------------------------------------------------------ */
 /* Client                                                              */

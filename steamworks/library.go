@@ -103,8 +103,6 @@ type LibraryOptions struct {
 	// up to that level to stderr (Valve's ESteamNetworkingSocketsDebug
 	// OutputType: 1 bug ... 4 warning, 5 msg ... 8 everything).
 	DebugOutputLevel int
-
-	noSearch bool // only Path (CheckSymbols)
 }
 
 // GameServerOptions are SteamInternal_GameServer_Init_V2's arguments.

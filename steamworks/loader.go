@@ -37,16 +37,15 @@ type candidate struct {
 	flavour Flavour // FlavourAuto: decided from the symbols it exports
 }
 
-// candidates lists where to look, in order: the explicit path, the
+// candidates lists where to look: the explicit path alone, or else the
 // environment, then each flavour's library name through the default
 // dlopen search and next to the executable.
 func candidates(opts *LibraryOptions) []candidate {
 	var cs []candidate
 	if opts.Path != "" {
-		cs = append(cs, candidate{opts.Path, opts.Flavour})
-	}
-	if opts.noSearch {
-		return cs
+		// A named file is the only one tried: loading another library
+		// when the one asked for is missing would hide the mistake.
+		return append(cs, candidate{opts.Path, opts.Flavour})
 	}
 	if p := os.Getenv(EnvLibrary); p != "" {
 		cs = append(cs, candidate{p, opts.Flavour})
@@ -148,7 +147,7 @@ func CheckSymbols(path string, f Flavour) error {
 	if f == FlavourAuto {
 		return fmt.Errorf("%w: CheckSymbols needs a flavour", ErrInvalidConfig)
 	}
-	lib, _, _, err := load(&LibraryOptions{Path: path, Flavour: f, noSearch: true})
+	lib, _, _, err := load(&LibraryOptions{Path: path, Flavour: f})
 	if err != nil {
 		return err
 	}

@@ -43,14 +43,15 @@ func TestSearchOrder(t *testing.T) {
 	t.Setenv(EnvLibrary, "/env/lib.so")
 	exe, _ := os.Executable()
 	dir := filepath.Dir(exe)
+	// A named file is the only one tried.
+	require.Equal(t, []candidate{{"/explicit.so", FlavourAuto}}, candidates(&LibraryOptions{Path: "/explicit.so"}))
 	require.Equal(t, []candidate{
-		{"/explicit.so", FlavourAuto},
 		{"/env/lib.so", FlavourAuto},
 		{"libsteam_api.so", FlavourSteamworks},
 		{filepath.Join(dir, "libsteam_api.so"), FlavourSteamworks},
 		{"libGameNetworkingSockets.so", FlavourGNS},
 		{filepath.Join(dir, "libGameNetworkingSockets.so"), FlavourGNS},
-	}, candidates(&LibraryOptions{Path: "/explicit.so"}))
+	}, candidates(&LibraryOptions{}))
 	require.Equal(t, []candidate{
 		{"/env/lib.so", FlavourGNS},
 		{"libGameNetworkingSockets.so", FlavourGNS},
@@ -63,12 +64,16 @@ func TestOpenUnavailable(t *testing.T) {
 	// Attach: should a Steam library be installed on this machine after
 	// all, nothing gets initialised.
 	_, err := Open(LibraryOptions{Path: "/nonexistent/explicit.so", Init: AttachClient})
+	require.ErrorIs(t, err, ErrUnavailable)
+	require.ErrorContains(t, err, "/nonexistent/explicit.so")
+	require.NotContains(t, err.Error(), "/nonexistent/env", "a named file is the only one tried")
+
+	_, err = Open(LibraryOptions{Init: AttachClient})
 	if !errors.Is(err, ErrUnavailable) {
 		t.Skipf("a Steam library is installed here: %v", err)
 	}
 	exe, _ := os.Executable()
 	for _, p := range []string{
-		"/nonexistent/explicit.so",
 		"/nonexistent/env/libsteam_api.so",
 		"libsteam_api.so (",
 		filepath.Join(filepath.Dir(exe), "libsteam_api.so"),

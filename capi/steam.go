@@ -1,0 +1,222 @@
+package main
+
+/*
+#include "lightyear_conn.h"
+#include "capi_internal.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"net/netip"
+	"sync"
+	"unsafe"
+
+	"github.com/lightyear-conn/lightyear_conn/core"
+	"github.com/lightyear-conn/lightyear_conn/steamworks"
+)
+
+// steam is the process's one Steam library (Steam's status callback is
+// process-wide, so steamworks allows only one).
+var steam struct {
+	sync.Mutex
+	lib *steamworks.Library
+}
+
+func goString(s *C.ly__cchar) string {
+	if s == nil {
+		return ""
+	}
+	return C.GoString((*C.char)(unsafe.Pointer(s)))
+}
+
+// steamCode maps the steamworks errors to LY_ERR_* codes.
+func steamCode(err error, fallback C.int) C.int {
+	switch {
+	case errors.Is(err, steamworks.ErrUnavailable), errors.Is(err, steamworks.ErrMissingSymbol):
+		return C.LY_ERR_STEAM_UNAVAILABLE
+	case errors.Is(err, steamworks.ErrInitFailed), errors.Is(err, steamworks.ErrNotInitialised):
+		return C.LY_ERR_STEAM_INIT_FAILED
+	case errors.Is(err, steamworks.ErrAlreadyOpen):
+		return errAlreadyActive
+	case errors.Is(err, steamworks.ErrInvalidConfig), errors.Is(err, steamworks.ErrUnsupported):
+		return errInvalidArgument
+	case errors.Is(err, steamworks.ErrSocket):
+		return errSocket
+	}
+	return codeOf(err, fallback)
+}
+
+//export ly_steam_open
+func ly_steam_open(cfg *C.ly__csteam_config) (rc C.int) {
+	defer recoverPanic(&rc)
+	if cfg == nil {
+		return fail(errInvalidArgument, "config is NULL")
+	}
+	if cfg.struct_size < C.uint32_t(unsafe.Sizeof(*cfg)) {
+		return fail(errInvalidArgument, "ly_steam_config.struct_size is %d, want %d (call ly_steam_config_defaults)", cfg.struct_size, unsafe.Sizeof(*cfg))
+	}
+	if cfg.flavour > C.LY_STEAM_GNS || cfg.init > C.LY_STEAM_ATTACH_GAME_SERVER {
+		return fail(errInvalidArgument, "flavour %d or init %d out of range", cfg.flavour, cfg.init)
+	}
+	opts := steamworks.LibraryOptions{
+		Flavour: steamworks.Flavour(cfg.flavour),
+		Path:    goString((*C.ly__cchar)(unsafe.Pointer(cfg.library_path))),
+		Init:    steamworks.InitMode(cfg.init),
+		AppID:   uint32(cfg.app_id),
+		GameServer: steamworks.GameServerOptions{
+			GamePort:  uint16(cfg.game_port),
+			QueryPort: uint16(cfg.query_port),
+			Version:   goString((*C.ly__cchar)(unsafe.Pointer(cfg.game_server_version))),
+		},
+	}
+	if ip := goString((*C.ly__cchar)(unsafe.Pointer(cfg.game_server_ip))); ip != "" {
+		a, err := netip.ParseAddr(ip)
+		if err != nil {
+			return fail(errInvalidArgument, "game_server_ip: %v", err)
+		}
+		opts.GameServer.IP = a
+	}
+	steam.Lock()
+	defer steam.Unlock()
+	if steam.lib != nil {
+		return fail(errAlreadyActive, "a Steam library is already open (%s)", steam.lib.Path())
+	}
+	lib, err := steamworks.Open(opts)
+	if err != nil {
+		return fail(steamCode(err, C.LY_ERR_STEAM_UNAVAILABLE), "%v", err)
+	}
+	steam.lib = lib
+	return C.LY_OK
+}
+
+// closeSteam closes the library, if open; steam is locked by the caller.
+func closeSteam() error {
+	if steam.lib == nil {
+		return nil
+	}
+	err := steam.lib.Close()
+	steam.lib = nil
+	return err
+}
+
+//export ly_steam_close
+func ly_steam_close() (rc C.int) {
+	defer recoverPanic(&rc)
+	steam.Lock()
+	defer steam.Unlock()
+	if err := closeSteam(); err != nil {
+		return failErr(err, errInternal)
+	}
+	return C.LY_OK
+}
+
+func openSteam() (*steamworks.Library, C.int) {
+	steam.Lock()
+	defer steam.Unlock()
+	if steam.lib == nil {
+		return nil, fail(C.LY_ERR_STEAM_UNAVAILABLE, "Steam is not open: call ly_steam_open first")
+	}
+	return steam.lib, C.LY_OK
+}
+
+func steamMode(mode C.uint32_t) (steamworks.Mode, bool) {
+	switch mode {
+	case C.LY_STEAM_MODE_IP:
+		return steamworks.ModeIP, true
+	case C.LY_STEAM_MODE_P2P:
+		return steamworks.ModeP2P, true
+	}
+	return 0, false
+}
+
+// steamAddress parses the address of an IP-mode config.
+func steamAddress(mode steamworks.Mode, s *C.char) (netip.AddrPort, C.int) {
+	if mode != steamworks.ModeIP {
+		return netip.AddrPort{}, C.LY_OK
+	}
+	a, err := netip.ParseAddrPort(goString((*C.ly__cchar)(unsafe.Pointer(s))))
+	if err != nil {
+		return a, fail(errInvalidArgument, "address: %v", err)
+	}
+	return a, C.LY_OK
+}
+
+//export ly_server_add_steam
+func ly_server_add_steam(h *C.ly_server, cfg *C.ly__csteam_server_config) (rc C.int) {
+	defer recoverPanic(&rc)
+	if cfg == nil {
+		return fail(errInvalidArgument, "config is NULL")
+	}
+	if cfg.struct_size < C.uint32_t(unsafe.Sizeof(*cfg)) {
+		return fail(errInvalidArgument, "ly_steam_server_config.struct_size is %d, want %d", cfg.struct_size, unsafe.Sizeof(*cfg))
+	}
+	mode, ok := steamMode(cfg.mode)
+	if !ok {
+		return fail(errInvalidArgument, "mode %d", cfg.mode)
+	}
+	addr, rc := steamAddress(mode, cfg.address)
+	if rc != C.LY_OK {
+		return rc
+	}
+	lib, rc := openSteam()
+	if lib == nil {
+		return rc
+	}
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if _, dup := s.srv.Backend(core.KindSteam); dup {
+		return fail(errInvalidArgument, "the server already has a Steam backend")
+	}
+	b, err := steamworks.NewServer(lib, steamworks.ServerConfig{
+		Mode:        mode,
+		Address:     addr,
+		VirtualPort: int(cfg.virtual_port),
+		MaxClients:  int(cfg.max_clients),
+		MaxPayload:  int(cfg.max_payload),
+	})
+	if err != nil {
+		return fail(steamCode(err, errInvalidArgument), "%v", err)
+	}
+	if err := s.srv.Add(b); err != nil {
+		return fail(steamCode(err, errSocket), "%v", err)
+	}
+	return C.LY_OK
+}
+
+//export ly_client_create_steam
+func ly_client_create_steam(cfg *C.ly__csteam_client_config, out **C.ly_client) (rc C.int) {
+	defer recoverPanic(&rc)
+	if cfg == nil || out == nil {
+		return fail(errInvalidArgument, "config and out must not be NULL")
+	}
+	if cfg.struct_size < C.uint32_t(unsafe.Sizeof(*cfg)) {
+		return fail(errInvalidArgument, "ly_steam_client_config.struct_size is %d, want %d", cfg.struct_size, unsafe.Sizeof(*cfg))
+	}
+	mode, ok := steamMode(cfg.mode)
+	if !ok {
+		return fail(errInvalidArgument, "mode %d", cfg.mode)
+	}
+	addr, rc := steamAddress(mode, cfg.address)
+	if rc != C.LY_OK {
+		return rc
+	}
+	lib, rc := openSteam()
+	if lib == nil {
+		return rc
+	}
+	c, err := steamworks.NewClient(lib, steamworks.ClientConfig{
+		Mode:          mode,
+		Address:       addr,
+		ServerSteamID: uint64(cfg.server_steam_id),
+		VirtualPort:   int(cfg.virtual_port),
+		MaxPayload:    int(cfg.max_payload),
+	})
+	if err != nil {
+		return fail(steamCode(err, errInvalidArgument), "%v", err)
+	}
+	return addClient(c, out)
+}

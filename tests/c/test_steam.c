@@ -1,0 +1,166 @@
+/*
+ * test_steam.c - the Steam part of the C API over the test double of
+ * Valve's flat API (steamworks/testdata/fakesteam), loaded through the
+ * real path: ly_steam_open dlopens it and resolves every symbol by name.
+ * The double routes messages in memory between its listen sockets and
+ * connections, so no Steam client is needed.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dlfcn.h>
+#include <string.h>
+
+#include "net.h"
+
+/* Hooks of the double, reached through the same library instance. */
+static void (*fake_fail_init)(const char *msg, int code);
+static long (*fake_live_messages)(void);
+static void (*fake_reset)(void);
+
+static void load_hooks(void)
+{
+    void *h = dlopen(FAKESTEAM_PATH, RTLD_NOW);
+    CHECK(h != NULL);
+    *(void **)&fake_fail_init = dlsym(h, "FakeSteam_FailInit");
+    *(void **)&fake_live_messages = dlsym(h, "FakeSteam_LiveMessages");
+    *(void **)&fake_reset = dlsym(h, "FakeSteam_Reset");
+    CHECK(fake_fail_init && fake_live_messages && fake_reset);
+}
+
+static ly_steam_config steam_config(void)
+{
+    ly_steam_config cfg;
+    ly_steam_config_defaults(&cfg);
+    cfg.flavour = LY_STEAM_STEAMWORKS;
+    cfg.library_path = FAKESTEAM_PATH;
+    cfg.app_id = 480;
+    return cfg;
+}
+
+static void test_open_errors(void)
+{
+    ly_steam_config cfg = steam_config();
+    cfg.library_path = "/nonexistent/libsteam_api.so";
+    CHECK_EQ(ly_steam_open(&cfg), LY_ERR_STEAM_UNAVAILABLE);
+    CHECK(strstr(ly_last_error(), "/nonexistent/libsteam_api.so") != NULL); /* names the path tried */
+    CHECK_EQ(ly_steam_open(NULL), LY_ERR_INVALID_ARGUMENT);
+    cfg = steam_config();
+    cfg.struct_size = 0;
+    CHECK_EQ(ly_steam_open(&cfg), LY_ERR_INVALID_ARGUMENT);
+    cfg = steam_config();
+    cfg.init = 99;
+    CHECK_EQ(ly_steam_open(&cfg), LY_ERR_INVALID_ARGUMENT);
+
+    /* Steam's own failure comes back with Steam's message. */
+    cfg = steam_config();
+    fake_fail_init("no Steam client is running (double)", 2);
+    CHECK_EQ(ly_steam_open(&cfg), LY_ERR_STEAM_INIT_FAILED);
+    CHECK(strstr(ly_last_error(), "no Steam client is running (double)") != NULL);
+    fake_reset();
+
+    /* Nothing open: servers and clients say so. */
+    ly_steam_client_config cc;
+    ly_steam_client_config_defaults(&cc);
+    cc.address = "127.0.0.1:27015";
+    ly_client *c = NULL;
+    CHECK_EQ(ly_client_create_steam(&cc, &c), LY_ERR_STEAM_UNAVAILABLE);
+    CHECK_OK(ly_steam_close()); /* closing nothing is fine */
+}
+
+static void test_exchange(void)
+{
+    ly_steam_config cfg = steam_config();
+    CHECK_OK(ly_steam_open(&cfg));
+    CHECK_EQ(ly_steam_open(&cfg), LY_ERR_ALREADY_ACTIVE);
+
+    /* One server: netcode on UDP and Steam at once. */
+    char addr[LY_ADDRESS_STRING_SIZE];
+    ly_server *s = server_start("127.0.0.1:0", 8, addr);
+    ly_steam_server_config sc;
+    ly_steam_server_config_defaults(&sc);
+    sc.address = "127.0.0.1:27015";
+    CHECK_OK(ly_server_add_steam(s, &sc));
+    CHECK_EQ(ly_server_add_steam(s, &sc), LY_ERR_INVALID_ARGUMENT); /* one Steam backend */
+    sc.mode = 7;
+    CHECK_EQ(ly_server_add_steam(s, &sc), LY_ERR_INVALID_ARGUMENT);
+
+    ly_steam_client_config cc;
+    ly_steam_client_config_defaults(&cc);
+    cc.address = "127.0.0.1:27015";
+    ly_client *steam_client = NULL, *net_client = client_manual(addr, 1);
+    CHECK_OK(ly_client_create_steam(&cc, &steam_client));
+    CHECK_EQ(ly_client_set_token(steam_client, (const uint8_t *)"x", 1), LY_ERR_INVALID_ARGUMENT);
+    CHECK_OK(ly_client_connect(steam_client));
+    CHECK_OK(ly_client_connect(net_client));
+    ly_client *both[2] = {steam_client, net_client};
+    pump_connected(s, both, 2);
+
+    /* Both kinds are connected; find the Steam id the server gave. */
+    ly_client_id ids[4];
+    CHECK_EQ(ly_server_connected_ids(s, ids, 4), 2);
+    ly_client_id steam_id = ids[0].kind == LY_KIND_STEAM ? ids[0] : ids[1];
+    CHECK_EQ(steam_id.kind, LY_KIND_STEAM);
+
+    uint8_t buf[LY_MAX_PAYLOAD_SIZE];
+    ly_event ev;
+    /* Drain the two connected events. */
+    for (int got = 0; got < 2;) {
+        int r = ly_server_poll(s, &ev, buf, sizeof buf);
+        CHECK(r >= 0);
+        if (r == 1) {
+            CHECK_EQ(ev.type, LY_EVENT_CONNECTED);
+            got++;
+        } else {
+            pump_once(s, both, 2, TEST_DT);
+        }
+    }
+
+    CHECK_OK(ly_client_send(steam_client, (const uint8_t *)"over steam", 10));
+    wait_event(s, both, 2, &ev, buf, sizeof buf);
+    CHECK_EQ(ev.type, LY_EVENT_PAYLOAD);
+    CHECK_EQ(ev.client.kind, LY_KIND_STEAM);
+    CHECK_EQ(ev.payload_size, 10);
+    CHECK(memcmp(buf, "over steam", 10) == 0);
+
+    CHECK_OK(ly_server_send(s, steam_id, (const uint8_t *)"back", 4));
+    CHECK_EQ(wait_receive(s, both, 2, steam_client, buf, sizeof buf), 4);
+    CHECK(memcmp(buf, "back", 4) == 0);
+    CHECK_EQ(ly_client_receive(net_client, buf, sizeof buf, NULL), 0); /* routed to Steam only */
+
+    ly_stats st;
+    st.struct_size = sizeof st;
+    CHECK_OK(ly_server_client_stats(s, steam_id, &st));
+    CHECK_EQ(st.packets_received, 1);
+    CHECK_EQ(st.bytes_received, 10);
+
+    /* The client leaves: the server sees it go. */
+    CHECK_OK(ly_client_disconnect(steam_client));
+    wait_event(s, both, 2, &ev, buf, sizeof buf);
+    CHECK_EQ(ev.type, LY_EVENT_DISCONNECTED);
+    CHECK_EQ(ev.client.kind, LY_KIND_STEAM);
+    CHECK_EQ(ev.reason, LY_REASON_REMOTE);
+
+    CHECK_OK(ly_client_destroy(steam_client));
+    CHECK_OK(ly_client_destroy(net_client));
+    CHECK_OK(ly_server_destroy(s));
+    CHECK_EQ(fake_live_messages(), 0); /* every Steam message was released */
+    CHECK_OK(ly_steam_close());
+}
+
+/* ly_shutdown closes Steam too, so the library can be opened again. */
+static void test_shutdown_closes_steam(void)
+{
+    ly_steam_config cfg = steam_config();
+    CHECK_OK(ly_steam_open(&cfg));
+    CHECK_OK(ly_shutdown());
+    CHECK_OK(ly_steam_open(&cfg));
+    CHECK_OK(ly_steam_close());
+}
+
+int main(void)
+{
+    load_hooks();
+    test_open_errors();
+    test_exchange();
+    test_shutdown_closes_steam();
+    return check_summary("test_steam");
+}
