@@ -38,6 +38,19 @@ func lockClient(h *C.ly_client) (*entry, *clientHandle, C.int) {
 	return e, e.obj.(*clientHandle), C.LY_OK
 }
 
+// onClient is onServer for clients.
+func onClient(h *C.ly_client, fallback C.int, f func(*clientHandle) error) C.int {
+	e, c, rc := lockClient(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if err := f(c); err != nil {
+		return failErr(err, fallback)
+	}
+	return C.LY_OK
+}
+
 // clientConfig reads an optional ly_client_config.
 func clientConfig(cfg *C.ly__cclient_config) (netcode.ClientConfig, C.int) {
 	if cfg == nil {
@@ -148,15 +161,7 @@ func ly_client_update(h *C.ly_client, dtSeconds C.double) (rc C.int) {
 	if !ok {
 		return fail(errInvalidArgument, "dt must be a finite number of seconds >= 0, got %v", float64(dtSeconds))
 	}
-	e, c, rc := lockClient(h)
-	if e == nil {
-		return rc
-	}
-	defer e.mu.Unlock()
-	if err := c.cli.Update(dt); err != nil {
-		return failErr(err, errSocket)
-	}
-	return C.LY_OK
+	return onClient(h, errSocket, func(c *clientHandle) error { return c.cli.Update(dt) })
 }
 
 //export ly_client_send
@@ -165,15 +170,7 @@ func ly_client_send(h *C.ly_client, data *C.ly__cu8, size C.uint32_t) (rc C.int)
 	if data == nil && size > 0 {
 		return fail(errInvalidArgument, "data is NULL")
 	}
-	e, c, rc := lockClient(h)
-	if e == nil {
-		return rc
-	}
-	defer e.mu.Unlock()
-	if err := c.cli.Send(bytesOf(data, size)); err != nil {
-		return failErr(err, errSocket)
-	}
-	return C.LY_OK
+	return onClient(h, errSocket, func(c *clientHandle) error { return c.cli.Send(bytesOf(data, size)) })
 }
 
 //export ly_client_receive
@@ -236,15 +233,7 @@ func ly_client_disconnect_reason(h *C.ly_client) (rc C.int) {
 //export ly_client_disconnect
 func ly_client_disconnect(h *C.ly_client) (rc C.int) {
 	defer recoverPanic(&rc)
-	e, c, rc := lockClient(h)
-	if e == nil {
-		return rc
-	}
-	defer e.mu.Unlock()
-	if err := c.cli.Disconnect(); err != nil {
-		return failErr(err, errSocket)
-	}
-	return C.LY_OK
+	return onClient(h, errSocket, func(c *clientHandle) error { return c.cli.Disconnect() })
 }
 
 //export ly_client_local_address

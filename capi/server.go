@@ -43,6 +43,21 @@ func lockServer(h *C.ly_server) (*entry, *serverHandle, C.int) {
 	return e, e.obj.(*serverHandle), C.LY_OK
 }
 
+// onServer runs f on a locked server and maps its error: the shape of
+// every export whose only result is an error code. f does not escape, so
+// the closure costs no allocation.
+func onServer(h *C.ly_server, fallback C.int, f func(*serverHandle) error) C.int {
+	e, s, rc := lockServer(h)
+	if e == nil {
+		return rc
+	}
+	defer e.mu.Unlock()
+	if err := f(s); err != nil {
+		return failErr(err, fallback)
+	}
+	return C.LY_OK
+}
+
 //export ly_server_create
 func ly_server_create(cfg *C.ly__cserver_config, out **C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
@@ -103,29 +118,13 @@ func ly_server_destroy(h *C.ly_server) (rc C.int) {
 //export ly_server_start
 func ly_server_start(h *C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
-	e, s, rc := lockServer(h)
-	if e == nil {
-		return rc
-	}
-	defer e.mu.Unlock()
-	if err := s.srv.Start(); err != nil {
-		return failErr(err, errSocket)
-	}
-	return C.LY_OK
+	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Start() })
 }
 
 //export ly_server_stop
 func ly_server_stop(h *C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
-	e, s, rc := lockServer(h)
-	if e == nil {
-		return rc
-	}
-	defer e.mu.Unlock()
-	if err := s.srv.Stop(); err != nil {
-		return failErr(err, errSocket)
-	}
-	return C.LY_OK
+	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Stop() })
 }
 
 //export ly_server_running
@@ -149,15 +148,7 @@ func ly_server_update(h *C.ly_server, dtSeconds C.double) (rc C.int) {
 	if !ok {
 		return fail(errInvalidArgument, "dt must be a finite number of seconds >= 0, got %v", float64(dtSeconds))
 	}
-	e, s, rc := lockServer(h)
-	if e == nil {
-		return rc
-	}
-	defer e.mu.Unlock()
-	if err := s.srv.Update(dt); err != nil {
-		return failErr(err, errSocket)
-	}
-	return C.LY_OK
+	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Update(dt) })
 }
 
 //export ly_server_send
@@ -166,15 +157,7 @@ func ly_server_send(h *C.ly_server, client C.ly_client_id, data *C.ly__cu8, size
 	if data == nil && size > 0 {
 		return fail(errInvalidArgument, "data is NULL")
 	}
-	e, s, rc := lockServer(h)
-	if e == nil {
-		return rc
-	}
-	defer e.mu.Unlock()
-	if err := s.srv.Send(goClientID(client), bytesOf(data, size)); err != nil {
-		return failErr(err, errSocket)
-	}
-	return C.LY_OK
+	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Send(goClientID(client), bytesOf(data, size)) })
 }
 
 //export ly_server_broadcast
@@ -183,43 +166,19 @@ func ly_server_broadcast(h *C.ly_server, data *C.ly__cu8, size C.uint32_t) (rc C
 	if data == nil && size > 0 {
 		return fail(errInvalidArgument, "data is NULL")
 	}
-	e, s, rc := lockServer(h)
-	if e == nil {
-		return rc
-	}
-	defer e.mu.Unlock()
-	if err := s.srv.Broadcast(bytesOf(data, size)); err != nil {
-		return failErr(err, errSocket)
-	}
-	return C.LY_OK
+	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Broadcast(bytesOf(data, size)) })
 }
 
 //export ly_server_disconnect
 func ly_server_disconnect(h *C.ly_server, client C.ly_client_id) (rc C.int) {
 	defer recoverPanic(&rc)
-	e, s, rc := lockServer(h)
-	if e == nil {
-		return rc
-	}
-	defer e.mu.Unlock()
-	if err := s.srv.Disconnect(goClientID(client)); err != nil {
-		return failErr(err, errInternal)
-	}
-	return C.LY_OK
+	return onServer(h, errInternal, func(s *serverHandle) error { return s.srv.Disconnect(goClientID(client)) })
 }
 
 //export ly_server_disconnect_all
 func ly_server_disconnect_all(h *C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
-	e, s, rc := lockServer(h)
-	if e == nil {
-		return rc
-	}
-	defer e.mu.Unlock()
-	if err := s.srv.DisconnectAll(); err != nil {
-		return failErr(err, errInternal)
-	}
-	return C.LY_OK
+	return onServer(h, errInternal, func(s *serverHandle) error { return s.srv.DisconnectAll() })
 }
 
 //export ly_server_num_connected
