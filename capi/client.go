@@ -25,7 +25,7 @@ type clientHandle struct {
 	cli client
 	// held is a received payload that did not fit the caller's buffer.
 	held    []byte
-	heldBuf [netcode.MaxPayloadSize]byte
+	heldBuf []byte
 }
 
 func clientBits(h *C.ly_client) uint64 { return uint64(uintptr(unsafe.Pointer(h))) }
@@ -193,7 +193,8 @@ func ly_client_receive(h *C.ly_client, buf *C.uint8_t, size C.uint32_t, needed *
 	}
 	if len(p) > int(size) {
 		if c.held == nil {
-			c.held = c.heldBuf[:copy(c.heldBuf[:], p)]
+			c.heldBuf = append(c.heldBuf[:0], p...)
+			c.held = c.heldBuf
 		}
 		if needed != nil {
 			*needed = C.uint32_t(len(p))

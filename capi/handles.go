@@ -147,3 +147,24 @@ func (t *table) removeAll() []*entry {
 	}
 	return out
 }
+
+// each runs f on every live handle of a kind, each locked in turn.
+func (t *table) each(kind handleKind, f func(obj any)) {
+	t.mu.RLock()
+	var es []*entry
+	for _, s := range t.slots {
+		if s.e != nil {
+			es = append(es, s.e)
+		}
+	}
+	t.mu.RUnlock()
+	for _, e := range es {
+		e.mu.Lock()
+		if !e.dead {
+			if _, ok := e.obj.(*serverHandle); ok == (kind == kindServer) {
+				f(e.obj)
+			}
+		}
+		e.mu.Unlock()
+	}
+}

@@ -28,7 +28,7 @@ type serverHandle struct {
 	// lost. Its payload lives in heldBuf.
 	held    core.Event
 	hasHeld bool
-	heldBuf [netcode.MaxPayloadSize]byte
+	heldBuf []byte
 	ids     []core.ClientID // scratch for connected_ids
 }
 
@@ -301,9 +301,9 @@ func (s *serverHandle) next(ev *core.Event) bool {
 // server's buffer (which the next PollEvent recycles).
 func (s *serverHandle) hold(ev *core.Event) {
 	if !s.hasHeld {
-		n := copy(s.heldBuf[:], ev.Payload)
+		s.heldBuf = append(s.heldBuf[:0], ev.Payload...)
 		s.held = *ev
-		s.held.Payload = s.heldBuf[:n]
+		s.held.Payload = s.heldBuf
 		s.hasHeld = true
 	}
 }

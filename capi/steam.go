@@ -91,10 +91,15 @@ func ly_steam_open(cfg *C.ly__csteam_config) (rc C.int) {
 }
 
 // closeSteam closes the library, if open; steam is locked by the caller.
+// Servers lose their Steam backend first, so that they go on serving
+// their other clients.
 func closeSteam() error {
 	if steam.lib == nil {
 		return nil
 	}
+	handles.each(kindServer, func(obj any) {
+		obj.(*serverHandle).srv.Remove(core.KindSteam)
+	})
 	err := steam.lib.Close()
 	steam.lib = nil
 	return err
@@ -155,6 +160,9 @@ func ly_server_add_steam(h *C.ly_server, cfg *C.ly__csteam_server_config) (rc C.
 	if !ok {
 		return fail(errInvalidArgument, "mode %d", cfg.mode)
 	}
+	if cfg.max_payload > C.LY_MAX_PAYLOAD_SIZE {
+		return fail(errInvalidArgument, "max_payload %d over LY_MAX_PAYLOAD_SIZE", cfg.max_payload)
+	}
 	addr, rc := steamAddress(mode, cfg.address)
 	if rc != C.LY_OK {
 		return rc
@@ -199,6 +207,9 @@ func ly_client_create_steam(cfg *C.ly__csteam_client_config, out **C.ly_client) 
 	mode, ok := steamMode(cfg.mode)
 	if !ok {
 		return fail(errInvalidArgument, "mode %d", cfg.mode)
+	}
+	if cfg.max_payload > C.LY_MAX_PAYLOAD_SIZE {
+		return fail(errInvalidArgument, "max_payload %d over LY_MAX_PAYLOAD_SIZE", cfg.max_payload)
 	}
 	addr, rc := steamAddress(mode, cfg.address)
 	if rc != C.LY_OK {

@@ -542,7 +542,9 @@ LY_API void ly_steam_config_defaults(ly_steam_config *config);
 LY_API int ly_steam_open(const ly_steam_config *config);
 
 /* Closes every Steam server backend and client, and shuts Steam down if
- * ly_steam_open initialised it. LY_OK if nothing is open. ly_shutdown
+ * ly_steam_open initialised it. Servers drop their Steam backend (its
+ * clients get LY_EVENT_DISCONNECTED with LY_REASON_SERVER_STOPPED) and go
+ * on with their other clients; Steam client handles stay valid but fail. LY_OK if nothing is open. ly_shutdown
  * does this too. */
 LY_API int ly_steam_close(void);
 
@@ -557,7 +559,7 @@ typedef struct ly_steam_server_config {
     const char *address;        /* MODE_IP: "ip:port" to listen on (port required) */
     int32_t virtual_port;       /* MODE_P2P */
     uint32_t max_clients;       /* 0: the default, 256 */
-    uint32_t max_payload;       /* 0: LY_MAX_PAYLOAD_SIZE */
+    uint32_t max_payload;       /* 0: LY_MAX_PAYLOAD_SIZE, which is also the most */
 } ly_steam_server_config;
 
 /* Fills config with defaults. Does nothing if config is NULL. */
@@ -580,7 +582,7 @@ typedef struct ly_steam_client_config {
     const char *address;        /* MODE_IP: the server's "ip:port" */
     uint64_t server_steam_id;   /* MODE_P2P: the SteamID64 hosting the server */
     int32_t virtual_port;       /* MODE_P2P */
-    uint32_t max_payload;       /* 0: LY_MAX_PAYLOAD_SIZE */
+    uint32_t max_payload;       /* 0: LY_MAX_PAYLOAD_SIZE, which is also the most */
 } ly_steam_client_config;
 
 /* Fills config with defaults. Does nothing if config is NULL. */

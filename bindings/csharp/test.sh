@@ -7,7 +7,9 @@
 #
 # Installs Mono's C# compiler and runtime from apt if missing, builds the
 # native library with CMake if build/liblightyear_conn.so (or the C example
-# programs the tests talk to) is missing, compiles the binding from
+# programs the tests talk to) is missing, and the Steam test double
+# (target fakesteam: build/tests/c/fakesteam/libsteam_api.so) if that is
+# missing, compiles the binding from
 # com.lightyear.conn/Runtime (the same sources Unity compiles), the tests,
 # the Echo example and the benchmark into bin/, and runs them with
 # LD_LIBRARY_PATH pointing at the native build. The last line is
@@ -30,7 +32,7 @@ args=()
 for a in "$@"; do
     case "$a" in
         --bench) mode=bench ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) args+=("$a") ;;
     esac
 done
@@ -51,19 +53,28 @@ fi
 echo "== $(mono --version | head -1)"
 
 # --- native library and the C programs the tests use -----------------------
-if [ ! -e "$BUILD/liblightyear_conn.so" ] || [ ! -x "$BUILD/examples/c/token_backend" ] ||
-   [ ! -x "$BUILD/examples/c/echo_server" ] || { [ "$mode" = bench ] && [ ! -x "$BUILD/tests/c/bench_ffi" ]; }; then
-    echo "== building the native library in $BUILD"
+need_cmake() {
     if ! command -v cmake >/dev/null 2>&1 || ! command -v ninja >/dev/null 2>&1; then
         if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
         $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq cmake ninja-build pkg-config >/dev/null ||
             fail "could not install cmake and ninja"
     fi
+}
+if [ ! -e "$BUILD/liblightyear_conn.so" ] || [ ! -x "$BUILD/examples/c/token_backend" ] ||
+   [ ! -x "$BUILD/examples/c/echo_server" ] || { [ "$mode" = bench ] && [ ! -x "$BUILD/tests/c/bench_ffi" ]; }; then
+    echo "== building the native library in $BUILD"
+    need_cmake
     if [ -f "$BUILD/CMakeCache.txt" ]; then
         cmake --build "$BUILD" || fail "native build failed"
     else
         { cmake -S "$ROOT" -B "$BUILD" -G Ninja && cmake --build "$BUILD"; } || fail "native build failed"
     fi
+fi
+# The Steam tests load the test double of Valve's flat API that the C tests build.
+if [ "$mode" = test ] && [ ! -e "$BUILD/tests/c/fakesteam/libsteam_api.so" ]; then
+    echo "== building the Steam test double (target fakesteam) in $BUILD"
+    need_cmake
+    cmake --build "$BUILD" --target fakesteam || fail "could not build the fakesteam target"
 fi
 
 # --- compile -----------------------------------------------------------------

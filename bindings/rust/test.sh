@@ -2,7 +2,8 @@
 # Tests of the Rust bindings (bindings/rust): the ABI check of lightyear-conn-sys against
 # include/lightyear_conn.h (compiled with the system C compiler), the safe API, interop with
 # netcode-official (the upstream Rust port of netcode.io), the Bevy plugin, and the headless
-# Bevy example, run as a program at the end.
+# Bevy example, run as a program at the end. The Steam tests (lightyear-conn/tests/steam.rs)
+# compile the repository's test double of Valve's flat API with the system C compiler.
 #
 # Needs cargo (Rust 1.95+, for bevy_ecs 0.20), Go 1.26+ and a C compiler. The -sys build
 # script builds liblightyear_conn with `go build -buildmode=c-shared ./capi` into cargo's

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lightyear-conn/lightyear_conn/core"
+	"github.com/lightyear-conn/lightyear_conn/internal/eventq"
 )
 
 // Backend is one kind of connection a Server serves.
@@ -39,7 +40,8 @@ type Server struct {
 	backends []Backend
 	byKind   map[core.Kind]Backend
 	running  bool
-	polled   int // the backend PollEvent drains first
+	polled   int          // the backend PollEvent drains first
+	orphans  eventq.Queue // events of removed backends, still to be polled
 }
 
 var _ core.Server = (*Server)(nil)
@@ -49,7 +51,7 @@ var ErrDuplicateKind = errors.New("multi: two backends of the same kind")
 
 // New makes a stopped server over backends.
 func New(backends ...Backend) (*Server, error) {
-	s := &Server{byKind: make(map[core.Kind]Backend)}
+	s := &Server{byKind: make(map[core.Kind]Backend), orphans: eventq.New(1 << 16)}
 	for _, b := range backends {
 		if err := s.Add(b); err != nil {
 			return nil, err
@@ -71,6 +73,29 @@ func (s *Server) Add(b Backend) error {
 	s.backends = append(s.backends, b)
 	s.byKind[b.Kind()] = b
 	return nil
+}
+
+// Remove stops and drops the backend of a kind, if there is one: its
+// clients get their EventDisconnected (ReasonServerStopped) first.
+func (s *Server) Remove(k core.Kind) error {
+	b, ok := s.byKind[k]
+	if !ok {
+		return nil
+	}
+	err := b.Stop()
+	var ev core.Event
+	for b.PollEvent(&ev) {
+		s.orphans.Push(ev)
+	}
+	delete(s.byKind, k)
+	for i, o := range s.backends {
+		if o == b {
+			s.backends = append(s.backends[:i], s.backends[i+1:]...)
+			break
+		}
+	}
+	s.polled = 0
+	return err
 }
 
 // Backend returns the backend of a kind.
@@ -212,6 +237,9 @@ func (s *Server) ClientUserData(id core.ClientID) ([core.UserDataSize]byte, bool
 // backend that gave the last event, then moves on, so every backend's
 // events come out in their own order.
 func (s *Server) PollEvent(ev *core.Event) bool {
+	if s.orphans.Pop(ev) {
+		return true
+	}
 	for i := 0; i < len(s.backends); i++ {
 		b := s.backends[(s.polled+i)%len(s.backends)]
 		if b.PollEvent(ev) {

@@ -146,6 +146,57 @@ static void test_exchange(void)
     CHECK_OK(ly_steam_close());
 }
 
+/* Closing Steam takes the Steam backend out of a server, which goes on
+ * serving its netcode clients; the Steam clients see the server stop. */
+static void test_close_keeps_server(void)
+{
+    ly_steam_config cfg = steam_config();
+    CHECK_OK(ly_steam_open(&cfg));
+    char addr[LY_ADDRESS_STRING_SIZE];
+    ly_server *s = server_start("127.0.0.1:0", 8, addr);
+    ly_steam_server_config sc;
+    ly_steam_server_config_defaults(&sc);
+    sc.address = "127.0.0.1:27016";
+    sc.max_payload = LY_MAX_PAYLOAD_SIZE + 1;
+    CHECK_EQ(ly_server_add_steam(s, &sc), LY_ERR_INVALID_ARGUMENT);
+    sc.max_payload = 0;
+    CHECK_EQ(ly_server_add_steam(NULL, &sc), LY_ERR_INVALID_HANDLE);
+    CHECK_OK(ly_server_add_steam(s, &sc));
+
+    ly_steam_client_config cc;
+    ly_steam_client_config_defaults(&cc);
+    cc.address = "127.0.0.1:27016";
+    ly_client *sclient = NULL, *nclient = client_manual(addr, 5);
+    CHECK_OK(ly_client_create_steam(&cc, &sclient));
+    CHECK_OK(ly_client_connect(sclient));
+    CHECK_OK(ly_client_connect(nclient));
+    ly_client *both[2] = {sclient, nclient};
+    pump_connected(s, both, 2);
+
+    CHECK_OK(ly_steam_close());
+    ly_event ev;
+    uint8_t buf[LY_MAX_PAYLOAD_SIZE];
+    int steam_gone = 0, r;
+    while ((r = ly_server_poll(s, &ev, buf, sizeof buf)) == 1)
+        if (ev.type == LY_EVENT_DISCONNECTED && ev.client.kind == LY_KIND_STEAM) {
+            CHECK_EQ(ev.reason, LY_REASON_SERVER_STOPPED);
+            steam_gone = 1;
+        }
+    CHECK_EQ(r, 0);
+    CHECK(steam_gone);
+    CHECK_OK(ly_server_update(s, TEST_DT)); /* still serving */
+    CHECK_EQ(ly_server_num_connected(s), 1);
+    CHECK_OK(ly_client_send(nclient, (const uint8_t *)"still here", 10));
+    wait_event(s, &nclient, 1, &ev, buf, sizeof buf);
+    CHECK_EQ(ev.type, LY_EVENT_PAYLOAD);
+    (void)ly_client_update(sclient, TEST_DT); /* its Steam is gone: any code, no crash */
+    CHECK_OK(ly_client_destroy(sclient));
+    CHECK_OK(ly_client_destroy(nclient));
+    CHECK_OK(ly_server_stop(s));
+    CHECK_OK(ly_server_start(s));
+    CHECK_OK(ly_server_destroy(s));
+}
+
 /* ly_shutdown closes Steam too, so the library can be opened again. */
 static void test_shutdown_closes_steam(void)
 {
@@ -161,6 +212,7 @@ int main(void)
     load_hooks();
     test_open_errors();
     test_exchange();
+    test_close_keeps_server();
     test_shutdown_closes_steam();
     return check_summary("test_steam");
 }

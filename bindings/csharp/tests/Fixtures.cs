@@ -3,6 +3,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Runtime.InteropServices;
 using System.Threading;
 
 namespace Lightyear.Conn.Tests
@@ -166,6 +167,100 @@ namespace Lightyear.Conn.Tests
                 if (a[i] != b[i])
                     return false;
             return true;
+        }
+    }
+
+    /// <summary>
+    /// The test double of Valve's flat API (steamworks/testdata/fakesteam),
+    /// built by CMake as build/tests/c/fakesteam/libsteam_api.so: Steam.Open
+    /// loads it as it loads the real one, and the tests reach its FakeSteam_*
+    /// controls through dlopen/dlsym of the same file, so both share one
+    /// instance of the library (the dynamic loader opens a file once).
+    /// </summary>
+    static class FakeSteam
+    {
+        /// <summary>The SteamID the double gives this process's user (before FakeSteam_SetLocalSteamID).</summary>
+        public const ulong LocalSteamId = 76561197960287930UL;
+
+        const int RTLD_NOW = 2;
+
+        [DllImport("libdl.so.2")]
+        static extern IntPtr dlopen(string path, int flags);
+
+        [DllImport("libdl.so.2")]
+        static extern IntPtr dlsym(IntPtr handle, string name);
+
+        [DllImport("libdl.so.2")]
+        static extern IntPtr dlerror();
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        delegate void FailInitFn([MarshalAs(UnmanagedType.LPStr)] string msg, int code);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        delegate void ResetFn();
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        delegate long LiveMessagesFn(); // C long: 64 bits on Linux x86_64
+
+        static FailInitFn failInit;
+        static ResetFn reset;
+        static LiveMessagesFn liveMessages;
+
+        public static string Path
+        {
+            get
+            {
+                return System.IO.Path.GetFullPath(Paths.Existing(
+                    System.IO.Path.Combine(Paths.Build, "tests", "c", "fakesteam", "libsteam_api.so"),
+                    "the fakesteam test double (cmake --build build --target fakesteam)"));
+            }
+        }
+
+        /// <summary>A SteamConfig that opens the double as Steamworks, initialising it as a client of app 480.</summary>
+        public static SteamConfig Config()
+        {
+            return new SteamConfig { Flavour = SteamFlavour.Steamworks, LibraryPath = Path, AppId = 480 };
+        }
+
+        static void Load()
+        {
+            if (reset != null)
+                return;
+            IntPtr h = dlopen(Path, RTLD_NOW);
+            if (h == IntPtr.Zero)
+                throw new AssertionException("dlopen " + Path + ": " + Marshal.PtrToStringAnsi(dlerror()));
+            failInit = Symbol<FailInitFn>(h, "FakeSteam_FailInit");
+            liveMessages = Symbol<LiveMessagesFn>(h, "FakeSteam_LiveMessages");
+            reset = Symbol<ResetFn>(h, "FakeSteam_Reset");
+        }
+
+        static T Symbol<T>(IntPtr h, string name) where T : class
+        {
+            IntPtr p = dlsym(h, name);
+            if (p == IntPtr.Zero)
+                throw new AssertionException(name + " not found in " + Path);
+            return (T)(object)Marshal.GetDelegateForFunctionPointer(p, typeof(T));
+        }
+
+        /// <summary>The next inits fail with Steam's code and this message; null makes them succeed again.</summary>
+        public static void FailInit(string message, int code)
+        {
+            Load();
+            failInit(message, code);
+        }
+
+        /// <summary>Forgets everything: connections, sockets, messages, initialisation, settings. Only with Steam closed.</summary>
+        public static void Reset()
+        {
+            Load();
+            reset();
+        }
+
+        /// <summary>Steam messages allocated and not yet released.</summary>
+        public static long LiveMessages()
+        {
+            Load();
+            return liveMessages();
         }
     }
 

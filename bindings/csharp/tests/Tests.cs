@@ -42,6 +42,11 @@ namespace Lightyear.Conn.Tests
             add("finalizer frees an abandoned server's socket", FinalizerFreesSocket);
             add("unity package: manifest, asmdef, a .meta for every asset, plugin platforms", UnityPackage);
             add("unity build: runtime, samples and iOS compile against a UnityEngine stub; quitting shuts down", UnityBuild);
+            add("steam: open errors (missing library, Steam's init failure, not open), argument checks", SteamOpenErrors);
+            add("steam: netcode + Steam server, C# Steam client over IP, payloads both ways, disconnect", SteamExchange);
+            add("steam: P2P by SteamID and virtual port, server-side disconnect", SteamP2P);
+            add("steam: open twice, close and reopen; Library.Shutdown closes Steam", SteamOpenClose);
+            add("zero managed allocation per payload (steam)", ZeroAllocSteam);
             add("Library.Shutdown disposes everything; the library works after", Shutdown);
             add("example: examples/Echo runs", EchoExample);
 
@@ -142,6 +147,12 @@ namespace Lightyear.Conn.Tests
                 Assert.Equal((uint)sizeof(Native.ly_token_params), tp.struct_size, "ly_token_params struct_size");
                 Native.ly_conditioner_config co; Native.ly_conditioner_preset_config(1, &co);
                 Assert.Equal((uint)sizeof(Native.ly_conditioner_config), co.struct_size, "ly_conditioner_config struct_size");
+                Native.ly_steam_config st; Native.ly_steam_config_defaults(&st);
+                Assert.Equal((uint)sizeof(Native.ly_steam_config), st.struct_size, "ly_steam_config struct_size");
+                Native.ly_steam_server_config ss; Native.ly_steam_server_config_defaults(&ss);
+                Assert.Equal((uint)sizeof(Native.ly_steam_server_config), ss.struct_size, "ly_steam_server_config struct_size");
+                Native.ly_steam_client_config scc; Native.ly_steam_client_config_defaults(&scc);
+                Assert.Equal((uint)sizeof(Native.ly_steam_client_config), scc.struct_size, "ly_steam_client_config struct_size");
                 Assert.Equal(16, sizeof(ClientId), "sizeof(ClientId)");
                 Assert.Equal(32, sizeof(ServerEvent), "sizeof(ServerEvent)");
             }
@@ -190,15 +201,58 @@ namespace Lightyear.Conn.Tests
             Assert.Equal(expectedCount, Enum.GetValues(typeof(E)).Length, typeof(E).Name + " members");
         }
 
+        /// <summary>
+        /// Every "LY_X = n" inside "typedef enum cName { ... } cName;" is the
+        /// member names[LY_X] of E with value n, and E has no other member.
+        /// </summary>
+        static void CheckTypedefEnum<E>(string text, string cName, Dictionary<string, string> names)
+        {
+            var body = Regex.Match(text, @"typedef\s+enum\s+" + cName + @"\s*\{(.*?)\}\s*" + cName + @"\s*;", RegexOptions.Singleline);
+            Assert.True(body.Success, "typedef enum " + cName + " in the header");
+            int n = 0;
+            foreach (Match m in Regex.Matches(body.Groups[1].Value, @"\b(LY_[A-Z0-9_]+)\s*=\s*(-?\d+)"))
+            {
+                string name;
+                if (!names.TryGetValue(m.Groups[1].Value, out name))
+                    throw new AssertionException(cName + ": " + m.Groups[1].Value + " is new in the header: bind it in " + typeof(E).Name);
+                object value;
+                try
+                {
+                    value = Enum.Parse(typeof(E), name);
+                }
+                catch (ArgumentException)
+                {
+                    throw new AssertionException(typeof(E).Name + " has no member " + name + " (" + m.Groups[1].Value + ")");
+                }
+                Assert.Equal(long.Parse(m.Groups[2].Value), Convert.ToInt64(value), typeof(E).Name + "." + name);
+                n++;
+            }
+            Assert.Equal(names.Count, n, cName + " values found in the header");
+            Assert.Equal(names.Count, Enum.GetValues(typeof(E)).Length, typeof(E).Name + " members");
+        }
+
         static void EnumsAndConstants()
         {
             string h = HeaderText();
-            CheckEnum<ErrorCode>(h.Replace("#define LY_OK 0", "#define LY_ERR_OK 0"), "LY_ERR_", 14);
+            CheckEnum<ErrorCode>(h.Replace("#define LY_OK 0", "#define LY_ERR_OK 0"), "LY_ERR_", 15);
             CheckEnum<ClientKind>(h, "LY_KIND_", 3);
             CheckEnum<ClientState>(h, "LY_STATE_", 10);
             CheckEnum<DisconnectReason>(h, "LY_REASON_", 11);
             CheckEnum<ServerEventType>(h, "LY_EVENT_", 4);
             CheckEnum<ConditionerPreset>(h, "LY_CONDITIONER_", 4);
+            CheckTypedefEnum<SteamFlavour>(h, "ly_steam_flavour", new Dictionary<string, string>
+            {
+                { "LY_STEAM_AUTO", "Auto" }, { "LY_STEAM_STEAMWORKS", "Steamworks" }, { "LY_STEAM_GNS", "GameNetworkingSockets" },
+            });
+            CheckTypedefEnum<SteamInitMode>(h, "ly_steam_init", new Dictionary<string, string>
+            {
+                { "LY_STEAM_INIT_CLIENT", "Client" }, { "LY_STEAM_INIT_GAME_SERVER", "GameServer" },
+                { "LY_STEAM_ATTACH_CLIENT", "AttachClient" }, { "LY_STEAM_ATTACH_GAME_SERVER", "AttachGameServer" },
+            });
+            CheckTypedefEnum<SteamMode>(h, "ly_steam_mode", new Dictionary<string, string>
+            {
+                { "LY_STEAM_MODE_IP", "IP" }, { "LY_STEAM_MODE_P2P", "P2P" },
+            });
 
             Func<string, long> define = name =>
             {
@@ -1154,6 +1208,303 @@ namespace Lightyear.Conn.Tests
             var s = new Server(new ServerConfig { PrivateKey = Keys.Generate(), BindAddresses = "127.0.0.1:0" });
             s.Start();
             return s.GetAddress(0);
+        }
+
+        // ------------------------------------------------------------------
+        // Steam, over the test double of Valve's flat API (FakeSteam)
+
+        const string SteamAddress = "127.0.0.1:27015";
+
+        /// <summary>Opens the double, runs body, then closes Steam whatever happened.</summary>
+        static void WithSteam(Action body)
+        {
+            Steam.Open(FakeSteam.Config());
+            try
+            {
+                body();
+            }
+            finally
+            {
+                Steam.Close();
+            }
+        }
+
+        static void SteamOpenErrors()
+        {
+            var defaults = new SteamConfig();
+            Assert.Equal(SteamFlavour.Auto, defaults.Flavour, "default flavour (ly_steam_config_defaults)");
+            Assert.Equal(SteamInitMode.Client, defaults.Init, "default init");
+            Assert.True(defaults.AppId == 0 && defaults.LibraryPath == null && defaults.GamePort == 0 && defaults.QueryPort == 0,
+                        "the rest is zero");
+            var sdef = new SteamServerConfig();
+            Assert.True(sdef.Mode == SteamMode.IP && sdef.Address == null && sdef.VirtualPort == 0, "server config defaults");
+            Assert.Equal(256, sdef.MaxClients, "default Steam MaxClients (ly_steam_server_config_defaults)");
+            Assert.Equal(Library.MaxPayloadSize, sdef.MaxPayload, "default Steam server MaxPayload");
+            var cdef = new SteamClientConfig();
+            Assert.True(cdef.Mode == SteamMode.IP && cdef.Address == null && cdef.ServerSteamId == 0 && cdef.VirtualPort == 0, "client config defaults");
+            Assert.Equal(Library.MaxPayloadSize, cdef.MaxPayload, "default Steam client MaxPayload");
+
+            // A named library that is not there: the only file tried, named in the message.
+            const string missing = "/nonexistent/libsteam_api.so";
+            var cfg = FakeSteam.Config();
+            cfg.LibraryPath = missing;
+            var e = Assert.Code(ErrorCode.SteamUnavailable, () => Steam.Open(cfg), "open a missing library");
+            Assert.True(e.NativeMessage.Contains(missing) && e.Message.Contains(missing), "the message names the path: " + e.Message);
+            Assert.Equal("ly_steam_open", e.Function, "function");
+
+            // Steam's own failure comes back with Steam's message.
+            FakeSteam.FailInit("no Steam client is running (C# double)", 2);
+            try
+            {
+                e = Assert.Code(ErrorCode.SteamInitFailed, () => Steam.Open(FakeSteam.Config()), "Steam's init fails");
+                Assert.True(e.NativeMessage.Contains("no Steam client is running (C# double)"), "Steam's message is carried: " + e.Message);
+            }
+            finally
+            {
+                FakeSteam.Reset();
+            }
+
+            // Values the library refuses.
+            cfg = FakeSteam.Config();
+            cfg.Init = (SteamInitMode)99;
+            Assert.Code(ErrorCode.InvalidArgument, () => Steam.Open(cfg), "unknown init mode");
+            cfg = FakeSteam.Config();
+            cfg.Flavour = (SteamFlavour)7;
+            Assert.Code(ErrorCode.InvalidArgument, () => Steam.Open(cfg), "unknown flavour");
+            cfg = FakeSteam.Config();
+            cfg.Init = SteamInitMode.GameServer;
+            cfg.GameServerIP = "not an ip";
+            Assert.Code(ErrorCode.InvalidArgument, () => Steam.Open(cfg), "malformed game-server IP");
+
+            // Nothing open: servers and clients say so.
+            Assert.Code(ErrorCode.SteamUnavailable, () => Client.CreateSteam(SteamClientConfig.IP(SteamAddress)), "Steam client before Open");
+            using (var f = new Fixture(bind: null))
+                Assert.Code(ErrorCode.SteamUnavailable, () => f.Server.AddSteam(SteamServerConfig.IP(SteamAddress)), "Steam backend before Open");
+            Steam.Close(); // closing nothing is fine
+
+            // Checked before the native call.
+            Assert.Throws<ArgumentNullException>(() => Steam.Open(null), "Steam.Open(null)");
+            Assert.Throws<ArgumentNullException>(() => Client.CreateSteam(null), "CreateSteam(null)");
+            var bad = FakeSteam.Config();
+            bad.LibraryPath = "lib\0x";
+            Assert.Throws<ArgumentException>(() => Steam.Open(bad), "NUL in the library path");
+            Assert.Throws<ArgumentOutOfRangeException>(() => Client.CreateSteam(new SteamClientConfig { Address = SteamAddress, MaxPayload = 1201 }),
+                                                       "client MaxPayload over 1200");
+            using (var f = new Fixture(bind: null))
+            {
+                Assert.Throws<ArgumentNullException>(() => f.Server.AddSteam(null), "AddSteam(null)");
+                Assert.Throws<ArgumentOutOfRangeException>(() => f.Server.AddSteam(new SteamServerConfig { Address = SteamAddress, MaxClients = -1 }),
+                                                           "negative MaxClients");
+                Assert.Throws<ArgumentOutOfRangeException>(() => f.Server.AddSteam(new SteamServerConfig { Address = SteamAddress, MaxPayload = -1 }),
+                                                           "negative MaxPayload");
+            }
+        }
+
+        static void SteamExchange()
+        {
+            WithSteam(() =>
+            {
+                // One server: netcode on UDP and Steam at once.
+                using (var f = new Fixture())
+                {
+                    f.Server.AddSteam(SteamServerConfig.IP(SteamAddress));
+                    Assert.Code(ErrorCode.InvalidArgument, () => f.Server.AddSteam(SteamServerConfig.IP("127.0.0.1:27016")), "a second Steam backend");
+                    Assert.Code(ErrorCode.InvalidArgument, () => f.Server.AddSteam(new SteamServerConfig { Mode = (SteamMode)7, Address = SteamAddress }),
+                                "unknown mode");
+                    Assert.Code(ErrorCode.InvalidArgument, () => f.Server.AddSteam(SteamServerConfig.IP("127.0.0.1")), "an address without a port");
+                    Assert.Code(ErrorCode.InvalidArgument, () => Client.CreateSteam(SteamClientConfig.IP("nowhere")), "malformed client address");
+
+                    var net = f.Connect(1);
+                    using (var sc = Client.CreateSteam(SteamClientConfig.IP(SteamAddress)))
+                    {
+                        Assert.True(sc.IsSteam && !sc.IsLocal, "IsSteam");
+                        Assert.Equal(ClientState.Disconnected, sc.State, "idle before Connect");
+                        Assert.Code(ErrorCode.InvalidArgument, () => sc.SetToken(f.Token(2)), "a Steam client has no token");
+                        Assert.Code(ErrorCode.InvalidArgument, () => sc.SetConditioner(ConditionerConfig.Good, null), "nor a conditioner");
+                        sc.Connect();
+                        Func<ServerEvent, bool> steamConnected = ev => ev.Type == ServerEventType.Connected && ev.ClientId.Kind == ClientKind.Steam;
+                        f.PumpUntil(() => sc.IsConnected && f.Events.Exists(ev => steamConnected(ev)), "the Steam client connects", sc);
+                        var id = f.Events.First(ev => steamConnected(ev)).ClientId;
+                        Assert.Equal(ClientId.Steam(FakeSteam.LocalSteamId), id, "the server knows the client by its SteamID");
+                        Assert.Equal(ClientKind.Steam, sc.Id.Kind, "the Steam client's own id is of kind Steam: " + sc.Id);
+                        var kinds = f.Server.ConnectedClients.Select(c => c.Kind).OrderBy(k => k).ToArray();
+                        Assert.True(kinds.SequenceEqual(new[] { ClientKind.Netcode, ClientKind.Steam }), "netcode and Steam clients on one server");
+                        Assert.Equal(2, f.Server.ConnectedCount, "connected count");
+
+                        // Client -> server, every size class, through each Send overload.
+                        var sizes = new[] { 1, 2, 100, 511, 1199, 1200 };
+                        var sent = new List<byte[]>();
+                        var big = new byte[1300];
+                        int seed = 500;
+                        foreach (int size in sizes)
+                        {
+                            var a = Fixture.Pattern(size, ++seed);
+                            sc.Send(a);
+                            sent.Add(a);
+                            var b = Fixture.Pattern(size, ++seed);
+                            Array.Copy(b, 0, big, 3, size);
+                            sc.Send(new ReadOnlySpan<byte>(big, 3, size));
+                            sent.Add(b);
+                        }
+                        f.Payloads.Clear();
+                        int before = f.Events.Count;
+                        f.PumpUntil(() => f.Payloads.Count >= sent.Count, "the server receives " + sent.Count + " Steam payloads", sc);
+                        for (int i = 0; i < sent.Count; i++)
+                            Assert.True(Fixture.Same(sent[i], f.Payloads[i]), "Steam payload " + i + " (" + sent[i].Length + " bytes) arrived intact and in order");
+                        foreach (var ev in f.Events.Skip(before).Where(ev => ev.Type == ServerEventType.Payload))
+                            Assert.Equal(id, ev.ClientId, "payload events carry the Steam id");
+                        var stats = f.Server.ClientStats(id);
+                        Assert.True(stats.PacketsReceived >= (ulong)sent.Count, "per-client stats of the Steam client: " + stats);
+
+                        // Server -> client, to the Steam id only.
+                        var back = new List<byte[]>();
+                        foreach (int size in sizes)
+                        {
+                            var a = Fixture.Pattern(size, ++seed);
+                            f.Server.Send(id, a);
+                            back.Add(a);
+                        }
+                        var got = new List<byte[]>();
+                        var buf = new byte[Library.MaxPayloadSize];
+                        f.PumpUntil(() =>
+                        {
+                            int n;
+                            while (sc.Receive(buf, out n))
+                                got.Add(buf.Take(n).ToArray());
+                            return got.Count >= back.Count;
+                        }, "the Steam client receives " + back.Count + " payloads", sc);
+                        for (int i = 0; i < back.Count; i++)
+                            Assert.True(Fixture.Same(back[i], got[i]), "server payload " + i + " (" + back[i].Length + " bytes) intact and in order");
+                        int m;
+                        Assert.True(!net.Receive(buf, out m), "nothing reached the netcode client: routed by kind");
+                        Assert.True(sc.Stats.PacketsReceived >= (ulong)back.Count, "Steam client stats: " + sc.Stats);
+
+                        // Broadcast reaches both kinds.
+                        var bc = Fixture.Pattern(77, 1);
+                        f.Server.Broadcast(bc);
+                        bool steamGot = false, netGot = false;
+                        f.PumpUntil(() =>
+                        {
+                            int n;
+                            while (sc.Receive(buf, out n))
+                                steamGot |= Fixture.Same(bc, buf.Take(n).ToArray());
+                            while (net.Receive(buf, out n))
+                                netGot |= Fixture.Same(bc, buf.Take(n).ToArray());
+                            return steamGot && netGot;
+                        }, "the broadcast reaches the Steam and the netcode client", sc);
+
+                        // The client leaves: the server sees it go.
+                        sc.Disconnect();
+                        Assert.Equal(DisconnectReason.Local, sc.DisconnectReason, "the client's own reason");
+                        f.PumpUntil(() => f.Events.Exists(ev => ev.Type == ServerEventType.Disconnected && ev.ClientId == id), "Steam disconnect event", sc);
+                        var d = f.Events.Last(ev => ev.Type == ServerEventType.Disconnected && ev.ClientId == id);
+                        Assert.Equal(DisconnectReason.Remote, d.Reason, "the server sees a remote disconnect");
+                        Assert.Equal(1, f.Server.ConnectedCount, "the netcode client stays");
+                        Assert.Code(ErrorCode.UnknownClient, () => f.Server.Send(id, new byte[4]), "send to the departed Steam client");
+                    }
+                }
+                Assert.Equal(0L, FakeSteam.LiveMessages(), "every Steam message was released");
+            });
+        }
+
+        static void SteamP2P()
+        {
+            WithSteam(() =>
+            {
+                using (var f = new Fixture(bind: null)) // no netcode socket: Steam and local clients only
+                {
+                    f.Server.AddSteam(SteamServerConfig.P2P(3));
+                    using (var wrongPort = Client.CreateSteam(SteamClientConfig.P2P(FakeSteam.LocalSteamId, 4)))
+                    using (var sc = Client.CreateSteam(SteamClientConfig.P2P(FakeSteam.LocalSteamId, 3)))
+                    {
+                        wrongPort.Connect();
+                        sc.Connect();
+                        f.PumpUntil(() => sc.IsConnected && f.Connected(ClientId.Steam(FakeSteam.LocalSteamId)) && (int)wrongPort.State < 0,
+                                    "P2P client connects; the one on another virtual port fails", sc, wrongPort);
+                        Assert.Equal(1, f.Server.ConnectedCount, "one Steam client");
+
+                        var msg = Fixture.Pattern(600, 3);
+                        sc.Send(msg);
+                        f.PumpUntil(() => f.Payloads.Exists(p => Fixture.Same(p, msg)), "P2P payload arrives", sc);
+
+                        // The server ends it: the client learns.
+                        f.Server.Disconnect(ClientId.Steam(FakeSteam.LocalSteamId));
+                        f.PumpUntil(() => !sc.IsConnected, "the Steam client sees the server's disconnect", sc);
+                        Assert.True((int)sc.State <= 0, "state after the server's disconnect: " + sc.State);
+                        Assert.True(sc.DisconnectReason != DisconnectReason.None, "a reason: " + sc.DisconnectReason);
+                        var d = f.Events.Last(ev => ev.Type == ServerEventType.Disconnected);
+                        Assert.Equal(DisconnectReason.Local, d.Reason, "server-side reason");
+                    }
+                }
+                Assert.Equal(0L, FakeSteam.LiveMessages(), "every Steam message was released");
+            });
+        }
+
+        static void SteamOpenClose()
+        {
+            var cfg = FakeSteam.Config();
+            Steam.Open(cfg);
+            Client before;
+            try
+            {
+                Assert.Code(ErrorCode.AlreadyActive, () => Steam.Open(cfg), "open twice");
+                var e = Assert.Code(ErrorCode.AlreadyActive, () => Steam.Open(FakeSteam.Config()), "open twice, another config object");
+                Assert.True(e.NativeMessage.Length > 0, "detail: " + e.Message);
+                before = Client.CreateSteam(SteamClientConfig.IP(SteamAddress));
+            }
+            finally
+            {
+                Steam.Close();
+            }
+            Steam.Close(); // twice is fine
+            Assert.Code(ErrorCode.SteamUnavailable, () => Client.CreateSteam(SteamClientConfig.IP(SteamAddress)), "closed: no Steam clients");
+            // Close closed the Steam clients made before it: they are disposed, and say why.
+            Assert.True(before.IsDisposed, "a Steam client made before Close is disposed");
+            var de = Assert.Throws<ObjectDisposedException>(() => before.Update(0.01), "Update after Steam.Close");
+            Assert.True(de.Message.Contains("Steam.Close"), "the message says why: " + de.Message);
+            Assert.Throws<ObjectDisposedException>(() => before.Connect(), "Connect after Steam.Close");
+            before.Dispose(); // releasing it is harmless
+            before.Dispose();
+
+            // Reopen: works as the first time.
+            WithSteam(() =>
+            {
+                using (var f = new Fixture(bind: null))
+                using (var sc = Client.CreateSteam(SteamClientConfig.IP(SteamAddress)))
+                {
+                    f.Server.AddSteam(SteamServerConfig.IP(SteamAddress));
+                    sc.Connect();
+                    f.PumpUntil(() => sc.IsConnected && f.Server.ConnectedCount == 1, "connects after a reopen", sc);
+                }
+            });
+
+            // Library.Shutdown closes Steam too: it can be opened again after.
+            Steam.Open(cfg);
+            var server = new Server(new ServerConfig { PrivateKey = Keys.Generate() });
+            server.AddSteam(SteamServerConfig.IP(SteamAddress));
+            var client = Client.CreateSteam(SteamClientConfig.IP(SteamAddress));
+            Library.Shutdown();
+            Assert.True(server.IsDisposed && client.IsDisposed, "Shutdown disposed the Steam server and client");
+            Assert.Code(ErrorCode.SteamUnavailable, () => Client.CreateSteam(SteamClientConfig.IP(SteamAddress)), "Shutdown closed Steam");
+            server.Dispose();
+            client.Dispose();
+            WithSteam(() => { });
+        }
+
+        static void ZeroAllocSteam()
+        {
+            WithSteam(() =>
+            {
+                using (var f = new Fixture(bind: null))
+                using (var sc = Client.CreateSteam(SteamClientConfig.IP(SteamAddress)))
+                {
+                    f.Server.AddSteam(SteamServerConfig.IP(SteamAddress));
+                    sc.Connect();
+                    f.PumpUntil(() => sc.IsConnected && f.Server.ConnectedCount == 1, "the Steam client connects", sc);
+                    f.Drain();
+                    MeasureAllocations(new EchoLoop(f.Server, sc), 500, 3000, "steam (test double)");
+                }
+            });
         }
 
         static void Shutdown()

@@ -46,5 +46,18 @@ int main(void)
     F(ly_stats, bytes_sent); F(ly_stats, bytes_received); F(ly_stats, dropped_malformed);
     F(ly_stats, dropped_replayed); F(ly_stats, dropped_decrypt_failed); F(ly_stats, dropped_unknown_address);
     F(ly_stats, dropped_queue_full); F(ly_stats, dropped_rejected); F(ly_stats, seconds_since_last_receive);
+
+    S(ly_steam_config);
+    F(ly_steam_config, struct_size); F(ly_steam_config, flavour); F(ly_steam_config, init);
+    F(ly_steam_config, app_id); F(ly_steam_config, library_path); F(ly_steam_config, game_server_ip);
+    F(ly_steam_config, game_port); F(ly_steam_config, query_port); F(ly_steam_config, game_server_version);
+
+    S(ly_steam_server_config);
+    F(ly_steam_server_config, struct_size); F(ly_steam_server_config, mode); F(ly_steam_server_config, address);
+    F(ly_steam_server_config, virtual_port); F(ly_steam_server_config, max_clients); F(ly_steam_server_config, max_payload);
+
+    S(ly_steam_client_config);
+    F(ly_steam_client_config, struct_size); F(ly_steam_client_config, mode); F(ly_steam_client_config, address);
+    F(ly_steam_client_config, server_steam_id); F(ly_steam_client_config, virtual_port); F(ly_steam_client_config, max_payload);
     return 0;
 }

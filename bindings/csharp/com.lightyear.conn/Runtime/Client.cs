@@ -1,5 +1,6 @@
-// Client.cs - a netcode.io client (or a local client of a Server), polled
-// from the game loop: Update, then Receive until it returns false.
+// Client.cs - a netcode.io client (or a local client of a Server, or a
+// Steam client), polled from the game loop: Update, then Receive until it
+// returns false.
 using System;
 using System.Runtime.InteropServices;
 
@@ -7,8 +8,9 @@ namespace Lightyear.Conn
 {
     /// <summary>
     /// A client: a netcode.io client made from a connect token (or with
-    /// <see cref="CreateManual"/>), or a local client from
-    /// <see cref="Server.ConnectLocal"/>. Drive it from the game loop:
+    /// <see cref="CreateManual"/>), a local client from
+    /// <see cref="Server.ConnectLocal"/>, or a Steam client from
+    /// <see cref="CreateSteam"/>. Drive it from the game loop:
     /// <see cref="Update"/>, then <see cref="Receive(byte[], out int)"/> until it
     /// returns false. Send, Receive and Update allocate nothing.
     /// </summary>
@@ -16,7 +18,8 @@ namespace Lightyear.Conn
     {
         readonly ClientHandle handle;
         readonly int epoch;
-        readonly bool isLocal;
+        readonly ClientKind kind;
+        readonly int steamEpoch; // Steam clients: Steam.Epoch when made
 
         /// <summary>
         /// Makes an idle client for a connect token (the bytes are copied; the
@@ -35,13 +38,15 @@ namespace Lightyear.Conn
             fixed (byte* t = connectToken)
                 rc = Native.ly_client_create(t, (uint)connectToken.Length, config != null ? &c : null, out h);
             handle = Checked(rc, h, "ly_client_create");
+            kind = ClientKind.Netcode;
         }
 
-        internal Client(ClientHandle handle, bool isLocal)
+        internal Client(ClientHandle handle, ClientKind kind, int steamEpoch = 0)
         {
             epoch = Library.Epoch;
             this.handle = handle;
-            this.isLocal = isLocal;
+            this.kind = kind;
+            this.steamEpoch = steamEpoch;
         }
 
         /// <summary>
@@ -67,7 +72,43 @@ namespace Lightyear.Conn
             fixed (byte* k = privateKey)
                 rc = Native.ly_client_create_manual(a, clientId, protocolId, k, (uint)privateKey.Length,
                                                     config != null ? &c : null, out h);
-            return new Client(Checked(rc, h, "ly_client_create_manual"), false);
+            return new Client(Checked(rc, h, "ly_client_create_manual"), ClientKind.Netcode);
+        }
+
+        /// <summary>
+        /// Makes an idle Steam client (ly_client_create_steam): <see cref="Connect"/>
+        /// it, then use it like any client (Update, Send, Receive, State,
+        /// Disconnect, Stats). <see cref="SetToken"/> and
+        /// <see cref="SetConditioner"/> do not apply (InvalidArgument). Steam
+        /// keeps its own clock for handshakes and timeouts; Update's dt only
+        /// drives the statistics. Call <see cref="Steam.Open(SteamConfig)"/>
+        /// first (else LightyearException SteamUnavailable); a malformed
+        /// address is InvalidArgument.
+        /// </summary>
+        public static Client CreateSteam(SteamClientConfig config)
+        {
+            if (config == null)
+                throw new ArgumentNullException("config");
+            config.Validate();
+            Library.EnsureLoaded();
+            byte[] address = Utf8.ToNative(config.Address, "Address");
+            Native.ly_steam_client_config c;
+            Native.ly_steam_client_config_defaults(&c);
+            c.mode = (uint)config.Mode;
+            c.server_steam_id = config.ServerSteamId;
+            c.virtual_port = config.VirtualPort;
+            c.max_payload = (uint)config.MaxPayload;
+            ClientHandle h;
+            int rc;
+            // Read before the native call: a Steam.Close racing with it then
+            // leaves this client disposed, never alive over a closed Steam.
+            int steam = Steam.Epoch;
+            fixed (byte* a = address)
+            {
+                c.address = a;
+                rc = Native.ly_client_create_steam(&c, out h);
+            }
+            return new Client(Checked(rc, h, "ly_client_create_steam"), ClientKind.Steam, steam);
         }
 
         static ClientHandle Checked(int rc, ClientHandle h, string function)
@@ -87,6 +128,8 @@ namespace Lightyear.Conn
                 Err.Disposed("Client");
             if (epoch != Library.Epoch)
                 Err.DisposedByShutdown("Client");
+            if (kind == ClientKind.Steam && steamEpoch != Steam.Epoch)
+                Err.DisposedBySteamClose();
             return handle.DangerousGetHandle();
         }
 
@@ -111,15 +154,23 @@ namespace Lightyear.Conn
                     Err.Disposed("Client");
                 if (epoch != Library.Epoch)
                     Err.DisposedByShutdown("Client");
+                if (kind == ClientKind.Steam && steamEpoch != Steam.Epoch)
+                    Err.DisposedBySteamClose();
             }
             Err.Throw(rc, function, requiredSize);
         }
 
         /// <summary>True for a local client made by <see cref="Server.ConnectLocal"/>.</summary>
-        public bool IsLocal { get { return isLocal; } }
+        public bool IsLocal { get { return kind == ClientKind.Local; } }
 
-        /// <summary>True once Dispose ran (or Library.Shutdown destroyed the client).</summary>
-        public bool IsDisposed { get { return handle.IsClosed || epoch != Library.Epoch; } }
+        /// <summary>True for a Steam client made by <see cref="CreateSteam"/>.</summary>
+        public bool IsSteam { get { return kind == ClientKind.Steam; } }
+
+        /// <summary>True once Dispose ran (or Library.Shutdown destroyed the client, or Steam.Close closed a Steam client).</summary>
+        public bool IsDisposed
+        {
+            get { return handle.IsClosed || epoch != Library.Epoch || (kind == ClientKind.Steam && steamEpoch != Steam.Epoch); }
+        }
 
         /// <summary>Disconnects (telling the server) and frees the client. Safe to call twice.</summary>
         public void Dispose()

@@ -33,9 +33,9 @@ namespace Lightyear.Conn
         /// <summary>Netcode clients connected at once; 0 means the library's default (256). Local clients have their own limit of 16.</summary>
         public int MaxClients;
 
-        // Steam: the native library has no Steam options yet
-        // (LY_ERR_STEAM_UNAVAILABLE is reserved for it). When the header gains
-        // them they are added here as fields, without changing the ones above.
+        // Steam is not a field here: the header adds a Steam backend to a made
+        // server (ly_server_add_steam), so it is Server.AddSteam(SteamServerConfig)
+        // after Steam.Open (Steam.cs).
 
         public unsafe ServerConfig()
         {

@@ -118,8 +118,8 @@ namespace Lightyear.Conn
 
         /// <summary>
         /// ly_shutdown: destroys every server and client (servers stop, clients
-        /// disconnect, telling their peers), closes every socket and waits for
-        /// the library's threads. Every Server and Client made before becomes
+        /// disconnect, telling their peers), closes every socket, closes Steam
+        /// (as <see cref="Steam.Close"/>) and waits for the library's threads. Every Server and Client made before becomes
         /// disposed (their methods throw ObjectDisposedException); the library
         /// can be used again afterwards. A Go shared library can never be
         /// unloaded and Unity keeps native plugins loaded across Play-mode
@@ -233,6 +233,11 @@ namespace Lightyear.Conn
         internal static void DisposedByShutdown(string type)
         {
             throw new ObjectDisposedException(type, "Library.Shutdown() destroyed every " + type + " made before it");
+        }
+
+        internal static void DisposedBySteamClose()
+        {
+            throw new ObjectDisposedException("Client", "Steam.Close() closed every Steam client made before it");
         }
 
         /// <summary>Validates an (array, offset, count) payload: ArgumentNullException / ArgumentOutOfRangeException.</summary>

@@ -130,6 +130,42 @@ namespace Lightyear.Conn
             public double seconds_since_last_receive;
         }
 
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct ly_steam_config
+        {
+            public uint struct_size;
+            public uint flavour;                // ly_steam_flavour
+            public uint init;                   // ly_steam_init
+            public uint app_id;
+            public byte* library_path;
+            public byte* game_server_ip;
+            public ushort game_port;
+            public ushort query_port;
+            public byte* game_server_version;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct ly_steam_server_config
+        {
+            public uint struct_size;
+            public uint mode;                   // ly_steam_mode
+            public byte* address;
+            public int virtual_port;
+            public uint max_clients;
+            public uint max_payload;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct ly_steam_client_config
+        {
+            public uint struct_size;
+            public uint mode;                   // ly_steam_mode
+            public byte* address;
+            public ulong server_steam_id;
+            public int virtual_port;
+            public uint max_payload;
+        }
+
         // ---------------------------------------------------------------
         // Version, errors, lifetime
 
@@ -243,6 +279,30 @@ namespace Lightyear.Conn
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ly_server_poll_batch(IntPtr server, ServerEvent* events, uint maxEvents, byte* buf, uint bufSize);
+
+        // ---------------------------------------------------------------
+        // Steam
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ly_steam_config_defaults(ly_steam_config* config);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_steam_open(ly_steam_config* config);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_steam_close();
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ly_steam_server_config_defaults(ly_steam_server_config* config);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_server_add_steam(IntPtr server, ly_steam_server_config* config);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ly_steam_client_config_defaults(ly_steam_client_config* config);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_client_create_steam(ly_steam_client_config* config, out ClientHandle client);
 
         // ---------------------------------------------------------------
         // Client

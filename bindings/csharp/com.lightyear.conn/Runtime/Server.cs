@@ -1,4 +1,4 @@
-// Server.cs - a netcode.io server (plus local clients) polled from the game
+// Server.cs - a netcode.io server (plus local and Steam clients) polled from the game
 // loop: Update, then drain events with PollEvent/PollEvents, Send replies.
 using System;
 using System.Runtime.InteropServices;
@@ -7,7 +7,8 @@ namespace Lightyear.Conn
 {
     /// <summary>
     /// A server: netcode.io clients over UDP on the bound addresses, plus local
-    /// (in-process) clients from <see cref="ConnectLocal"/>. Drive it from the
+    /// (in-process) clients from <see cref="ConnectLocal"/>, plus Steam clients
+    /// once a Steam backend is added with <see cref="AddSteam"/>. Drive it from the
     /// game loop: <see cref="Update"/>, then <see cref="PollEvents(ServerEvent[], byte[])"/>
     /// until it returns 0. Nothing happens between Update calls.
     /// <para>
@@ -407,7 +408,40 @@ namespace Lightyear.Conn
                     h.SetHandleAsInvalid(); // nothing was made: no release
                 Fail(rc, "ly_server_connect_local", 0);
             }
-            return new Client(h, true);
+            return new Client(h, ClientKind.Local);
+        }
+
+        /// <summary>
+        /// Adds a Steam backend (ly_server_add_steam), started now if the
+        /// server runs, else with <see cref="Start"/>. Its clients have ids of
+        /// kind <see cref="ClientKind.Steam"/> (the peer's SteamID64; for IP
+        /// peers of GameNetworkingSockets, which have none, an id derived from
+        /// the address) and come through the same polls, sends and queries as
+        /// netcode and local clients. Payloads go as unreliable, no-nagle
+        /// Steam messages. Call <see cref="Steam.Open(SteamConfig)"/> first.
+        /// Throws <see cref="LightyearException"/>: SteamUnavailable (Steam is
+        /// not open), InvalidArgument (bad mode or address, P2P without
+        /// Steamworks, a second Steam backend), Socket (the listen socket failed).
+        /// </summary>
+        public void AddSteam(SteamServerConfig config)
+        {
+            if (config == null)
+                throw new ArgumentNullException("config");
+            config.Validate();
+            byte[] address = Utf8.ToNative(config.Address, "Address");
+            Native.ly_steam_server_config c;
+            Native.ly_steam_server_config_defaults(&c);
+            c.mode = (uint)config.Mode;
+            c.virtual_port = config.VirtualPort;
+            c.max_clients = (uint)config.MaxClients;
+            c.max_payload = (uint)config.MaxPayload;
+            int rc;
+            fixed (byte* a = address)
+            {
+                c.address = a;
+                rc = Native.ly_server_add_steam(Handle(), &c);
+            }
+            Check(rc, "ly_server_add_steam");
         }
 
         // ------------------------------------------------------------------

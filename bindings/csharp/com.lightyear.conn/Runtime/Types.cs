@@ -1,6 +1,6 @@
 // Types.cs - the small value types and enums of the API. Enum values are
 // the header's (LY_KIND_*, LY_STATE_*, LY_REASON_*, LY_EVENT_*, LY_ERR_*,
-// LY_CONDITIONER_*).
+// LY_CONDITIONER_*, LY_STEAM_*).
 using System;
 using System.Runtime.InteropServices;
 
@@ -75,7 +75,10 @@ namespace Lightyear.Conn
         AlreadyActive = -10,
         Socket = -11,
         Internal = -12,
+        /// <summary>No Steam networking library could be loaded, one lacks a needed function, or <see cref="Steam.Open(SteamConfig)"/> was not called; the message names every path tried (or the symbol).</summary>
         SteamUnavailable = -13,
+        /// <summary>Steam could not be initialised (no Steam client running, no app id, ...) or, when attaching, nobody initialised it; the message carries Steam's own.</summary>
+        SteamInitFailed = -14,
     }
 
     /// <summary>Link conditioner presets (ly_conditioner_preset).</summary>
@@ -89,6 +92,42 @@ namespace Lightyear.Conn
         Average = 2,
         /// <summary>300 ms, 84 ms jitter, 4 % loss.</summary>
         Poor = 3,
+    }
+
+    /// <summary>Which Steam networking library <see cref="Steam.Open(SteamConfig)"/> loads (ly_steam_flavour).</summary>
+    public enum SteamFlavour : uint
+    {
+        /// <summary>Steamworks (libsteam_api) if found, else GameNetworkingSockets.</summary>
+        Auto = 0,
+        /// <summary>Valve's libsteam_api from the Steamworks SDK: IP and P2P over Valve's relays, SteamIDs; needs a Steam client or a game-server login.</summary>
+        Steamworks = 1,
+        /// <summary>Valve's open-source libGameNetworkingSockets: IP only, no Steam client needed (dedicated servers, LAN tests).</summary>
+        GameNetworkingSockets = 2,
+    }
+
+    /// <summary>
+    /// Whether <see cref="Steam.Open(SteamConfig)"/> initialises Steam itself
+    /// or uses the Steam the game already initialised (ly_steam_init).
+    /// </summary>
+    public enum SteamInitMode : uint
+    {
+        /// <summary>Initialise Steam as a Steam client (<see cref="SteamConfig.AppId"/>). GameNetworkingSockets: initialises it.</summary>
+        Client = 0,
+        /// <summary>Initialise Steam as a game server (NoAuthentication) with the SteamConfig's GameServer* fields.</summary>
+        GameServer = 1,
+        /// <summary>Use the Steam client API the game already initialised (Steamworks.NET's SteamAPI.Init); never initialise or shut it down.</summary>
+        AttachClient = 2,
+        /// <summary>Use the game-server API the game already initialised (Steamworks.NET's GameServer.Init); never initialise or shut it down.</summary>
+        AttachGameServer = 3,
+    }
+
+    /// <summary>How a Steam server listens and a Steam client connects (ly_steam_mode).</summary>
+    public enum SteamMode : uint
+    {
+        /// <summary>An address and port ("ip:port").</summary>
+        IP = 0,
+        /// <summary>A SteamID and a virtual port, through Valve's relays (Steamworks only).</summary>
+        P2P = 1,
     }
 
     /// <summary>

@@ -59,8 +59,12 @@ pub const LY_ERR_ALREADY_ACTIVE: c_int = -10;
 pub const LY_ERR_SOCKET: c_int = -11;
 /// A failure inside the library (a bug). The handle stays usable.
 pub const LY_ERR_INTERNAL: c_int = -12;
-/// The Steam backend's library is not available.
+/// No Steam networking library could be loaded (or it lacks a needed function);
+/// `ly_last_error()` names every path tried or the symbol. Also: Steam is not open.
 pub const LY_ERR_STEAM_UNAVAILABLE: c_int = -13;
+/// Steam could not be initialised (no Steam client running, no app id, ...) or, when
+/// attaching, nobody initialised it; `ly_last_error()` carries Steam's own message.
+pub const LY_ERR_STEAM_INIT_FAILED: c_int = -14;
 
 // ---------------------------------------------------------------------------------------
 // Constants and small types
@@ -267,6 +271,98 @@ pub struct ly_client_config {
     pub receive_queue_size: u32,
 }
 
+// ---------------------------------------------------------------------------------------
+// Steam
+// ---------------------------------------------------------------------------------------
+
+/// `enum ly_steam_flavour` (stored as `uint32_t` in [`ly_steam_config`]).
+pub type ly_steam_flavour = u32;
+/// Steamworks if found, else GameNetworkingSockets.
+pub const LY_STEAM_AUTO: ly_steam_flavour = 0;
+/// `libsteam_api`: IP and P2P over Valve's relays, SteamIDs.
+pub const LY_STEAM_STEAMWORKS: ly_steam_flavour = 1;
+/// `libGameNetworkingSockets`: IP only, no Steam client needed.
+pub const LY_STEAM_GNS: ly_steam_flavour = 2;
+
+/// `enum ly_steam_init` (stored as `uint32_t` in [`ly_steam_config`]).
+pub type ly_steam_init = u32;
+/// The library initialises Steam as a Steam client (app id).
+pub const LY_STEAM_INIT_CLIENT: ly_steam_init = 0;
+/// The library initialises Steam as a game server (NoAuthentication).
+pub const LY_STEAM_INIT_GAME_SERVER: ly_steam_init = 1;
+/// The game already initialised Steam as a client (Steamworks.NET, steamworks-rs); the
+/// library never initialises or shuts it down.
+pub const LY_STEAM_ATTACH_CLIENT: ly_steam_init = 2;
+/// The same for a game server the game initialised.
+pub const LY_STEAM_ATTACH_GAME_SERVER: ly_steam_init = 3;
+
+/// How [`ly_steam_open`] loads and initialises Steam. Fill with
+/// [`ly_steam_config_defaults`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ly_steam_config {
+    /// `size_of::<ly_steam_config>()`
+    pub struct_size: u32,
+    /// [`ly_steam_flavour`]
+    pub flavour: u32,
+    /// [`ly_steam_init`] (GameNetworkingSockets: any `INIT_` value initialises it).
+    pub init: u32,
+    /// `LY_STEAM_INIT_CLIENT`: set as `SteamAppId`; 0 leaves the environment alone.
+    pub app_id: u32,
+    /// The library file; NULL or "": `$LIGHTYEAR_STEAM_LIB`, then the loader's search
+    /// path, then the executable's directory.
+    pub library_path: *const c_char,
+    /// `LY_STEAM_INIT_GAME_SERVER`: the IPv4 address to bind (NULL or "": any).
+    pub game_server_ip: *const c_char,
+    pub game_port: u16,
+    pub query_port: u16,
+    /// The version string the Steam master server sees.
+    pub game_server_version: *const c_char,
+}
+
+/// `enum ly_steam_mode` (stored as `uint32_t` in the Steam server and client configs).
+pub type ly_steam_mode = u32;
+/// An address and port.
+pub const LY_STEAM_MODE_IP: ly_steam_mode = 0;
+/// A SteamID and a virtual port (Steamworks only).
+pub const LY_STEAM_MODE_P2P: ly_steam_mode = 1;
+
+/// A server's Steam backend ([`ly_server_add_steam`]). Fill with
+/// [`ly_steam_server_config_defaults`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ly_steam_server_config {
+    pub struct_size: u32,
+    /// [`ly_steam_mode`]
+    pub mode: u32,
+    /// `LY_STEAM_MODE_IP`: `"ip:port"` to listen on (port required).
+    pub address: *const c_char,
+    /// `LY_STEAM_MODE_P2P`
+    pub virtual_port: i32,
+    /// 0: the default, 256.
+    pub max_clients: u32,
+    /// 0: `LY_MAX_PAYLOAD_SIZE`.
+    pub max_payload: u32,
+}
+
+/// A Steam client ([`ly_client_create_steam`]). Fill with
+/// [`ly_steam_client_config_defaults`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ly_steam_client_config {
+    pub struct_size: u32,
+    /// [`ly_steam_mode`]
+    pub mode: u32,
+    /// `LY_STEAM_MODE_IP`: the server's `"ip:port"`.
+    pub address: *const c_char,
+    /// `LY_STEAM_MODE_P2P`: the SteamID64 hosting the server.
+    pub server_steam_id: u64,
+    /// `LY_STEAM_MODE_P2P`
+    pub virtual_port: i32,
+    /// 0: `LY_MAX_PAYLOAD_SIZE`.
+    pub max_payload: u32,
+}
+
 macro_rules! zeroed_default {
     ($($t:ty),*) => {$(
         impl Default for $t {
@@ -279,7 +375,13 @@ macro_rules! zeroed_default {
         }
     )*};
 }
-zeroed_default!(ly_token_params, ly_server_config);
+zeroed_default!(
+    ly_token_params,
+    ly_server_config,
+    ly_steam_config,
+    ly_steam_server_config,
+    ly_steam_client_config
+);
 
 // ---------------------------------------------------------------------------------------
 // Functions
@@ -390,6 +492,22 @@ ly_functions! {
     pub fn ly_server_poll(server: *mut ly_server, event: *mut ly_event, buf: *mut u8, buf_size: u32) -> c_int;
     /// Returns the number of events written; payloads are packed into `buf`.
     pub fn ly_server_poll_batch(server: *mut ly_server, events: *mut ly_event, max_events: u32, buf: *mut u8, buf_size: u32) -> c_int;
+
+    // Steam
+    pub fn ly_steam_config_defaults(config: *mut ly_steam_config);
+    /// Loads the Steam library and initialises (or attaches to) Steam. One per process:
+    /// `LY_ERR_ALREADY_ACTIVE` if already open.
+    pub fn ly_steam_open(config: *const ly_steam_config) -> c_int;
+    /// Closes every Steam server backend and client, and shuts Steam down if
+    /// [`ly_steam_open`] initialised it. `LY_OK` if nothing is open.
+    pub fn ly_steam_close() -> c_int;
+    pub fn ly_steam_server_config_defaults(config: *mut ly_steam_server_config);
+    /// Adds a Steam backend to a server (started now if the server runs); its clients have
+    /// ids of kind `LY_KIND_STEAM`.
+    pub fn ly_server_add_steam(server: *mut ly_server, config: *const ly_steam_server_config) -> c_int;
+    pub fn ly_steam_client_config_defaults(config: *mut ly_steam_client_config);
+    /// Makes an idle Steam client, used with the `ly_client_*` functions.
+    pub fn ly_client_create_steam(config: *const ly_steam_client_config, out: *mut *mut ly_client) -> c_int;
 
     // Client
     pub fn ly_client_config_defaults(config: *mut ly_client_config);

@@ -310,6 +310,33 @@ fn rust_structs() -> Vec<RustStruct> {
             client_id,
             receive_queue_size
         }),
+        rust_struct!(ly_steam_config {
+            struct_size,
+            flavour,
+            init,
+            app_id,
+            library_path,
+            game_server_ip,
+            game_port,
+            query_port,
+            game_server_version,
+        }),
+        rust_struct!(ly_steam_server_config {
+            struct_size,
+            mode,
+            address,
+            virtual_port,
+            max_clients,
+            max_payload,
+        }),
+        rust_struct!(ly_steam_client_config {
+            struct_size,
+            mode,
+            address,
+            server_steam_id,
+            virtual_port,
+            max_payload,
+        }),
     ]
 }
 
@@ -320,6 +347,9 @@ fn rust_enums() -> BTreeMap<&'static str, usize> {
         ("ly_disconnect_reason", size_of::<ly_disconnect_reason>()),
         ("ly_conditioner_preset", size_of::<ly_conditioner_preset>()),
         ("ly_event_type", size_of::<ly_event_type>()),
+        ("ly_steam_flavour", size_of::<ly_steam_flavour>()),
+        ("ly_steam_init", size_of::<ly_steam_init>()),
+        ("ly_steam_mode", size_of::<ly_steam_mode>()),
     ])
 }
 
@@ -349,6 +379,7 @@ fn rust_constants() -> BTreeMap<&'static str, i128> {
         LY_ERR_SOCKET,
         LY_ERR_INTERNAL,
         LY_ERR_STEAM_UNAVAILABLE,
+        LY_ERR_STEAM_INIT_FAILED,
         LY_KEY_SIZE,
         LY_CONNECT_TOKEN_SIZE,
         LY_USER_DATA_SIZE,
@@ -388,6 +419,15 @@ fn rust_constants() -> BTreeMap<&'static str, i128> {
         LY_EVENT_CONNECTED,
         LY_EVENT_DISCONNECTED,
         LY_EVENT_PAYLOAD,
+        LY_STEAM_AUTO,
+        LY_STEAM_STEAMWORKS,
+        LY_STEAM_GNS,
+        LY_STEAM_INIT_CLIENT,
+        LY_STEAM_INIT_GAME_SERVER,
+        LY_STEAM_ATTACH_CLIENT,
+        LY_STEAM_ATTACH_GAME_SERVER,
+        LY_STEAM_MODE_IP,
+        LY_STEAM_MODE_P2P,
     ]
 }
 

@@ -57,8 +57,9 @@ impl ClientConfig {
     }
 }
 
-/// A netcode.io client (made from a connect token), or a local client
-/// ([`Server::connect_local`](crate::Server::connect_local)).
+/// A netcode.io client (made from a connect token), a local client
+/// ([`Server::connect_local`](crate::Server::connect_local)), or a Steam client
+/// ([`Client::steam`]).
 ///
 /// Nothing happens between calls of [`update`](Self::update), which advances the client's
 /// clock by the time you pass. Dropping the client disconnects it (telling the server) and
@@ -262,7 +263,8 @@ impl Client {
     }
 
     /// The client's id: [`ClientId::Netcode`] with the id from [`ClientConfig::client_id`]
-    /// (or the manual client's id), or [`ClientId::Local`].
+    /// (or the manual client's id), [`ClientId::Local`], or for a Steam client
+    /// [`ClientId::Steam`] with the local user's SteamID.
     pub fn id(&self) -> Result<ClientId> {
         let mut raw = sys::ly_client_id::default();
         // SAFETY: raw is a valid out pointer.

@@ -25,14 +25,20 @@ pub enum ErrorCode {
     InvalidKey,
     /// The server is not running.
     NotRunning,
-    /// The server is already running, or the client already connecting or connected.
+    /// The server is already running, the client already connecting or connected, or Steam
+    /// already open ([`Steam::open`](crate::Steam::open)).
     AlreadyActive,
     /// A socket could not be opened or failed.
     Socket,
     /// A failure inside the library (a bug); the handle stays usable.
     Internal,
-    /// The Steam backend's library is not available.
+    /// No Steam networking library could be loaded, or it lacks a needed function (the
+    /// message names every path tried, or the symbol); also: Steam is not open (call
+    /// [`Steam::open`](crate::Steam::open) first).
     SteamUnavailable,
+    /// Steam could not be initialised (no Steam client running, no app id, ...) or, when
+    /// attaching, nobody initialised it. The message carries Steam's own.
+    SteamInitFailed,
     /// A code this binding does not know (a newer library).
     Unknown(i32),
 }
@@ -54,6 +60,7 @@ impl ErrorCode {
             sys::LY_ERR_SOCKET => Self::Socket,
             sys::LY_ERR_INTERNAL => Self::Internal,
             sys::LY_ERR_STEAM_UNAVAILABLE => Self::SteamUnavailable,
+            sys::LY_ERR_STEAM_INIT_FAILED => Self::SteamInitFailed,
             other => Self::Unknown(other),
         }
     }
@@ -74,6 +81,7 @@ impl ErrorCode {
             Self::Socket => sys::LY_ERR_SOCKET,
             Self::Internal => sys::LY_ERR_INTERNAL,
             Self::SteamUnavailable => sys::LY_ERR_STEAM_UNAVAILABLE,
+            Self::SteamInitFailed => sys::LY_ERR_STEAM_INIT_FAILED,
             Self::Unknown(c) => c,
         }
     }

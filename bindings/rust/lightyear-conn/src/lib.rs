@@ -58,16 +58,26 @@
 //! [`Client::receive`]). A thread's first call into the library costs 50-70 µs once (Go
 //! runtime attach); keep a connection on one thread when you can.
 //!
+//! # Steam
+//!
+//! [`Steam::open`] loads Valve's Steam networking library (Steamworks or
+//! GameNetworkingSockets) at run time and returns the process's one [`Steam`] guard; then
+//! [`Server::add_steam`] serves Steam clients beside netcode and local ones
+//! ([`ClientId::Steam`]) and [`Client::steam`] connects over Steam. See the [`steam`]
+//! module.
+//!
 //! # Lifetime
 //!
 //! Dropping a [`Server`] stops and destroys it; dropping a [`Client`] disconnects and
-//! destroys it. [`shutdown`] destroys everything at once.
+//! destroys it; dropping the [`Steam`] guard closes Steam. [`shutdown`] destroys everything
+//! at once.
 
 mod client;
 mod conditioner;
 mod error;
 mod server;
 mod stats;
+pub mod steam;
 mod token;
 mod types;
 
@@ -81,6 +91,7 @@ pub use conditioner::{ConditionerConfig, ConditionerPreset};
 pub use error::{Error, ErrorCode, Result};
 pub use server::{Batch, EventBuffer, Server, ServerConfig};
 pub use stats::Stats;
+pub use steam::{Steam, SteamClientConfig, SteamConfig, SteamFlavour, SteamInit, SteamServerConfig};
 pub use token::{ConnectToken, Key, TokenInfo, TokenParams, generate_key};
 pub use types::{ClientId, ClientState, DisconnectReason, Event};
 
@@ -136,7 +147,12 @@ pub(crate) fn ensure_compatible() -> Result<()> {
 /// whole networking layer stops (a Go shared library can never be unloaded, so this is how
 /// to release its resources), not while other parts of the program still use connections.
 /// The library can be used again afterwards.
+///
+/// Steam is closed too: a [`Steam`] guard from before the call does nothing when dropped,
+/// and [`Steam::open`] works again.
 pub fn shutdown() {
-    // SAFETY: ly_shutdown takes nothing and always returns LY_OK.
-    unsafe { sys::ly_shutdown() };
+    steam::closed_by(|| {
+        // SAFETY: ly_shutdown takes nothing and always returns LY_OK.
+        unsafe { sys::ly_shutdown() };
+    });
 }

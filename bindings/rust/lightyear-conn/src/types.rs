@@ -12,7 +12,9 @@ use crate::error::{Error, ErrorCode, Result, static_str};
 pub enum ClientId {
     /// A netcode.io client: the client id from its connect token.
     Netcode(u64),
-    /// A Steam client: its SteamID (no Steam backend in this version of the library).
+    /// A Steam client ([`Server::add_steam`](crate::Server::add_steam)): the peer's
+    /// SteamID64, or for IP peers of GameNetworkingSockets (which have none) an id derived
+    /// from the address, with the top byte zero.
     Steam(u64),
     /// A local (host-server) client: the id given to [`Server::connect_local`](crate::Server::connect_local).
     Local(u64),
