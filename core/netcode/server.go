@@ -85,7 +85,6 @@ type pendingClient struct {
 	timeout    time.Duration
 	expireUnix uint64
 	lastAccess time.Duration
-	userData   [UserDataSize]byte
 }
 
 // tokenUse is the 1.4.5 reuse state of one token, keyed by its MAC.
@@ -178,7 +177,9 @@ func (s *Server) Start() error {
 		s.free = append(s.free, i)
 	}
 	clear(s.pending)
-	clear(s.tokens)
+	// The token history survives a restart: a consumed token must stay
+	// refused, or its keys would encrypt a second session whose sequences
+	// start again at 0 (nonce reuse).
 	s.running = true
 	return nil
 }
@@ -362,7 +363,6 @@ func (s *Server) handleRequest(o *outbox, pkt []byte, from netip.AddrPort) DropR
 			s2c:        newAEAD(&r.token.ServerToClientKey),
 			timeout:    time.Duration(max(r.token.TimeoutSeconds, 0)) * time.Second,
 			expireUnix: r.expire,
-			userData:   r.token.UserData,
 		}
 		s.pending[from] = p
 	}
@@ -423,7 +423,7 @@ func (s *Server) handleResponse(p *pendingClient, body []byte, from netip.AddrPo
 		lastSend: s.now,
 		lastRecv: s.now,
 		timeout:  p.timeout,
-		userData: p.userData,
+		userData: s.challenge.UserData, // from the challenge token, as the reference
 	}
 	c.replay.reset()
 	s.slots[idx] = c
