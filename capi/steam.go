@@ -135,6 +135,23 @@ func steamMode(mode C.uint32_t) (steamworks.Mode, bool) {
 	return 0, false
 }
 
+// steamEndpoint checks what the Steam server and client configs share and
+// returns the open library; lib is nil (and rc an error) on failure.
+func steamEndpoint(cmode, maxPayload C.uint32_t, address *C.char) (lib *steamworks.Library, mode steamworks.Mode, addr netip.AddrPort, rc C.int) {
+	mode, ok := steamMode(cmode)
+	if !ok {
+		return nil, 0, addr, fail(errInvalidArgument, "mode %d", cmode)
+	}
+	if maxPayload > C.LY_MAX_PAYLOAD_SIZE {
+		return nil, 0, addr, fail(errInvalidArgument, "max_payload %d over LY_MAX_PAYLOAD_SIZE", maxPayload)
+	}
+	if addr, rc = steamAddress(mode, address); rc != C.LY_OK {
+		return nil, 0, addr, rc
+	}
+	lib, rc = openSteam()
+	return lib, mode, addr, rc
+}
+
 // steamAddress parses the address of an IP-mode config.
 func steamAddress(mode steamworks.Mode, s *C.char) (netip.AddrPort, C.int) {
 	if mode != steamworks.ModeIP {
@@ -156,18 +173,7 @@ func ly_server_add_steam(h *C.ly_server, cfg *C.ly__csteam_server_config) (rc C.
 	if cfg.struct_size < C.uint32_t(unsafe.Sizeof(*cfg)) {
 		return fail(errInvalidArgument, "ly_steam_server_config.struct_size is %d, want %d", cfg.struct_size, unsafe.Sizeof(*cfg))
 	}
-	mode, ok := steamMode(cfg.mode)
-	if !ok {
-		return fail(errInvalidArgument, "mode %d", cfg.mode)
-	}
-	if cfg.max_payload > C.LY_MAX_PAYLOAD_SIZE {
-		return fail(errInvalidArgument, "max_payload %d over LY_MAX_PAYLOAD_SIZE", cfg.max_payload)
-	}
-	addr, rc := steamAddress(mode, cfg.address)
-	if rc != C.LY_OK {
-		return rc
-	}
-	lib, rc := openSteam()
+	lib, mode, addr, rc := steamEndpoint(cfg.mode, cfg.max_payload, cfg.address)
 	if lib == nil {
 		return rc
 	}
@@ -204,18 +210,7 @@ func ly_client_create_steam(cfg *C.ly__csteam_client_config, out **C.ly_client) 
 	if cfg.struct_size < C.uint32_t(unsafe.Sizeof(*cfg)) {
 		return fail(errInvalidArgument, "ly_steam_client_config.struct_size is %d, want %d", cfg.struct_size, unsafe.Sizeof(*cfg))
 	}
-	mode, ok := steamMode(cfg.mode)
-	if !ok {
-		return fail(errInvalidArgument, "mode %d", cfg.mode)
-	}
-	if cfg.max_payload > C.LY_MAX_PAYLOAD_SIZE {
-		return fail(errInvalidArgument, "max_payload %d over LY_MAX_PAYLOAD_SIZE", cfg.max_payload)
-	}
-	addr, rc := steamAddress(mode, cfg.address)
-	if rc != C.LY_OK {
-		return rc
-	}
-	lib, rc := openSteam()
+	lib, mode, addr, rc := steamEndpoint(cfg.mode, cfg.max_payload, cfg.address)
 	if lib == nil {
 		return rc
 	}
