@@ -1,0 +1,76 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary play the client process: runOne re-executes
+// os.Executable(), which under go test is this binary.
+func TestMain(m *testing.M) {
+	for i, a := range os.Args {
+		if a == "-role" && i+1 < len(os.Args) && os.Args[i+1] == "clients" {
+			for j, b := range os.Args {
+				if b == "-childcfg" && j+1 < len(os.Args) {
+					childMain(os.Args[j+1])
+				}
+			}
+			os.Exit(2)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two processes over UDP loopback for about 3 s")
+	}
+	var runs []Result
+	for _, mode := range []string{"ours", "floor"} {
+		r, err := runOne(runConfig{Mode: mode, N: 20, Rate: 30, Payload: 100, Duration: time.Second, Tick: time.Second / 60})
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		runs = append(runs, *r)
+		t.Logf("%s: %.2f us/packet, rx %d tx %d, delivered %d/%d, p50/p90/p99 %.0f/%.0f/%.0f us, connect %.1f ms, heap/client %.0f B",
+			mode, r.CPUPerPacketUs, r.ServerRx, r.ServerTx, r.Delivered, r.Sent, r.P50us, r.P90us, r.P99us, r.ConnectMs, r.MemPerClient)
+		// 20 clients x 30 Hz x 1 s, give or take the schedule's edges.
+		if r.Sent < 500 || r.Sent > 700 {
+			t.Errorf("%s: clients sent %d payloads, want about 600", mode, r.Sent)
+		}
+		if r.Delivered != r.Sent || r.Lost != 0 {
+			t.Errorf("%s: delivered %d of %d on loopback", mode, r.Delivered, r.Sent)
+		}
+		if !(r.P50us > 0 && r.P50us <= r.P90us && r.P90us <= r.P99us && r.P99us <= r.MaxUs) {
+			t.Errorf("%s: percentiles out of order: %v %v %v %v", mode, r.P50us, r.P90us, r.P99us, r.MaxUs)
+		}
+		if r.MaxUs > 1e6 {
+			t.Errorf("%s: a round trip took %.0f us on loopback", mode, r.MaxUs)
+		}
+		// The server opens its window up to one tick after the clients
+		// start, so it may miss the first few payloads.
+		if r.ServerRx < r.Sent*9/10 || r.ServerTx < r.Delivered*9/10 {
+			t.Errorf("%s: server counted %d rx %d tx for %d echoed payloads", mode, r.ServerRx, r.ServerTx, r.Delivered)
+		}
+		if r.CPUPerPacketUs <= 0 || r.ConnectMs <= 0 {
+			t.Errorf("%s: cpu/packet %v, connect %v ms", mode, r.CPUPerPacketUs, r.ConnectMs)
+		}
+		if mode == "ours" && r.MemPerClient <= 0 {
+			t.Errorf("heap per client %v", r.MemPerClient)
+		}
+	}
+	if rs := ratios(runs); len(rs) != 1 || rs[0].Ratio <= 0 {
+		t.Errorf("ratios: %+v", rs)
+	}
+	png := filepath.Join(t.TempDir(), "chart.png")
+	if err := writeChart(png, "test", append(seriesFrom(runs), series{Name: "peer", X: []float64{20}, Y: []float64{1}})); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(png); err != nil || fi.Size() < 1000 {
+		t.Errorf("chart: %v %v", fi, err)
+	}
+}
