@@ -2,6 +2,7 @@ package main
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 // Handles are 64-bit values C sees as opaque pointers. They are looked up
@@ -34,22 +35,47 @@ const (
 type entry struct {
 	mu   sync.Mutex
 	dead bool
-	obj  any // *serverHandle or *clientHandle
+	obj  any    // *serverHandle or *clientHandle
+	h    uint64 // the handle naming it; never changes
 }
 
-type slot struct {
-	gen uint64
-	e   *entry
-}
+// The slots live in chunks that never move once made; a copy-on-write
+// directory of chunk pointers is published atomically, so a lookup takes
+// no lock: one atomic load of the directory, one of the slot, and a
+// compare of the whole handle (kind, generation and index) with the one
+// the entry was made for.
+const (
+	chunkBits = 8
+	chunkSize = 1 << chunkBits
+	chunkMask = chunkSize - 1
+)
 
-// table holds every live handle.
+type chunk [chunkSize]atomic.Pointer[entry]
+
+// table holds every live handle. Readers (lookup) take no lock; writers
+// (add, remove, removeAll, each) are serialised by mu.
 type table struct {
-	mu    sync.RWMutex
-	slots []slot
-	free  []uint64
+	dir  atomic.Pointer[[]*chunk] // published directory; grows only
+	mu   sync.Mutex               // guards every field below
+	n    uint64                   // slots handed out so far
+	gens []uint64                 // per slot: the generation of its next (or current) entry
+	free []uint64                 // free slot indices, a stack
 }
 
 var handles table
+
+// slot returns the slot at idx in the published directory, or nil.
+func (t *table) slot(idx uint64) *atomic.Pointer[entry] {
+	d := t.dir.Load()
+	if d == nil {
+		return nil
+	}
+	ci := idx >> chunkBits
+	if ci >= uint64(len(*d)) {
+		return nil
+	}
+	return &(*d)[ci][idx&chunkMask]
+}
 
 func (t *table) add(kind handleKind, obj any) uint64 {
 	t.mu.Lock()
@@ -58,30 +84,44 @@ func (t *table) add(kind handleKind, obj any) uint64 {
 	if n := len(t.free); n > 0 {
 		idx, t.free = t.free[n-1], t.free[:n-1]
 	} else {
-		idx = uint64(len(t.slots))
-		t.slots = append(t.slots, slot{gen: 1})
+		if t.n > indexMask {
+			panic("lightyear_conn: handle table full")
+		}
+		idx = t.n
+		t.n++
+		t.gens = append(t.gens, 1)
+		if idx&chunkMask == 0 { // first slot of a new chunk: publish a bigger directory
+			var old []*chunk
+			if d := t.dir.Load(); d != nil {
+				old = *d
+			}
+			grown := make([]*chunk, len(old)+1)
+			copy(grown, old)
+			grown[len(old)] = new(chunk)
+			t.dir.Store(&grown)
+		}
 	}
-	s := &t.slots[idx]
-	s.e = &entry{obj: obj}
-	return handleMagic | uint64(kind)<<kindShift | (s.gen&genMask)<<genShift | idx
+	h := handleMagic | uint64(kind)<<kindShift | (t.gens[idx]&genMask)<<genShift | idx
+	// The entry is complete before the store publishes it.
+	t.slot(idx).Store(&entry{obj: obj, h: h})
+	return h
 }
 
-// lookup returns the entry a handle names, or nil.
+// lookup returns the entry a handle names, or nil. It takes no lock.
 func (t *table) lookup(kind handleKind, h uint64) *entry {
 	if h&(0xFFFF<<48) != handleMagic || handleKind(h>>kindShift&0xF) != kind {
 		return nil
 	}
-	idx := h & indexMask
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	if idx >= uint64(len(t.slots)) {
+	s := t.slot(h & indexMask)
+	if s == nil {
 		return nil
 	}
-	s := &t.slots[idx]
-	if s.e == nil || s.gen&genMask != h>>genShift&genMask {
-		return nil
+	// A slot only ever holds the entry made for its current generation,
+	// so comparing the whole handle rejects stale and made-up ones.
+	if e := s.Load(); e != nil && e.h == h {
+		return e
 	}
-	return s.e
+	return nil
 }
 
 // acquire looks a handle up and locks its entry; the caller unlocks.
@@ -113,9 +153,10 @@ func (t *table) remove(kind handleKind, h uint64) *entry {
 	e.dead = true
 	t.mu.Lock()
 	// removeAll may have emptied the slot meanwhile (and add reused it).
-	if idx := h & indexMask; t.slots[idx].e == e {
-		t.slots[idx].e = nil
-		t.slots[idx].gen++
+	idx := h & indexMask
+	if s := t.slot(idx); s.Load() == e {
+		s.Store(nil)
+		t.gens[idx]++
 		t.free = append(t.free, idx)
 	}
 	t.mu.Unlock()
@@ -126,12 +167,13 @@ func (t *table) remove(kind handleKind, h uint64) *entry {
 func (t *table) removeAll() []*entry {
 	t.mu.Lock()
 	var live []*entry
-	for i := range t.slots {
-		if e := t.slots[i].e; e != nil {
+	for i := uint64(0); i < t.n; i++ {
+		s := t.slot(i)
+		if e := s.Load(); e != nil {
 			live = append(live, e)
-			t.slots[i].e = nil
-			t.slots[i].gen++
-			t.free = append(t.free, uint64(i))
+			s.Store(nil)
+			t.gens[i]++
+			t.free = append(t.free, i)
 		}
 	}
 	t.mu.Unlock()
@@ -150,20 +192,18 @@ func (t *table) removeAll() []*entry {
 
 // each runs f on every live handle of a kind, each locked in turn.
 func (t *table) each(kind handleKind, f func(obj any)) {
-	t.mu.RLock()
+	t.mu.Lock()
 	var es []*entry
-	for _, s := range t.slots {
-		if s.e != nil {
-			es = append(es, s.e)
+	for i := uint64(0); i < t.n; i++ {
+		if e := t.slot(i).Load(); e != nil {
+			es = append(es, e)
 		}
 	}
-	t.mu.RUnlock()
+	t.mu.Unlock()
 	for _, e := range es {
 		e.mu.Lock()
-		if !e.dead {
-			if _, ok := e.obj.(*serverHandle); ok == (kind == kindServer) {
-				f(e.obj)
-			}
+		if !e.dead && handleKind(e.h>>kindShift&0xF) == kind {
+			f(e.obj)
 		}
 		e.mu.Unlock()
 	}

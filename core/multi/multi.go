@@ -42,6 +42,11 @@ type Server struct {
 	running  bool
 	polled   int          // the backend PollEvent drains first
 	orphans  eventq.Queue // events of removed backends, still to be polled
+	// polling is what backends' PollEvent writes into: handing them the
+	// caller's pointer through the interface would make it escape, so
+	// every caller's event (the C API's included) would be allocated on
+	// the heap at each poll.
+	polling core.Event
 }
 
 var _ core.Server = (*Server)(nil)
@@ -242,7 +247,9 @@ func (s *Server) PollEvent(ev *core.Event) bool {
 	}
 	for i := 0; i < len(s.backends); i++ {
 		b := s.backends[(s.polled+i)%len(s.backends)]
-		if b.PollEvent(ev) {
+		if b.PollEvent(&s.polling) {
+			*ev = s.polling
+			s.polling = core.Event{}
 			s.polled = (s.polled + i) % len(s.backends)
 			return true
 		}
