@@ -237,10 +237,10 @@ func ly_server_client_address(h *C.ly_server, client C.ly_client_id, buf *C.char
 	defer e.mu.Unlock()
 	a, ok := s.srv.ClientAddr(goClientID(client))
 	if !ok {
-		if _, connected := s.srv.ClientUserData(goClientID(client)); connected {
-			return writeString("", buf, size) // connected, but no address (local)
-		}
 		return fail(errUnknownClient, "no connected client %v", goClientID(client))
+	}
+	if !a.IsValid() {
+		return writeString("", buf, size) // connected, but no address (local, P2P)
 	}
 	return writeString(a.String(), buf, size)
 }

@@ -97,7 +97,9 @@ type Server interface {
 	// ConnectedIDs appends the ids of the connected clients to dst.
 	ConnectedIDs(dst []ClientID) []ClientID
 	NumConnected() int
-	// ClientAddr is a connected client's address, when the backend knows it.
+	// ClientAddr is a connected client's address; ok reports whether the
+	// client is connected. A backend that knows no address for a connected
+	// client (local, Steam P2P) returns the zero AddrPort and true.
 	ClientAddr(id ClientID) (netip.AddrPort, bool)
 	// ClientUserData is the user data the client's token carried (zeros
 	// for backends without one).

@@ -358,7 +358,8 @@ LY_API int ly_server_max_clients(ly_server *server);
 LY_API int ly_server_connected_ids(ly_server *server, ly_client_id *ids, uint32_t max_ids);
 
 /* Writes a connected client's address ("ip:port") into buf; returns its
- * length. A connected client with no address (a local client) gets ""
+ * length. A connected client with no address (a local client, a Steam
+ * P2P peer) gets ""
  * and 0. Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT,
  * LY_ERR_UNKNOWN_CLIENT, LY_ERR_BUFFER_TOO_SMALL. */
 LY_API int ly_server_client_address(ly_server *server, ly_client_id client, char *buf, uint32_t buf_size);

@@ -380,10 +380,10 @@ func (s *Server) NumConnected() int { return len(s.connected) }
 // and P2P ones that went direct. Relayed P2P clients have none.
 func (s *Server) ClientAddr(id core.ClientID) (netip.AddrPort, bool) {
 	p, err := s.lookup(id)
-	if err != nil || !p.addr.IsValid() {
+	if err != nil {
 		return netip.AddrPort{}, false
 	}
-	return p.addr, true
+	return p.addr, true // zero for a P2P peer
 }
 
 // ClientUserData: Steam connections carry no user data; a connected

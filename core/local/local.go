@@ -245,8 +245,14 @@ func (s *Server) NumConnected() int {
 	return len(s.order)
 }
 
-// ClientAddr: local clients have no address.
-func (s *Server) ClientAddr(core.ClientID) (netip.AddrPort, bool) { return netip.AddrPort{}, false }
+// ClientAddr: local clients have no address; ok reports whether id is
+// connected.
+func (s *Server) ClientAddr(id core.ClientID) (netip.AddrPort, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err := s.lookup(id)
+	return netip.AddrPort{}, err == nil
+}
 
 // ClientUserData: local clients carry none; a connected client reports
 // zeros.

@@ -49,8 +49,11 @@ func TestExchange(t *testing.T) {
 	require.False(t, ok)
 
 	require.Equal(t, []core.ClientID{core.LocalID(1)}, s.ConnectedIDs(nil))
-	_, ok = s.ClientAddr(core.LocalID(1))
-	require.False(t, ok, "no address")
+	a, ok := s.ClientAddr(core.LocalID(1))
+	require.True(t, ok, "connected")
+	require.False(t, a.IsValid(), "no address")
+	_, ok = s.ClientAddr(core.LocalID(2))
+	require.False(t, ok, "not connected")
 	st := s.Stats()
 	require.Equal(t, uint64(1), st.PacketsReceived)
 	require.Equal(t, uint64(2), st.PacketsSent)

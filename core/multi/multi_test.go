@@ -67,8 +67,9 @@ func TestLocalAndNetcodeTogether(t *testing.T) {
 	a6, ok := s.ClientAddr(core.NetcodeID(2))
 	require.True(t, ok)
 	require.True(t, a6.Addr().Is6())
-	_, ok = s.ClientAddr(core.LocalID(1))
-	require.False(t, ok)
+	al, ok := s.ClientAddr(core.LocalID(1))
+	require.True(t, ok)
+	require.False(t, al.IsValid(), "a local client has no address")
 
 	// Routed by kind: netcode 1 and local 1 get their own payloads.
 	require.NoError(t, s.Send(core.NetcodeID(1), []byte("to netcode 1")))
