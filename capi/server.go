@@ -89,6 +89,7 @@ func ly_server_create(cfg *C.ly__cserver_config, out **C.ly_server) (rc C.int) {
 			Addresses:       bind,
 			PublicAddresses: public,
 			MaxClients:      h.maxClients,
+			BatchSends:      cfg.batch_sends != 0,
 		})
 		if err != nil {
 			return failErr(err, errInvalidArgument)
@@ -149,6 +150,12 @@ func ly_server_update(h *C.ly_server, dtSeconds C.double) (rc C.int) {
 		return fail(errInvalidArgument, "dt must be a finite number of seconds >= 0, got %v", float64(dtSeconds))
 	}
 	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Update(dt) })
+}
+
+//export ly_server_flush
+func ly_server_flush(h *C.ly_server) (rc C.int) {
+	defer recoverPanic(&rc)
+	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Flush() })
 }
 
 //export ly_server_send

@@ -90,6 +90,10 @@ type Server interface {
 	Send(id ClientID, payload []byte) error
 	// Broadcast sends a payload to every connected client.
 	Broadcast(payload []byte) error
+	// Flush writes what Send and Broadcast queued. Backends that write at
+	// once (the default) have nothing queued; a netcode server configured
+	// with BatchSends holds datagrams until Flush or the next Update.
+	Flush() error
 	// Disconnect disconnects one client, telling it so; the client's
 	// EventDisconnected carries ReasonLocal.
 	Disconnect(id ClientID) error

@@ -347,6 +347,15 @@ func (s *Server) Broadcast(payload []byte) error {
 	return err
 }
 
+// Flush has nothing to write: messages go with NoNagle, so Steam sends
+// them on its next service pass without waiting for more.
+func (s *Server) Flush() error {
+	if !s.running {
+		return core.ErrNotStarted
+	}
+	return nil
+}
+
 // Disconnect closes one client's connection with EndReasonDisconnect.
 func (s *Server) Disconnect(id core.ClientID) error {
 	p, err := s.lookup(id)

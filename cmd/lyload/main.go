@@ -42,6 +42,7 @@ func main() {
 	pngOut := flag.String("png", "", "draw server CPU per packet against clients to this PNG")
 	peer := flag.String("peer", "", "JSON file (this tool's -json schema) whose runs are drawn as a third series, 'peer'")
 	quiet := flag.Bool("q", false, "no progress lines")
+	unbatched := flag.Bool("unbatched", false, "ours: write each Send at once (no BatchSends, no Flush)")
 	flag.Parse()
 
 	if *role == "clients" {
@@ -76,7 +77,7 @@ func main() {
 	for _, c := range counts {
 		for _, m := range modes {
 			res, err := runOne(runConfig{Mode: m, N: c, Rate: *rate, Payload: *size, Duration: *dur,
-				Tick: *tick, Broadcast: *broadcast, Progress: progress})
+				Tick: *tick, Broadcast: *broadcast, Unbatched: *unbatched, Progress: progress})
 			if err != nil {
 				fatal(fmt.Errorf("%s N=%d: %w", m, c, err))
 			}

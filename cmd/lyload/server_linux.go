@@ -32,6 +32,7 @@ type runConfig struct {
 	Duration  time.Duration
 	Tick      time.Duration
 	Broadcast bool
+	Unbatched bool      // ours: write each Send at once instead of BatchSends + Flush
 	Progress  io.Writer // nil: quiet
 }
 
@@ -82,11 +83,12 @@ type oursServer struct {
 	ev core.Event
 }
 
-func newOursServer(n int, key netcode.Key) (*oursServer, error) {
+func newOursServer(n int, key netcode.Key, unbatched bool) (*oursServer, error) {
 	s, err := netcode.NewServer(netcode.ServerConfig{
 		ProtocolID: protocolID, PrivateKey: key,
 		Addresses:  []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")},
 		MaxClients: max(n, 1),
+		BatchSends: !unbatched,
 	})
 	if err != nil {
 		return nil, err
@@ -111,9 +113,12 @@ func (o *oursServer) tick(dt time.Duration, broadcast []byte) error {
 		}
 	}
 	if broadcast != nil {
-		return o.s.Broadcast(broadcast)
+		if err := o.s.Broadcast(broadcast); err != nil {
+			return err
+		}
 	}
-	return nil
+	// Like a game server: the tick's sends leave together.
+	return o.s.Flush()
 }
 
 func (o *oursServer) counts() (uint64, uint64) {
@@ -263,7 +268,7 @@ func runOne(rc runConfig) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		o, err := newOursServer(rc.N, key)
+		o, err := newOursServer(rc.N, key, rc.Unbatched)
 		if err != nil {
 			return nil, err
 		}

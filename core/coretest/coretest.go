@@ -193,6 +193,7 @@ func serverStops(t *testing.T, h Harness) {
 	require.Equal(t, core.ReasonServerStopped, evs[0].Reason)
 	require.ErrorIs(t, w.s.Update(time.Millisecond), core.ErrNotStarted)
 	require.ErrorIs(t, w.s.Send(core.ClientID{Kind: h.Kind, ID: 1}, []byte{1}), core.ErrNotStarted)
+	require.ErrorIs(t, w.s.Flush(), core.ErrNotStarted)
 }
 
 func misuse(t *testing.T, h Harness) {
@@ -204,6 +205,7 @@ func misuse(t *testing.T, h Harness) {
 	require.ErrorIs(t, w.s.Send(id, nil), core.ErrPayloadSize)
 	require.ErrorIs(t, w.s.Send(id, make([]byte, core.MaxPayload+1)), core.ErrPayloadSize)
 	require.ErrorIs(t, w.s.Broadcast(nil), core.ErrPayloadSize)
+	require.NoError(t, w.s.Flush(), "nothing queued is nothing to do")
 	require.ErrorIs(t, w.s.Send(core.ClientID{Kind: h.Kind, ID: 99}, []byte{1}), core.ErrUnknownClient)
 	other := core.KindLocal
 	if h.Kind == core.KindLocal {

@@ -192,6 +192,16 @@ func (s *Server) Broadcast(payload []byte) error {
 	return nil
 }
 
+// Flush has nothing to write: local payloads are delivered by Send.
+func (s *Server) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.running {
+		return core.ErrNotStarted
+	}
+	return nil
+}
+
 func (s *Server) Disconnect(id core.ClientID) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

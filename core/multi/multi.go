@@ -190,6 +190,17 @@ func (s *Server) Broadcast(payload []byte) error {
 	return err
 }
 
+func (s *Server) Flush() error {
+	if !s.running {
+		return core.ErrNotStarted
+	}
+	var err error
+	for _, b := range s.backends {
+		err = errors.Join(err, b.Flush())
+	}
+	return err
+}
+
 func (s *Server) Disconnect(id core.ClientID) error {
 	b, err := s.route(id)
 	if err != nil {

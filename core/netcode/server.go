@@ -225,6 +225,7 @@ func (s *Server) Update(dt time.Duration) error {
 	}
 	s.now += dt
 	s.nowUnix = uint64(s.cfg.Now().Unix())
+	s.flush() // what BatchSends held since the last tick goes out before reading
 	var err error
 	for _, o := range s.socks {
 		err = errors.Join(err, s.receive(o))
@@ -566,7 +567,9 @@ func (s *Server) Send(id core.ClientID, payload []byte) error {
 		return err
 	}
 	s.sendPayload(c, payload)
-	c.sock.flush()
+	if !s.cfg.BatchSends {
+		c.sock.flush()
+	}
 	return nil
 }
 
@@ -579,6 +582,17 @@ func (s *Server) Broadcast(payload []byte) error {
 	}
 	for _, c := range s.connected {
 		s.sendPayload(c, payload)
+	}
+	if !s.cfg.BatchSends {
+		s.flush()
+	}
+	return nil
+}
+
+// Flush writes the datagrams BatchSends queued (nothing otherwise).
+func (s *Server) Flush() error {
+	if !s.running {
+		return core.ErrNotStarted
 	}
 	s.flush()
 	return nil

@@ -42,6 +42,13 @@ type ServerConfig struct {
 	// EventQueueSize bounds the payload events waiting for PollEvent; more
 	// are dropped and counted. Default max(1024, 8*MaxClients).
 	EventQueueSize int
+	// BatchSends makes Send and Broadcast queue datagrams instead of
+	// writing each at once. They leave together (one sendmmsg per 64 on
+	// Linux) at Flush, at the next Update, or when 64 wait for one socket:
+	// a game that sends its tick's payloads and then calls Flush saves a
+	// system call per datagram. Without a Flush they wait for the next
+	// Update, which adds up to one tick of latency.
+	BatchSends bool
 }
 
 func (c *ServerConfig) withDefaults() (ServerConfig, error) {

@@ -413,6 +413,56 @@ static void test_nothing_between_updates(void)
     CHECK_OK(ly_server_destroy(s));
 }
 
+/* batch_sends: payloads wait for ly_server_flush (or the next update). */
+static void test_batch_sends(void)
+{
+    ly_server_config cfg;
+    ly_server *s = NULL;
+    ly_client *c;
+    ly_client_id id;
+    uint8_t buf[LY_MAX_PAYLOAD_SIZE], one[1] = {1};
+    char addr[LY_ADDRESS_STRING_SIZE];
+    int i;
+
+    ly_server_config_defaults(&cfg);
+    CHECK_EQ(cfg.batch_sends, 0);
+    cfg.protocol_id = TEST_PROTOCOL;
+    memcpy(cfg.private_key, test_key, LY_KEY_SIZE);
+    cfg.bind_addresses = "127.0.0.1:0";
+    cfg.batch_sends = 1;
+    CHECK_OK(ly_server_create(&cfg, &s));
+    CHECK_EQ(ly_server_flush(s), LY_ERR_NOT_RUNNING);
+    CHECK_OK(ly_server_start(s));
+    CHECK(ly_server_address(s, 0, addr, sizeof addr) > 0);
+    c = client_manual(addr, 41);
+    CHECK_OK(ly_client_connect(c));
+    pump_connected(s, &c, 1);
+    CHECK_OK(ly_client_id_of(c, &id));
+
+    for (i = 0; i < 3; i++)
+        CHECK_OK(ly_server_send(s, id, one, 1));
+    nap_us(30000);
+    CHECK_OK(ly_client_update(c, 0.0));
+    CHECK_EQ(ly_client_receive(c, buf, sizeof buf, NULL), 0);
+    CHECK_OK(ly_server_flush(s));
+    nap_us(30000);
+    CHECK_OK(ly_client_update(c, 0.0));
+    for (i = 0; i < 3; i++)
+        CHECK_EQ(ly_client_receive(c, buf, sizeof buf, NULL), 1);
+    CHECK_EQ(ly_client_receive(c, buf, sizeof buf, NULL), 0);
+
+    /* Without a flush the next update writes them. */
+    CHECK_OK(ly_server_broadcast(s, one, 1));
+    CHECK_OK(ly_server_update(s, 0.0));
+    nap_us(30000);
+    CHECK_OK(ly_client_update(c, 0.0));
+    CHECK_EQ(ly_client_receive(c, buf, sizeof buf, NULL), 1);
+
+    CHECK_OK(ly_client_destroy(c));
+    CHECK_OK(ly_server_destroy(s));
+    CHECK_EQ(ly_server_flush(s), LY_ERR_INVALID_HANDLE);
+}
+
 /* A server bound to 0.0.0.0 with public address 127.0.0.1:0: the public
  * port becomes the bound one, so a token for it connects. */
 static void test_public_address_port_zero(void)
@@ -910,6 +960,7 @@ static void check_bad_server(ly_server *s)
     CHECK_EQ(ly_server_update(s, TEST_DT), LY_ERR_INVALID_HANDLE);
     CHECK_EQ(ly_server_send(s, id, buf, 10), LY_ERR_INVALID_HANDLE);
     CHECK_EQ(ly_server_broadcast(s, buf, 10), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_flush(s), LY_ERR_INVALID_HANDLE);
     CHECK_EQ(ly_server_disconnect(s, id), LY_ERR_INVALID_HANDLE);
     CHECK_EQ(ly_server_disconnect_all(s), LY_ERR_INVALID_HANDLE);
     CHECK_EQ(ly_server_num_connected(s), LY_ERR_INVALID_HANDLE);
@@ -1145,6 +1196,7 @@ int main(void)
     test_config_copied();
     test_public_address_port_zero();
     test_nothing_between_updates();
+    test_batch_sends();
     test_client_idle();
     test_client_tokens();
     test_wrong_protocol();

@@ -67,10 +67,10 @@ namespace Lightyear.Conn.Tests
         readonly ServerEvent[] batch = new ServerEvent[16];
         readonly List<Client> clients = new List<Client>();
 
-        public Fixture(string bind = "127.0.0.1:0", int maxClients = 0)
+        public Fixture(string bind = "127.0.0.1:0", int maxClients = 0, bool batchSends = false)
         {
             Key = Keys.Generate();
-            var config = new ServerConfig { ProtocolId = Protocol, PrivateKey = Key, BindAddresses = bind };
+            var config = new ServerConfig { ProtocolId = Protocol, PrivateKey = Key, BindAddresses = bind, BatchSends = batchSends };
             if (maxClients > 0)
                 config.MaxClients = maxClients;
             Server = new Server(config);

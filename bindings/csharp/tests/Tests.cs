@@ -26,6 +26,7 @@ namespace Lightyear.Conn.Tests
             add("keys and tokens: generate, read, addresses", Tokens);
             add("udp loopback: payloads both ways, every size", UdpLoopback);
             add("udp loopback: server queries, disconnect, stop", ServerQueries);
+            add("batch sends: payloads wait for Flush", BatchSends);
             add("local client: connect, payloads, disconnect", LocalClient);
             add("cross-language: token from C token_backend, C# client and server", TokenFromC);
             add("cross-language: C# token and client, C echo_server", CSharpClientToCServer);
@@ -318,6 +319,32 @@ namespace Lightyear.Conn.Tests
             var never = new byte[2048];
             Array.Copy(buf, never, 2048);
             Assert.True(ConnectToken.Read(never).NeverExpires, "negative expire: never");
+        }
+
+        static void BatchSends()
+        {
+            using (var f = new Fixture(batchSends: true))
+            {
+                var client = f.Connect(1101);
+                var id = ClientId.Netcode(1101);
+                var buf = new byte[Library.MaxPayloadSize];
+                int n;
+                for (int i = 0; i < 3; i++)
+                    f.Server.Send(id, new byte[] { (byte)i });
+                System.Threading.Thread.Sleep(30);
+                client.Update(0);
+                Assert.True(!client.Receive(buf, out n), "nothing arrives before Flush");
+                f.Server.Flush();
+                System.Threading.Thread.Sleep(30);
+                client.Update(0);
+                for (int i = 0; i < 3; i++)
+                {
+                    Assert.True(client.Receive(buf, out n), "payload " + i + " after Flush");
+                    Assert.Equal(i, (int)buf[0], "in order");
+                }
+                f.Server.Stop();
+                Assert.Code(ErrorCode.NotRunning, () => f.Server.Flush(), "Flush on a stopped server");
+            }
         }
 
         static void UdpLoopback()

@@ -33,6 +33,14 @@ namespace Lightyear.Conn
         /// <summary>Netcode clients connected at once; 0 means the library's default (256). Local clients have their own limit of 16.</summary>
         public int MaxClients;
 
+        /// <summary>
+        /// Queue netcode sends and write them together (one sendmmsg per 64
+        /// on Linux) at <see cref="Server.Flush"/>, at the next Update, or when
+        /// 64 wait: call Flush after a tick's sends to save a system call per
+        /// packet. False (the default): every Send is written at once.
+        /// </summary>
+        public bool BatchSends;
+
         // Steam is not a field here: the header adds a Steam backend to a made
         // server (ly_server_add_steam), so it is Server.AddSteam(SteamServerConfig)
         // after Steam.Open (Steam.cs).

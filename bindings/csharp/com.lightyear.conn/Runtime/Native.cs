@@ -88,6 +88,7 @@ namespace Lightyear.Conn
             public byte* bind_addresses;
             public byte* public_addresses;
             public uint max_clients;
+            public uint batch_sends;
         }
 
         [StructLayout(LayoutKind.Sequential)]
@@ -234,6 +235,9 @@ namespace Lightyear.Conn
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ly_server_broadcast(IntPtr server, byte* data, uint size);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_server_flush(IntPtr server);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ly_server_disconnect(IntPtr server, ClientId client);

@@ -55,6 +55,7 @@ namespace Lightyear.Conn
             for (int i = 0; i < Native.LY_KEY_SIZE; i++)
                 c.private_key[i] = config.PrivateKey[i];
             c.max_clients = (uint)config.MaxClients;
+            c.batch_sends = config.BatchSends ? 1u : 0u;
             ServerHandle h;
             int rc;
             fixed (byte* b = bind)
@@ -201,6 +202,17 @@ namespace Lightyear.Conn
                 rc = Native.ly_server_broadcast(Handle(), p, (uint)data.Length);
             if (rc < 0)
                 Fail(rc, "ly_server_broadcast", 0);
+        }
+
+        /// <summary>
+        /// Writes what Send and Broadcast queued when <see cref="ServerConfig.BatchSends"/>
+        /// is set (ly_server_flush); nothing is queued otherwise.
+        /// </summary>
+        public void Flush()
+        {
+            int rc = Native.ly_server_flush(Handle());
+            if (rc < 0)
+                Fail(rc, "ly_server_flush", 0);
         }
 
         // ------------------------------------------------------------------

@@ -445,17 +445,28 @@ fn send_server(
         outgoing.clear();
         return;
     };
+    let mut sent = false;
     for msg in outgoing.read() {
         let result = match msg.target {
             SendTarget::Client(client) => net.send(client, &msg.data),
             SendTarget::All => net.broadcast(&msg.data),
         };
-        if let Err(error) = result {
-            errors.write(NetError {
-                side: NetSide::Server,
-                error,
-            });
+        match result {
+            Ok(()) => sent = true,
+            Err(error) => {
+                errors.write(NetError {
+                    side: NetSide::Server,
+                    error,
+                });
+            }
         }
+    }
+    // A server made with batch_sends holds this frame's sends until now.
+    if sent && let Err(error) = net.flush() {
+        errors.write(NetError {
+            side: NetSide::Server,
+            error,
+        });
     }
 }
 

@@ -155,3 +155,47 @@ fn time_modes() {
     assert_eq!(app.world().resource::<NetTime>().delta_seconds(), 0.5);
     assert_eq!(app.world().resource::<NetTime>().elapsed_seconds(), 1.0);
 }
+
+#[test]
+fn a_batching_server_flushes_in_post_update() {
+    use lightyear_conn::{Client, ClientConfig, TokenParams};
+    let key = lightyear_conn::generate_key().unwrap();
+    let config = ServerConfig::new(9, &key).bind("127.0.0.1:0").batch_sends(true);
+    let mut server = Server::new(&config).unwrap();
+    server.start().unwrap();
+    let addr = server.address(0).unwrap();
+    let token = TokenParams::new(9, 21, &key).public_address(&addr).generate().unwrap();
+    let mut client = Client::new(&token, &ClientConfig::new().client_id(21)).unwrap();
+    client.connect().unwrap();
+    let mut app = App::new();
+    app.add_plugins(LightyearConnPlugin)
+        .insert_resource(NetTime::fixed(0.01))
+        .insert_resource(NetServer::new(server))
+        .init_resource::<Seen>()
+        .add_systems(bevy_app::Update, record);
+    for _ in 0..200 {
+        client.update(0.01).unwrap();
+        app.update();
+        if client.is_connected() {
+            break;
+        }
+    }
+    assert!(client.is_connected());
+
+    // The client is outside the app: what it reads was written by this frame's flush,
+    // not by a later update of the server.
+    app.world_mut()
+        .write_message(ServerSend::to(ClientId::Netcode(21), "flushed"));
+    app.update();
+    let mut got = None;
+    for _ in 0..100 {
+        client.update(0.0).unwrap();
+        if let Some(p) = client.receive().unwrap() {
+            got = Some(p.to_vec());
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert_eq!(got.as_deref(), Some(&b"flushed"[..]));
+    assert!(app.world().resource::<Seen>().errors.is_empty());
+}

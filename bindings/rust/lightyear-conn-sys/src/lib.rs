@@ -195,6 +195,8 @@ pub struct ly_server_config {
     pub public_addresses: *const c_char,
     /// 0: the default, 256.
     pub max_clients: u32,
+    /// Nonzero: sends are queued until [`ly_server_flush`] or the next update.
+    pub batch_sends: u32,
 }
 
 /// Link conditioner settings. Fill with [`ly_conditioner_preset_config`].
@@ -471,6 +473,7 @@ ly_functions! {
     pub fn ly_server_update(server: *mut ly_server, dt_seconds: f64) -> c_int;
     pub fn ly_server_send(server: *mut ly_server, client: ly_client_id, data: *const u8, size: u32) -> c_int;
     pub fn ly_server_broadcast(server: *mut ly_server, data: *const u8, size: u32) -> c_int;
+    pub fn ly_server_flush(server: *mut ly_server) -> c_int;
     pub fn ly_server_disconnect(server: *mut ly_server, client: ly_client_id) -> c_int;
     pub fn ly_server_disconnect_all(server: *mut ly_server) -> c_int;
     pub fn ly_server_num_connected(server: *mut ly_server) -> c_int;

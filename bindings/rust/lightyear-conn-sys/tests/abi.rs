@@ -271,6 +271,7 @@ fn rust_structs() -> Vec<RustStruct> {
             bind_addresses,
             public_addresses,
             max_clients,
+            batch_sends,
         }),
         rust_struct!(ly_conditioner_config {
             struct_size,

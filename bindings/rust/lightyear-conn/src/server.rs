@@ -27,6 +27,7 @@ pub struct ServerConfig {
     bind_addresses: Vec<String>,
     public_addresses: Vec<String>,
     max_clients: u32,
+    batch_sends: bool,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -37,6 +38,7 @@ impl fmt::Debug for ServerConfig {
             .field("bind_addresses", &self.bind_addresses)
             .field("public_addresses", &self.public_addresses)
             .field("max_clients", &self.max_clients)
+            .field("batch_sends", &self.batch_sends)
             .finish()
     }
 }
@@ -54,6 +56,7 @@ impl ServerConfig {
             bind_addresses: Vec::new(),
             public_addresses: Vec::new(),
             max_clients: raw.max_clients,
+            batch_sends: raw.batch_sends != 0,
         }
     }
 
@@ -77,6 +80,15 @@ impl ServerConfig {
     /// their own limit of 16.
     pub fn max_clients(mut self, n: u32) -> Self {
         self.max_clients = n;
+        self
+    }
+
+    /// Queue netcode sends and write them together (one `sendmmsg` per 64 on Linux) at
+    /// [`Server::flush`], at the next [`Server::update`], or when 64 wait. Call `flush` after
+    /// a tick's sends: it saves a system call per packet. Off by default: every send is
+    /// written at once.
+    pub fn batch_sends(mut self, on: bool) -> Self {
+        self.batch_sends = on;
         self
     }
 }
@@ -133,6 +145,7 @@ impl Server {
         raw.bind_addresses = opt_ptr(&bind);
         raw.public_addresses = opt_ptr(&public);
         raw.max_clients = config.max_clients;
+        raw.batch_sends = u32::from(config.batch_sends);
         let mut handle = std::ptr::null_mut();
         // SAFETY: raw's strings live until the call returns (the library copies them);
         // handle is a valid out pointer.
@@ -188,6 +201,13 @@ impl Server {
         let size = payload_len(data)?;
         // SAFETY: data is size readable bytes.
         check(unsafe { sys::ly_server_broadcast(self.raw, data.as_ptr(), size) }).map(drop)
+    }
+
+    /// Writes what [`send`](Self::send) and [`broadcast`](Self::broadcast) queued when the
+    /// config set [`batch_sends`](ServerConfig::batch_sends); nothing is queued otherwise.
+    pub fn flush(&self) -> Result<()> {
+        // SAFETY: any handle value is accepted.
+        check(unsafe { sys::ly_server_flush(self.raw) }).map(drop)
     }
 
     /// Disconnects one client, telling it. Its [`Event::Disconnected`] carries

@@ -651,3 +651,35 @@ fn version_and_names() {
     assert_eq!(ClientId::Local(5).to_string(), "local:5");
     assert_eq!(ClientId::Steam(5).id(), 5);
 }
+
+#[test]
+fn batch_sends_wait_for_flush() {
+    let key = key();
+    let config = ServerConfig::new(PROTOCOL, &key).bind("127.0.0.1:0").batch_sends(true);
+    let mut server = Server::new(&config).unwrap();
+    assert_eq!(server.flush().unwrap_err().code, ErrorCode::NotRunning);
+    server.start().unwrap();
+    let addr = server.address(0).unwrap();
+    let token = TokenParams::new(PROTOCOL, 5, &key)
+        .public_address(&addr)
+        .generate()
+        .unwrap();
+    let mut client = Client::new(&token, &ClientConfig::new().client_id(5)).unwrap();
+    client.connect().unwrap();
+    assert!(pump(&mut server, &mut client, 300, |_, c| c.is_connected()));
+    let id = ClientId::Netcode(5);
+
+    for i in 0..3u8 {
+        server.send(id, &[i]).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    client.update(0.0).unwrap();
+    assert_eq!(client.receive().unwrap(), None, "nothing leaves before flush");
+    server.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    client.update(0.0).unwrap();
+    for i in 0..3u8 {
+        assert_eq!(client.receive().unwrap(), Some(&[i][..]), "payload {i} after flush");
+    }
+    assert_eq!(client.receive().unwrap(), None);
+}
