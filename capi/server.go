@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"net/netip"
+	"time"
 	"unsafe"
 
 	"github.com/lightyear-conn/lightyear_conn/core"
@@ -67,6 +68,11 @@ func ly_server_create(cfg *C.ly__cserver_config, out **C.ly_server) (rc C.int) {
 	if cfg.struct_size < C.uint32_t(unsafe.Sizeof(*cfg)) {
 		return fail(errInvalidArgument, "ly_server_config.struct_size is %d, want %d (call ly_server_config_defaults)", cfg.struct_size, unsafe.Sizeof(*cfg))
 	}
+	// Checked here too: a server without bind addresses has no netcode
+	// backend to refuse it, and ly_server_max_clients returns it as an int.
+	if cfg.max_clients > 1<<20 {
+		return fail(errInvalidArgument, "max_clients %d is over 1048576", cfg.max_clients)
+	}
 	bind, err := parseAddresses(cfg.bind_addresses)
 	if err != nil {
 		return fail(errInvalidArgument, "bind_addresses: %v", err)
@@ -90,6 +96,8 @@ func ly_server_create(cfg *C.ly__cserver_config, out **C.ly_server) (rc C.int) {
 			PublicAddresses: public,
 			MaxClients:      h.maxClients,
 			BatchSends:      cfg.batch_sends != 0,
+			// 0 stays 0: the netcode default.
+			MaxTokenLifetime: time.Duration(cfg.max_token_lifetime_seconds) * time.Second,
 		})
 		if err != nil {
 			return failErr(err, errInvalidArgument)

@@ -295,6 +295,14 @@ typedef struct ly_server_config {
      * Call ly_server_flush after a tick's sends: it saves a system call
      * per datagram. 0 (the default): each send is written at once. */
     uint32_t batch_sends;
+    /* The restart rule (netcode 1.4.5): the longest expire - create your
+     * token backend issues, in seconds. The server refuses tokens that
+     * expire before its first start plus this, since they may have been
+     * made before it started and used on an earlier run whose memory of
+     * consumed tokens is gone. 0: the default, 30; negative: off. Set it
+     * to your tokens' lifetime: shorter tokens are refused until the
+     * server has run for the difference. */
+    int32_t max_token_lifetime_seconds;
 } ly_server_config;
 
 /* Fills config with defaults: struct_size set, max_clients 256,

@@ -943,8 +943,8 @@ func TestAttackMaxClientsAndSlotReuse(t *testing.T) {
 // A consumed token must stay refused when the server restarts: otherwise
 // its keys encrypt a second session whose sequences start again at 0,
 // repeating AEAD nonces under the same keys (the harm upstream 1.4.5 and
-// GHSA-v29p-3vj4-vg4f address; upstream also adds a restart rule for
-// tokens issued before the server started).
+// GHSA-v29p-3vj4-vg4f address). In-process restarts keep the history;
+// TestAttackTokenFromBeforeANewProcess covers a new process.
 func TestAttackConsumedTokenAfterRestart(t *testing.T) {
 	r := newRig(t, "127.0.0.1")
 	probe, err := transport.ListenUDP(netip.AddrPortFrom(attackIP, 0))
@@ -973,4 +973,84 @@ func TestAttackConsumedTokenAfterRestart(t *testing.T) {
 	}
 	require.NotEqual(t, core.StateConnected, again.State(), "a consumed token connected again after a restart")
 	require.Zero(t, s.NumConnected())
+}
+
+// A new server process knows nothing of the tokens an earlier one consumed:
+// the restart rule refuses every token that may have been made before it
+// started (expire < first start + MaxTokenLifetime), so a captured request
+// replayed at the new process gets no answer at all.
+func TestAttackTokenFromBeforeANewProcess(t *testing.T) {
+	for _, rule := range []bool{true, false} {
+		t.Run(fmt.Sprintf("rule=%v", rule), func(t *testing.T) {
+			r := newRig(t, "127.0.0.1")
+			probe, err := transport.ListenUDP(netip.AddrPortFrom(attackIP, 0))
+			require.NoError(t, err)
+			fixed := probe.LocalAddr() // a fixed port, as a production server has
+			require.NoError(t, probe.Close())
+			cfg := r.serverConfig(4)
+			cfg.Addresses = []netip.AddrPort{fixed}
+			first := r.startServer(cfg)
+			tok := r.token(9, first.PublicAddresses())
+			c := r.client(9, tok)
+			require.NoError(t, c.Connect())
+			r.untilState(c, core.StateConnected, time.Second)
+			req := requestBytes(t, tok) // what an eavesdropper captured
+			require.NoError(t, first.Stop())
+			r.servers = nil
+
+			// A new process (a new Server: no history) starts 5 s later on
+			// the same address with the same key; the token is still valid.
+			r.now = r.now.Add(5 * time.Second)
+			if !rule {
+				cfg.MaxTokenLifetime = -1
+			}
+			second := r.startServer(cfg)
+			require.Equal(t, fixed, second.PublicAddresses()[0])
+			a := newAttacker(t)
+			a.send(req, fixed)
+			r.stepOnly(0, []*Server{second}, nil)
+			time.Sleep(10 * time.Millisecond)
+			got := a.received()
+			if !rule {
+				// Without the rule the replayed token is answered with a
+				// challenge: the session its keys already encrypted could
+				// begin again.
+				require.Len(t, got, 1)
+				require.Equal(t, PacketChallenge, packetType(got[0].Buf))
+				return
+			}
+			require.Empty(t, got, "a token made before the server started was answered")
+			require.Equal(t, uint64(1), second.Stats().DroppedRejected)
+			fresh := r.client(10, r.token(10, second.PublicAddresses()))
+			require.NoError(t, fresh.Connect())
+			r.untilState(fresh, core.StateConnected, time.Second)
+		})
+	}
+}
+
+// The rule's arithmetic, on the in-memory network with the wall clock
+// under the test's control.
+func TestRestartRule(t *testing.T) {
+	connects := func(t *testing.T, lifetime time.Duration, madeAgo time.Duration, expire int64) bool {
+		r, _ := newMemRig(t)
+		cfg := r.serverConfig(4)
+		cfg.MaxTokenLifetime = lifetime
+		s := r.startServer(cfg)
+		made := r.now.Add(-madeAgo)
+		c := r.client(1, r.token(1, s.PublicAddresses(), func(p *TokenParams) {
+			p.Now, p.ExpireSeconds = made, expire
+		}))
+		require.NoError(t, c.Connect())
+		for i := 0; i < 20 && c.State() != core.StateConnected; i++ {
+			r.step(10 * time.Millisecond)
+		}
+		return c.State() == core.StateConnected
+	}
+	require.True(t, connects(t, 0, 0, 30), "made at start, default lifetime")
+	require.False(t, connects(t, 0, time.Second, 30), "made a second before start")
+	require.True(t, connects(t, -1, time.Second, 30), "rule off")
+	require.False(t, connects(t, 0, 0, 10), "a 10 s token under the default 30 s lifetime, right after start")
+	require.True(t, connects(t, 10*time.Second, 0, 10), "the lifetime set to the backend's")
+	require.True(t, connects(t, 0, time.Hour, -1), "tokens that never expire pass")
+	require.True(t, connects(t, 0, time.Second, 60), "a token longer than the lifetime slips past (documented)")
 }

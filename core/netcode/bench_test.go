@@ -60,7 +60,7 @@ func BenchmarkRequestRead(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		writeRequest(&pkt, tok)
-		if d := r.read(pkt[:], 1, now, xaead); d != DropNone {
+		if d := r.read(pkt[:], 1, now, 0, xaead); d != DropNone {
 			b.Fatal(d)
 		}
 	}

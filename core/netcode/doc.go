@@ -37,6 +37,9 @@ const (
 	// DefaultMaxClients is the reference's compile-time limit; ours is a
 	// run-time setting.
 	DefaultMaxClients = 256
+	// DefaultMaxTokenLifetime is the reference's default for the restart
+	// rule (ServerConfig.MaxTokenLifetime).
+	DefaultMaxTokenLifetime = 30 * time.Second
 )
 
 // Key is a 32-byte symmetric key: the private key shared by the backend and

@@ -103,7 +103,7 @@ func FuzzRequestPacket(f *testing.F) {
 	xaead := newXAEAD(&pk)
 	f.Fuzz(func(t *testing.T, wire []byte, now uint64) {
 		var r request
-		if r.read(wire, 0x1122334455667788, now, xaead) == DropNone && len(wire) != requestPacketSize {
+		if r.read(wire, 0x1122334455667788, now, 0, xaead) == DropNone && len(wire) != requestPacketSize {
 			t.Fatal("accepted a request of the wrong size")
 		}
 	})

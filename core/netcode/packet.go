@@ -227,9 +227,9 @@ type request struct {
 }
 
 // readRequest checks and decrypts a request in the reference's order:
-// size, version, protocol id, expiry (expire <= now is refused), decrypt,
-// parse.
-func (r *request) read(pkt []byte, protocolID, nowUnix uint64, xaead cipher.AEAD) DropReason {
+// size, version, protocol id, expiry (expire <= now is refused, and so is
+// expire < minExpire: the restart rule, 0 for none), decrypt, parse.
+func (r *request) read(pkt []byte, protocolID, nowUnix, minExpire uint64, xaead cipher.AEAD) DropReason {
 	if len(pkt) != requestPacketSize || pkt[0] != byte(PacketRequest) {
 		return DropMalformed
 	}
@@ -240,7 +240,7 @@ func (r *request) read(pkt []byte, protocolID, nowUnix uint64, xaead cipher.AEAD
 		return DropRejected
 	}
 	r.expire = binary.LittleEndian.Uint64(pkt[reqExpire:])
-	if r.expire <= nowUnix {
+	if r.expire <= nowUnix || r.expire < minExpire {
 		return DropRejected
 	}
 	sealed := pkt[reqPrivate:]

@@ -35,6 +35,10 @@ type Server struct {
 	now       time.Duration
 	nowUnix   uint64
 	lastSweep time.Duration
+	// minExpire is the restart rule: a token expiring before the first
+	// Start plus MaxTokenLifetime may have been made before this server
+	// existed, and used on an earlier one whose history died with it.
+	minExpire uint64
 
 	challengeAEAD cipher.AEAD
 	challengeSeq  uint64
@@ -166,6 +170,9 @@ func (s *Server) Start() error {
 	key, err := GenerateKey()
 	if err != nil {
 		return fail(err)
+	}
+	if s.minExpire == 0 && s.cfg.MaxTokenLifetime > 0 { // the first start: restarts keep the history
+		s.minExpire = uint64(s.cfg.Now().Unix()) + uint64(s.cfg.MaxTokenLifetime/time.Second)
 	}
 	s.public = public
 	s.socks = socks
@@ -318,7 +325,7 @@ func (s *Server) handleConnected(c *conn, t PacketType, body []byte) DropReason 
 // denied when full or refused).
 func (s *Server) handleRequest(o *outbox, pkt []byte, from netip.AddrPort) DropReason {
 	r := &s.req
-	if d := r.read(pkt, s.cfg.ProtocolID, s.nowUnix, s.tokenKey); d != DropNone {
+	if d := r.read(pkt, s.cfg.ProtocolID, s.nowUnix, s.minExpire, s.tokenKey); d != DropNone {
 		return d
 	}
 	if !s.isPublicAddress(r.token.ServerAddresses) {

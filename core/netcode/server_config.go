@@ -29,6 +29,16 @@ type ServerConfig struct {
 	Now func() time.Time
 	// Listen opens a socket; default transport.ListenUDP.
 	Listen func(netip.AddrPort) (transport.Transport, error)
+	// MaxTokenLifetime is the longest expire − create the token backend
+	// issues; default 30 s (the reference's), negative turns the rule off.
+	// The server refuses a token that expires before its first Start plus
+	// MaxTokenLifetime: such a token may have been made before the server
+	// started and consumed by an earlier run whose token history is gone
+	// (netcode 1.4.5's restart rule). Set it to the backend's token
+	// lifetime: a shorter token is refused until the server has run for
+	// the difference; a longer one may slip past the rule. Tokens that
+	// never expire always pass.
+	MaxTokenLifetime time.Duration
 	// TokenHistorySize bounds the tokens remembered for the reuse rules;
 	// default max(2048, 4*MaxClients). When it is full of unexpired tokens
 	// new ones are refused.
@@ -72,6 +82,9 @@ func (c *ServerConfig) withDefaults() (ServerConfig, error) {
 	}
 	if cfg.Listen == nil {
 		cfg.Listen = func(a netip.AddrPort) (transport.Transport, error) { return transport.ListenUDP(a) }
+	}
+	if cfg.MaxTokenLifetime == 0 {
+		cfg.MaxTokenLifetime = DefaultMaxTokenLifetime
 	}
 	if cfg.TokenHistorySize <= 0 {
 		cfg.TokenHistorySize = max(2048, 4*cfg.MaxClients)

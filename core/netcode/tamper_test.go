@@ -50,11 +50,11 @@ func TestTamperedRequestRejected(t *testing.T) {
 	aead := newXAEAD(&p.PrivateKey)
 
 	var r request
-	require.Equal(t, DropNone, r.read(req[:], p.ProtocolID, now, aead))
+	require.Equal(t, DropNone, r.read(req[:], p.ProtocolID, now, 0, aead))
 	for i := range req {
 		pkt := req
 		pkt[i] ^= 0x01
-		require.NotEqual(t, DropNone, r.read(pkt[:], p.ProtocolID, now, aead), "byte %d flipped accepted", i)
+		require.NotEqual(t, DropNone, r.read(pkt[:], p.ProtocolID, now, 0, aead), "byte %d flipped accepted", i)
 	}
 }
 

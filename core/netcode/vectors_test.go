@@ -251,7 +251,7 @@ func readAsReference(t testing.TB, v *vecRead) (PacketType, bool) {
 		}
 		pk := key(t, *v.PrivateKey)
 		var r request
-		return PacketRequest, r.read(wire, protocol, u64(t, v.Now), newXAEAD(&pk)) == DropNone
+		return PacketRequest, r.read(wire, protocol, u64(t, v.Now), 0, newXAEAD(&pk)) == DropNone
 	}
 	var c codec
 	c.init(protocol)

@@ -863,6 +863,48 @@ static void test_refusals(void)
     CHECK_OK(ly_server_destroy(s));
 }
 
+/* The restart rule: a server refuses tokens that may predate its start
+ * (expire < start + max_token_lifetime_seconds) without an answer. */
+static void test_restart_rule(void)
+{
+    static uint8_t tok[LY_CONNECT_TOKEN_SIZE];
+    ly_server_config cfg;
+    ly_server *s = NULL;
+    ly_client *c = NULL;
+    ly_stats st;
+    char addr[LY_ADDRESS_STRING_SIZE];
+    int32_t lifetimes[2] = {60, -1};
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        ly_server_config_defaults(&cfg);
+        CHECK_EQ(cfg.max_token_lifetime_seconds, 0);
+        cfg.protocol_id = TEST_PROTOCOL;
+        memcpy(cfg.private_key, test_key, LY_KEY_SIZE);
+        cfg.bind_addresses = "127.0.0.1:0";
+        cfg.max_token_lifetime_seconds = lifetimes[i];
+        CHECK_OK(ly_server_create(&cfg, &s));
+        CHECK_OK(ly_server_start(s));
+        CHECK(ly_server_address(s, 0, addr, sizeof addr) > 0);
+        /* A 30 s token made now expires before start + 60 s. */
+        make_token(tok, 50 + i, addr, NULL, 30);
+        CHECK_OK(ly_client_create(tok, sizeof tok, NULL, &c));
+        CHECK_OK(ly_client_connect(c));
+        if (lifetimes[i] > 0) {
+            pump_until_ended(s, c, 0.05);
+            CHECK_EQ(client_state(c), LY_STATE_CONNECTION_REQUEST_TIMED_OUT);
+            memset(&st, 0, sizeof st);
+            st.struct_size = sizeof st;
+            CHECK_OK(ly_server_stats(s, &st));
+            CHECK(st.dropped_rejected > 0);
+        } else {
+            pump_connected(s, &c, 1); /* the rule is off */
+        }
+        CHECK_OK(ly_client_destroy(c));
+        CHECK_OK(ly_server_destroy(s));
+    }
+}
+
 /* A token is used up by its handshake: reconnecting takes a fresh one
  * through ly_client_set_token. */
 static void test_reconnect(void)
@@ -1202,6 +1244,7 @@ int main(void)
     test_wrong_protocol();
     test_connected_buffers();
     test_refusals();
+    test_restart_rule();
     test_reconnect();
     test_queue_limits();
     test_handles();

@@ -32,6 +32,7 @@ int main(void)
     S(ly_server_config);
     F(ly_server_config, struct_size); F(ly_server_config, protocol_id); F(ly_server_config, private_key);
     F(ly_server_config, bind_addresses); F(ly_server_config, public_addresses); F(ly_server_config, max_clients);
+    F(ly_server_config, batch_sends); F(ly_server_config, max_token_lifetime_seconds);
 
     S(ly_client_config);
     F(ly_client_config, struct_size); F(ly_client_config, client_id); F(ly_client_config, receive_queue_size);

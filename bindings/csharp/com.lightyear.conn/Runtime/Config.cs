@@ -41,6 +41,16 @@ namespace Lightyear.Conn
         /// </summary>
         public bool BatchSends;
 
+        /// <summary>
+        /// The restart rule (netcode 1.4.5): the longest lifetime (expire - create,
+        /// seconds) your token backend issues. The server refuses tokens that expire
+        /// before its first Start plus this, as they may have been made before it
+        /// started and used on an earlier run. 0: the default, 30; negative: off.
+        /// Set it to your tokens' lifetime: shorter tokens are refused until the
+        /// server has run for the difference.
+        /// </summary>
+        public int MaxTokenLifetimeSeconds;
+
         // Steam is not a field here: the header adds a Steam backend to a made
         // server (ly_server_add_steam), so it is Server.AddSteam(SteamServerConfig)
         // after Steam.Open (Steam.cs).

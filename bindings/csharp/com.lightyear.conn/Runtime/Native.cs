@@ -89,6 +89,7 @@ namespace Lightyear.Conn
             public byte* public_addresses;
             public uint max_clients;
             public uint batch_sends;
+            public int max_token_lifetime_seconds;
         }
 
         [StructLayout(LayoutKind.Sequential)]

@@ -56,6 +56,7 @@ namespace Lightyear.Conn
                 c.private_key[i] = config.PrivateKey[i];
             c.max_clients = (uint)config.MaxClients;
             c.batch_sends = config.BatchSends ? 1u : 0u;
+            c.max_token_lifetime_seconds = config.MaxTokenLifetimeSeconds;
             ServerHandle h;
             int rc;
             fixed (byte* b = bind)

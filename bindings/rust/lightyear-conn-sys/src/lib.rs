@@ -197,6 +197,8 @@ pub struct ly_server_config {
     pub max_clients: u32,
     /// Nonzero: sends are queued until [`ly_server_flush`] or the next update.
     pub batch_sends: u32,
+    /// The restart rule: the longest token lifetime in seconds; 0: 30; negative: off.
+    pub max_token_lifetime_seconds: i32,
 }
 
 /// Link conditioner settings. Fill with [`ly_conditioner_preset_config`].

@@ -272,6 +272,7 @@ fn rust_structs() -> Vec<RustStruct> {
             public_addresses,
             max_clients,
             batch_sends,
+            max_token_lifetime_seconds,
         }),
         rust_struct!(ly_conditioner_config {
             struct_size,

@@ -28,6 +28,7 @@ pub struct ServerConfig {
     public_addresses: Vec<String>,
     max_clients: u32,
     batch_sends: bool,
+    max_token_lifetime_seconds: i32,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -39,6 +40,7 @@ impl fmt::Debug for ServerConfig {
             .field("public_addresses", &self.public_addresses)
             .field("max_clients", &self.max_clients)
             .field("batch_sends", &self.batch_sends)
+            .field("max_token_lifetime_seconds", &self.max_token_lifetime_seconds)
             .finish()
     }
 }
@@ -57,6 +59,7 @@ impl ServerConfig {
             public_addresses: Vec::new(),
             max_clients: raw.max_clients,
             batch_sends: raw.batch_sends != 0,
+            max_token_lifetime_seconds: raw.max_token_lifetime_seconds,
         }
     }
 
@@ -89,6 +92,16 @@ impl ServerConfig {
     /// written at once.
     pub fn batch_sends(mut self, on: bool) -> Self {
         self.batch_sends = on;
+        self
+    }
+
+    /// The restart rule (netcode 1.4.5): the longest lifetime (expire − create, seconds)
+    /// your token backend issues. The server refuses tokens that expire before its first
+    /// start plus this, as they may have been made before it started and used on an
+    /// earlier run. 0: the default, 30; negative: off. Set it to your tokens' lifetime:
+    /// shorter tokens are refused until the server has run for the difference.
+    pub fn max_token_lifetime_seconds(mut self, seconds: i32) -> Self {
+        self.max_token_lifetime_seconds = seconds;
         self
     }
 }
@@ -146,6 +159,7 @@ impl Server {
         raw.public_addresses = opt_ptr(&public);
         raw.max_clients = config.max_clients;
         raw.batch_sends = u32::from(config.batch_sends);
+        raw.max_token_lifetime_seconds = config.max_token_lifetime_seconds;
         let mut handle = std::ptr::null_mut();
         // SAFETY: raw's strings live until the call returns (the library copies them);
         // handle is a valid out pointer.
