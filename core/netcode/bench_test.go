@@ -2,18 +2,33 @@ package netcode
 
 import (
 	"net/netip"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/lightyear-conn/lightyear_conn/core"
 )
 
-// BenchmarkPacketWriteRead: seal a payload packet and read it back through
-// the header checks, the replay window and the AEAD.
+// BenchmarkPacketWriteRead: seal a packet and read it back through the
+// header checks, the replay window and the AEAD, for every encrypted type
+// (the request is BenchmarkRequestRead) and payloads of 1, 100 and 1200 B.
 func BenchmarkPacketWriteRead(b *testing.B) {
-	for _, size := range []int{100, 1200} {
-		b.Run(strconv.Itoa(size), func(b *testing.B) {
+	cases := []struct {
+		name    string
+		typ     PacketType
+		body    int
+		accepts typeSet
+	}{
+		{"payload/1", PacketPayload, 1, serverAccepts},
+		{"payload/100", PacketPayload, 100, serverAccepts},
+		{"payload/1200", PacketPayload, 1200, serverAccepts},
+		{"keepalive", PacketKeepAlive, keepAliveBodySize, serverAccepts},
+		{"disconnect", PacketDisconnect, 0, serverAccepts},
+		{"denied", PacketDenied, 0, clientAccepts},
+		{"challenge", PacketChallenge, challengeBodySize, clientAccepts},
+		{"response", PacketResponse, challengeBodySize, serverAccepts},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
 			var k Key
 			aead := newAEAD(&k)
 			var c codec
@@ -21,16 +36,44 @@ func BenchmarkPacketWriteRead(b *testing.B) {
 			var w replayWindow
 			w.reset()
 			buf := make([]byte, maxPacketSize)
-			b.SetBytes(int64(size))
+			b.SetBytes(int64(tc.body))
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
-				pkt := c.seal(buf, PacketPayload, uint64(i), size, aead)
-				if _, _, d := c.readEncrypted(pkt, serverAccepts, aead, &w); d != DropNone {
+				pkt := c.seal(buf, tc.typ, uint64(i), tc.body, aead)
+				if _, _, d := c.readEncrypted(pkt, tc.accepts, aead, &w); d != DropNone {
 					b.Fatal(d)
 				}
 			}
 		})
 	}
+}
+
+// BenchmarkTokenDecrypt: the client's side of a token (parse the 2048
+// bytes) and the server's (open the sealed private part).
+func BenchmarkTokenDecrypt(b *testing.B) {
+	k, _ := GenerateKey()
+	p := TokenParams{ProtocolID: 1, PrivateKey: k, PublicAddresses: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:40000")}, ExpireSeconds: 30, TimeoutSeconds: 5}
+	tok, _ := GenerateConnectToken(p)
+	wire, _ := tok.MarshalBinary()
+	b.Run("parse", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ParseConnectToken(wire); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("open-private", func(b *testing.B) {
+		xaead := newXAEAD(&k)
+		var pt PrivateToken
+		var scratch [PrivateTokenSize]byte
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := openPrivateToken(&pt, &scratch, tok.PrivateData[:], 1, tok.ExpireTimestamp, tok.Nonce[:], xaead); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 func BenchmarkTokenGenerate(b *testing.B) {
