@@ -21,8 +21,9 @@ import (
 // childConfig is what the server process hands the client process, as JSON
 // in the hidden -childcfg flag.
 type childConfig struct {
-	Mode       string        `json:"mode"` // "ours" or "floor"
+	Mode       string        `json:"mode"` // "ours", "floor" or "peer"
 	Server     string        `json:"server"`
+	Servers    []string      `json:"servers,omitempty"` // peer: client i connects to Servers[i%len]
 	ProtocolID uint64        `json:"protocol_id"`
 	Key        []byte        `json:"key"`     // netcode private key (ours) or client-to-server key (floor)
 	S2CKey     []byte        `json:"s2c_key"` // floor only
@@ -191,7 +192,11 @@ func driveClients(cfg childConfig, emit func(childMsg)) error {
 	defer ep.close()
 
 	clients := make([]simClient, cfg.N)
+	closeClients := true
 	defer func() {
+		if !closeClients {
+			return
+		}
 		for _, c := range clients {
 			if c != nil {
 				c.close()
@@ -200,14 +205,25 @@ func driveClients(cfg childConfig, emit func(childMsg)) error {
 	}()
 	start := time.Now()
 	switch cfg.Mode {
-	case "ours":
+	case "ours", "peer": // the same netcode clients against either server
 		key, err := netcode.KeyFromBytes(cfg.Key)
 		if err != nil {
 			return err
 		}
+		servers := []netip.AddrPort{server}
+		if len(cfg.Servers) > 0 {
+			servers = servers[:0]
+			for _, a := range cfg.Servers {
+				ap, err := netip.ParseAddrPort(a)
+				if err != nil {
+					return err
+				}
+				servers = append(servers, ap)
+			}
+		}
 		for i := range clients {
 			tag := i
-			nc, err := netcode.NewManualClient(server, uint64(i+1), cfg.ProtocolID, key, netcode.ClientConfig{
+			nc, err := netcode.NewManualClient(servers[i%len(servers)], uint64(i+1), cfg.ProtocolID, key, netcode.ClientConfig{
 				Dial: func(netip.AddrPort) (transport.Transport, error) { return openRawSock(ep, tag) },
 			})
 			if err != nil {
@@ -372,6 +388,10 @@ func driveClients(cfg childConfig, emit func(childMsg)) error {
 	if len(samples) > 0 {
 		m.MaxUs = float64(samples[len(samples)-1])
 	}
+	// The process exits right after this, and the kernel closes the
+	// sockets: graceful disconnects (ten packets per netcode client) would
+	// reach the server while it is still measuring.
+	closeClients = false
 	emit(m)
 	return nil
 }

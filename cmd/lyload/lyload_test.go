@@ -3,7 +3,9 @@
 package main
 
 import (
+	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -72,5 +74,44 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if fi, err := os.Stat(png); err != nil || fi.Size() < 1000 {
 		t.Errorf("chart: %v %v", fi, err)
+	}
+}
+
+// TestPeer runs the peer (netcode-official, built with cargo) against our
+// clients: 300 of them, so over two of its servers (256 clients at most each).
+func TestPeer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the peer with cargo and runs two processes over UDP loopback")
+	}
+	if _, err := exec.LookPath("cargo"); err != nil {
+		t.Skip("no cargo to build the peer")
+	}
+	bin, err := findPeerBin("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peerBin = bin
+	r, err := runOne(runConfig{Mode: "peer", N: 300, Rate: 10, Payload: 100, Duration: time.Second, Tick: time.Second / 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("peer: %.2f us/payload, %.0f payloads/CPU-s, rx %d tx %d, delivered %d/%d, p50/p99 %.0f/%.0f us, connect %.1f ms, heap/client %.0f B, rss/client %.0f B",
+		r.CPUPerPayloadUs, r.PayloadsPerCPUSec, r.PayloadsRx, r.PayloadsTx, r.Delivered, r.Sent, r.P50us, r.P99us, r.ConnectMs, r.MemPerClient, r.RSSPerClient)
+	if r.PeerServers != 2 {
+		t.Errorf("peer ran %d servers for 300 clients, want 2", r.PeerServers)
+	}
+	if r.Sent < 2500 || r.Sent > 3500 || r.Delivered != r.Sent {
+		t.Errorf("clients sent %d (want about 3000), got %d back", r.Sent, r.Delivered)
+	}
+	if r.PayloadsRx < r.Sent*9/10 || r.PayloadsTx < r.Delivered*9/10 || r.PayloadsTx > r.PayloadsRx {
+		t.Errorf("peer counted %d rx %d tx payloads for %d echoed", r.PayloadsRx, r.PayloadsTx, r.Delivered)
+	}
+	if r.CPUPerPayloadUs <= 0 || r.ServerCPUSec <= 0 || r.WindowSec < 1 || r.MemPerClient <= 0 || r.ConnectMs <= 0 {
+		t.Errorf("cpu/payload %v, cpu %v s, window %v s, heap/client %v, connect %v ms",
+			r.CPUPerPayloadUs, r.ServerCPUSec, r.WindowSec, r.MemPerClient, r.ConnectMs)
+	}
+	rs := ratios([]Result{{Mode: "ours", Clients: 300, PayloadsPerCPUSec: 3 * r.PayloadsPerCPUSec}, *r})
+	if len(rs) != 1 || rs[0].Ratio != 0 || math.Abs(rs[0].OursOverPeer-3) > 1e-9 {
+		t.Errorf("ratios: %+v", rs)
 	}
 }

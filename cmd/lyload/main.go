@@ -2,7 +2,9 @@
 
 // Command lyload measures what the netcode server costs per packet against
 // a floor: a bare UDP echo on the same sockets doing the same
-// ChaCha20-Poly1305 work with no protocol.
+// ChaCha20-Poly1305 work with no protocol; and against a peer:
+// netcode-official, the upstream Rust port of netcode.io, serving the same
+// clients (a separate process, built with cargo from bindings/rust).
 //
 // The server runs in this process and N netcode clients in a second process
 // (this binary re-executed with the hidden flag -role clients), over UDP on
@@ -11,7 +13,7 @@
 // stamped payload to everyone at R Hz). See BENCHMARKS.md at the repository
 // root for the method and results.
 //
-//	go run ./cmd/lyload                      # N=1000, ours then floor, ratio
+//	go run ./cmd/lyload                      # N=1000, ours, floor, peer; ratios
 //	go run ./cmd/lyload -sweep 1,10,100,1000 -t 5s -json out.json -png chart.png
 package main
 
@@ -22,6 +24,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,12 +38,12 @@ func main() {
 	size := flag.Int("p", 100, "payload size in bytes (8..1200)")
 	dur := flag.Duration("t", 10*time.Second, "how long the clients send")
 	tick := flag.Duration("tick", time.Second/60, "server tick: Update, drain events, echo")
-	mode := flag.String("mode", "both", "ours, floor, or both (ours then floor, with the ratio)")
+	mode := flag.String("mode", "both", "ours, floor, peer, or both (ours, floor, then the peer if it can be built; with the ratios)")
 	broadcast := flag.Bool("broadcast", false, "server broadcasts one stamped payload to every client at -r Hz instead of echoing")
 	sweep := flag.String("sweep", "", "comma-separated client counts to run instead of -n, e.g. 1,10,100,1000")
 	jsonOut := flag.String("json", "", "write the results to this JSON file")
-	pngOut := flag.String("png", "", "draw server CPU per packet against clients to this PNG")
-	peer := flag.String("peer", "", "JSON file (this tool's -json schema) whose runs are drawn as a third series, 'peer'")
+	pngOut := flag.String("png", "", "draw server CPU per payload packet against clients to this PNG")
+	peerBinFlag := flag.String("peer-bin", "", "peer: the netcode-peer-server binary (default: built with cargo from bindings/rust)")
 	quiet := flag.Bool("q", false, "no progress lines")
 	unbatched := flag.Bool("unbatched", false, "ours: write each Send at once (no BatchSends, no Flush)")
 	flag.Parse()
@@ -63,11 +66,23 @@ func main() {
 	var modes []string
 	switch *mode {
 	case "both":
-		modes = []string{"ours", "floor"}
-	case "ours", "floor":
+		modes = []string{"ours", "floor", "peer"}
+	case "ours", "floor", "peer":
 		modes = []string{*mode}
 	default:
-		fatal(fmt.Errorf("-mode must be ours, floor or both"))
+		fatal(fmt.Errorf("-mode must be ours, floor, peer or both"))
+	}
+	if slices.Contains(modes, "peer") {
+		p, err := findPeerBin(*peerBinFlag)
+		switch {
+		case err == nil:
+			peerBin = p
+		case *mode == "both":
+			fmt.Fprintf(os.Stderr, "lyload: note: no peer (netcode-official) series: %v\n", err)
+			modes = modes[:2]
+		default:
+			fatal(err)
+		}
 	}
 	var progress io.Writer = os.Stderr
 	if *quiet {
@@ -87,7 +102,12 @@ func main() {
 	}
 	rep.Ratios = ratios(rep.Runs)
 	for _, r := range rep.Ratios {
-		fmt.Printf("N=%d: server CPU per packet, ours / floor = %.2f\n", r.Clients, r.Ratio)
+		if r.Ratio > 0 {
+			fmt.Printf("N=%d: server CPU per packet (all packets), ours / floor = %.2f\n", r.Clients, r.Ratio)
+		}
+		if r.OursOverPeer > 0 {
+			fmt.Printf("N=%d: payload packets per server CPU-second, ours / peer = %.2f\n", r.Clients, r.OursOverPeer)
+		}
 	}
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
@@ -96,15 +116,7 @@ func main() {
 		}
 	}
 	if *pngOut != "" {
-		series := seriesFrom(rep.Runs)
-		if *peer != "" {
-			p, err := readPeer(*peer)
-			if err != nil {
-				fatal(err)
-			}
-			series = append(series, p)
-		}
-		if err := writeChart(*pngOut, "server CPU per packet (us) vs clients", series); err != nil {
+		if err := writeChart(*pngOut, "server CPU per payload packet (us) vs clients", seriesFrom(rep.Runs)); err != nil {
 			fatal(err)
 		}
 	}
@@ -119,10 +131,14 @@ type Report struct {
 	Ratios    []Ratio  `json:"ratios,omitempty"`
 }
 
-// Ratio is ours / floor server CPU per packet at one client count.
+// Ratio compares ours with the floor and the peer at one client count.
 type Ratio struct {
-	Clients int     `json:"clients"`
-	Ratio   float64 `json:"ours_over_floor"`
+	Clients int `json:"clients"`
+	// Ratio is ours / floor server CPU per packet, all packets counted.
+	Ratio float64 `json:"ours_over_floor,omitempty"`
+	// OursOverPeer is ours / peer payload packets per server CPU-second
+	// (the peer cannot count its keep-alives, so payloads only for both).
+	OursOverPeer float64 `json:"ours_over_peer_payloads_per_cpu_s,omitempty"`
 }
 
 func ratios(runs []Result) []Ratio {
@@ -131,11 +147,20 @@ func ratios(runs []Result) []Ratio {
 		if o.Mode != "ours" {
 			continue
 		}
-		for _, f := range runs {
-			if f.Mode == "floor" && f.Clients == o.Clients && f.CPUPerPacketUs > 0 {
-				out = append(out, Ratio{Clients: o.Clients, Ratio: o.CPUPerPacketUs / f.CPUPerPacketUs})
-				break
+		r := Ratio{Clients: o.Clients}
+		for _, x := range runs {
+			if x.Clients != o.Clients {
+				continue
 			}
+			if x.Mode == "floor" && x.CPUPerPacketUs > 0 {
+				r.Ratio = o.CPUPerPacketUs / x.CPUPerPacketUs
+			}
+			if x.Mode == "peer" && x.PayloadsPerCPUSec > 0 {
+				r.OursOverPeer = o.PayloadsPerCPUSec / x.PayloadsPerCPUSec
+			}
+		}
+		if r.Ratio > 0 || r.OursOverPeer > 0 {
+			out = append(out, r)
 		}
 	}
 	return out
@@ -147,9 +172,16 @@ func printResult(w io.Writer, r *Result) {
 		lat = "one way"
 	}
 	fmt.Fprintf(w, "%s: %d clients x %d Hz x %d B for %.0f s (server tick %.0f Hz)\n", r.Mode, r.Clients, r.RateHz, r.Payload, r.Seconds, r.TickHz)
-	fmt.Fprintf(w, "  server CPU per packet  %.2f us  (%.2f s user+sys over %.2f s, %d rx + %d tx)\n",
-		r.CPUPerPacketUs, r.ServerCPUSec, r.WindowSec, r.ServerRx, r.ServerTx)
-	fmt.Fprintf(w, "  packets/s              %.0f in, %.0f out\n", r.ServerRxPerSec, r.ServerTxPerSec)
+	if r.Mode == "peer" {
+		fmt.Fprintf(w, "  server CPU per packet  n/a (it counts no packets; %.2f s user+sys over %.2f s, %d netcode-official servers)\n",
+			r.ServerCPUSec, r.WindowSec, r.PeerServers)
+	} else {
+		fmt.Fprintf(w, "  server CPU per packet  %.2f us  (%.2f s user+sys over %.2f s, %d rx + %d tx)\n",
+			r.CPUPerPacketUs, r.ServerCPUSec, r.WindowSec, r.ServerRx, r.ServerTx)
+		fmt.Fprintf(w, "  packets/s              %.0f in, %.0f out\n", r.ServerRxPerSec, r.ServerTxPerSec)
+	}
+	fmt.Fprintf(w, "  CPU per payload packet %.2f us  (%d rx + %d tx payloads; %.0f payload packets per CPU-second)\n",
+		r.CPUPerPayloadUs, r.PayloadsRx, r.PayloadsTx, r.PayloadsPerCPUSec)
 	lossPct := 0.0
 	if r.Sent > 0 {
 		lossPct = 100 * float64(r.Lost) / float64(r.Sent)
@@ -157,38 +189,25 @@ func printResult(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "  delivered              %d of %d (lost %d, %.3f%%)\n", r.Delivered, r.Sent, r.Lost, lossPct)
 	fmt.Fprintf(w, "  %-22s p50 %.0f us, p90 %.0f us, p99 %.0f us, max %.0f us\n", lat, r.P50us, r.P90us, r.P99us, r.MaxUs)
 	fmt.Fprintf(w, "  connect all            %.1f ms\n", r.ConnectMs)
-	if r.Mode == "ours" {
+	switch r.Mode {
+	case "ours":
 		fmt.Fprintf(w, "  server heap per client %.0f B (%.1f KiB)\n", r.MemPerClient, r.MemPerClient/1024)
+	case "peer":
+		fmt.Fprintf(w, "  server heap per client %.0f B (%.1f KiB; malloc in use), RSS per client %.0f B (%.1f KiB)\n",
+			r.MemPerClient, r.MemPerClient/1024, r.RSSPerClient, r.RSSPerClient/1024)
 	}
 }
 
-func readPeer(path string) (series, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return series{}, err
-	}
-	var rep Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		return series{}, fmt.Errorf("%s: %w", path, err)
-	}
-	s := series{Name: "peer"}
-	for _, r := range rep.Runs {
-		if r.Mode != "floor" {
-			s.X = append(s.X, float64(r.Clients))
-			s.Y = append(s.Y, r.CPUPerPacketUs)
-		}
-	}
-	return s, nil
-}
-
+// seriesFrom plots CPU per payload packet, the one measure all three have
+// (for the floor it is its CPU per packet).
 func seriesFrom(runs []Result) []series {
 	var out []series
-	for _, name := range []string{"ours", "floor"} {
+	for _, name := range []string{"ours", "peer", "floor"} {
 		s := series{Name: name}
 		for _, r := range runs {
 			if r.Mode == name {
 				s.X = append(s.X, float64(r.Clients))
-				s.Y = append(s.Y, r.CPUPerPacketUs)
+				s.Y = append(s.Y, r.CPUPerPayloadUs)
 			}
 		}
 		if len(s.X) > 0 {

@@ -36,9 +36,9 @@ type runConfig struct {
 	Progress  io.Writer // nil: quiet
 }
 
-// Result is one run's measurements; it is also the JSON schema (-json, -peer).
+// Result is one run's measurements; it is also the JSON schema (-json).
 type Result struct {
-	Mode      string  `json:"mode"` // "ours", "floor", or "peer" in a -peer file
+	Mode      string  `json:"mode"` // "ours", "floor" or "peer"
 	Clients   int     `json:"clients"`
 	RateHz    int     `json:"rate_hz"`
 	Payload   int     `json:"payload_bytes"`
@@ -54,7 +54,17 @@ type Result struct {
 	ServerTx       uint64  `json:"server_packets_sent"`
 	ServerRxPerSec float64 `json:"server_rx_per_s"`
 	ServerTxPerSec float64 `json:"server_tx_per_s"`
-	CPUPerPacketUs float64 `json:"server_cpu_per_packet_us"`
+	CPUPerPacketUs float64 `json:"server_cpu_per_packet_us"` // 0 for the peer: it counts no packets
+
+	// Payload packets only, the measure ours and the peer are compared on
+	// (see peer_linux.go): payloads the server's loop received (ours:
+	// EventPayload events) plus those it sent (ours: Sends that returned nil;
+	// broadcast: one per connected client) in the window, by the server's
+	// own count. For the floor every packet in the window is a payload.
+	PayloadsRx        uint64  `json:"server_payloads_received"`
+	PayloadsTx        uint64  `json:"server_payloads_sent"`
+	CPUPerPayloadUs   float64 `json:"server_cpu_per_payload_us"`
+	PayloadsPerCPUSec float64 `json:"server_payloads_per_cpu_s"`
 
 	Sent      uint64  `json:"client_sent"`     // payloads the clients sent (broadcast: the server sent × clients)
 	Delivered uint64  `json:"client_received"` // payloads that came back
@@ -65,8 +75,14 @@ type Result struct {
 	MaxUs     float64 `json:"max_us"`
 
 	// MemPerClient is the server's HeapInuse after every client connected
-	// minus before the server was made, over N (bytes). Ours only.
+	// minus before the server was made, over N (bytes). Ours, and the peer,
+	// where it is malloc's bytes in use (glibc mallinfo2) measured the same
+	// way; RSSPerClient is the peer's resident set measured the same way.
 	MemPerClient float64 `json:"server_heap_per_client_bytes,omitempty"`
+	RSSPerClient float64 `json:"server_rss_per_client_bytes,omitempty"`
+	// PeerServers is how many netcode-official servers (256 clients at
+	// most each) the peer ran in its one thread.
+	PeerServers int `json:"peer_servers,omitempty"`
 }
 
 // echoServer is what the load runs against: our netcode server or the floor.
@@ -75,12 +91,15 @@ type echoServer interface {
 	// tick runs one server tick: receive, echo (or broadcast), send.
 	tick(dt time.Duration, broadcast []byte) error
 	counts() (rx, tx uint64)
+	// payloads counts payload packets only (see Result.PayloadsRx).
+	payloads() (rx, tx uint64)
 	stop()
 }
 
 type oursServer struct {
-	s  *netcode.Server
-	ev core.Event
+	s        *netcode.Server
+	ev       core.Event
+	prx, ptx uint64 // payloads received and sent
 }
 
 func newOursServer(n int, key netcode.Key, unbatched bool) (*oursServer, error) {
@@ -105,10 +124,17 @@ func (o *oursServer) tick(dt time.Duration, broadcast []byte) error {
 	if err := o.s.Update(dt); err != nil {
 		return err
 	}
+	if broadcast != nil {
+		o.ptx += uint64(o.s.NumConnected()) // the Broadcast below: one each
+	}
 	for o.s.PollEvent(&o.ev) {
-		if o.ev.Type == core.EventPayload && broadcast == nil {
-			if err := o.s.Send(o.ev.Client, o.ev.Payload); err != nil {
-				return err
+		if o.ev.Type == core.EventPayload {
+			o.prx++
+			if broadcast == nil {
+				if err := o.s.Send(o.ev.Client, o.ev.Payload); err != nil {
+					return err
+				}
+				o.ptx++
 			}
 		}
 	}
@@ -125,6 +151,8 @@ func (o *oursServer) counts() (uint64, uint64) {
 	st := o.s.Stats()
 	return st.PacketsReceived, st.PacketsSent
 }
+
+func (o *oursServer) payloads() (uint64, uint64) { return o.prx, o.ptx }
 
 func (o *oursServer) stop() { o.s.Stop() }
 
@@ -234,8 +262,9 @@ func (f *floorServer) tick(_ time.Duration, broadcast []byte) error {
 	return nil
 }
 
-func (f *floorServer) counts() (uint64, uint64) { return f.nrx, f.ntx }
-func (f *floorServer) stop()                    { f.u.Close() }
+func (f *floorServer) counts() (uint64, uint64)   { return f.nrx, f.ntx }
+func (f *floorServer) payloads() (uint64, uint64) { return f.nrx, f.ntx }
+func (f *floorServer) stop()                      { f.u.Close() }
 
 func cpuTime() time.Duration {
 	var ru unix.Rusage
@@ -279,6 +308,19 @@ func runOne(rc runConfig) (*Result, error) {
 			return nil, err
 		}
 		srv, cc.Key, cc.S2CKey = f, f.c2sK, f.s2cK
+	case "peer":
+		key, err := netcode.GenerateKey()
+		if err != nil {
+			return nil, err
+		}
+		if peerBin == "" {
+			return nil, fmt.Errorf("no peer binary (findPeerBin)")
+		}
+		p, err := newPeerServer(peerBin, rc, key)
+		if err != nil {
+			return nil, err
+		}
+		srv, cc.Key, cc.Servers = p, key[:], p.addrStrings()
 	default:
 		return nil, fmt.Errorf("unknown mode %q", rc.Mode)
 	}
@@ -322,6 +364,7 @@ func runOne(rc runConfig) (*Result, error) {
 		winStart             time.Time
 		cpu0                 time.Duration
 		rx0, tx0             uint64
+		prx0, ptx0           uint64
 		lastRx, lastTx       uint64
 		lastProg             childMsg
 		sending              bool
@@ -371,6 +414,12 @@ func runOne(rc runConfig) (*Result, error) {
 					}
 					winStart, cpu0 = time.Now(), cpuTime()
 					rx0, tx0 = srv.counts()
+					prx0, ptx0 = srv.payloads()
+					if p, ok := srv.(*peerServer); ok {
+						if err := p.mark(); err != nil {
+							return nil, err
+						}
+					}
 					lastRx, lastTx = rx0, tx0
 					sending, nextBcast = true, time.Now()
 				case "progress":
@@ -391,6 +440,13 @@ func runOne(rc runConfig) (*Result, error) {
 					}
 					res.Lost = int64(res.Sent) - int64(res.Delivered)
 					res.P50us, res.P90us, res.P99us, res.MaxUs = m.P50us, m.P90us, m.P99us, m.MaxUs
+					prx, ptx := srv.payloads()
+					setPayloads(res, prx-prx0, ptx-ptx0)
+					if p, ok := srv.(*peerServer); ok {
+						if err := p.finish(res); err != nil {
+							return nil, err
+						}
+					}
 					done = true
 				}
 				if done {
