@@ -219,7 +219,7 @@ func writeChart(path, title string, ss []series) error {
 		xl += " (log scale)"
 	}
 	c.text(left+(W-left-right-textWidth(xl))/2, H-bottom+40, xl, black)
-	yl := "CPU per packet (us)"
+	yl := "CPU per payload packet (us)"
 	c.vtext(16, top+(H-top-bottom+textWidth(yl))/2, yl, black)
 
 	ly := top + 10
