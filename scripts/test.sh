@@ -37,6 +37,11 @@ go test -count=1 -race -short ./...
 echo "== go test"
 go test -count=1 ./...
 
+# One minute of the soak: churn, a server restart, 15 % loss each way
+# (README.md, "Soak", has the 10-minute run).
+echo "== soak (1 minute, 128 clients)"
+go run ./cmd/lysoak -d 1m -n 128 -every 10s
+
 echo "== CMake build"
 cmake -S . -B build -G Ninja >/dev/null
 cmake --build build
