@@ -240,6 +240,9 @@ func ly_client_disconnect(h *C.ly_client) (rc C.int) {
 //export ly_client_local_address
 func ly_client_local_address(h *C.ly_client, buf *C.char, size C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
+	if buf == nil { // an argument error comes before a handle error
+		return fail(errInvalidArgument, "buf is NULL")
+	}
 	e, c, rc := lockClient(h)
 	if e == nil {
 		return rc

@@ -20,6 +20,7 @@ import (
 // bytesOf views C memory as a Go slice without copying. The slice must not
 // outlive the call.
 func bytesOf[T ~uint8](p *T, n C.uint32_t) []byte {
+	panicPoint()
 	if p == nil || n == 0 {
 		return nil
 	}
@@ -28,6 +29,7 @@ func bytesOf[T ~uint8](p *T, n C.uint32_t) []byte {
 
 // parseAddresses reads a list of "ip:port" separated by spaces or commas.
 func parseAddresses(s *C.ly__cchar) ([]netip.AddrPort, error) {
+	panicPoint()
 	if s == nil {
 		return nil, nil
 	}

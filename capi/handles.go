@@ -201,10 +201,12 @@ func (t *table) each(kind handleKind, f func(obj any)) {
 	}
 	t.mu.Unlock()
 	for _, e := range es {
-		e.mu.Lock()
-		if !e.dead && handleKind(e.h>>kindShift&0xF) == kind {
-			f(e.obj)
-		}
-		e.mu.Unlock()
+		func() {
+			e.mu.Lock()
+			defer e.mu.Unlock() // f may panic: never leave a handle locked
+			if !e.dead && handleKind(e.h>>kindShift&0xF) == kind {
+				f(e.obj)
+			}
+		}()
 	}
 }

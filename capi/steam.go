@@ -24,6 +24,7 @@ var steam struct {
 }
 
 func goString(s *C.ly__cchar) string {
+	panicPoint()
 	if s == nil {
 		return ""
 	}

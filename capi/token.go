@@ -7,6 +7,8 @@ package main
 import "C"
 
 import (
+	"fmt"
+	"runtime/debug"
 	"unsafe"
 
 	"github.com/lightyear-conn/lightyear_conn/core/netcode"
@@ -122,19 +124,33 @@ func ly_token_address(token *C.ly__cu8, size C.uint32_t, index C.uint32_t, buf *
 //export ly_shutdown
 func ly_shutdown() (rc C.int) {
 	defer recoverPanic(&rc)
+	// Every entry comes back locked and is unlocked and closed even if
+	// closing another panics; the first panic is raised again at the end.
+	var panicked any
 	for _, e := range handles.removeAll() {
-		switch h := e.obj.(type) {
-		case *serverHandle:
-			h.srv.Stop()
-		case *clientHandle:
-			h.cli.Close()
-		}
-		e.obj = nil
-		e.mu.Unlock()
+		func() {
+			defer func() {
+				if r := recover(); r != nil && panicked == nil {
+					panicked = fmt.Sprintf("%v\n%s", r, debug.Stack())
+				}
+				e.obj = nil
+				e.mu.Unlock()
+			}()
+			switch h := e.obj.(type) {
+			case *serverHandle:
+				h.srv.Stop()
+			case *clientHandle:
+				h.cli.Close()
+			}
+		}()
 	}
 	steam.Lock()
 	defer steam.Unlock()
-	if err := closeSteam(); err != nil {
+	err := closeSteam()
+	if panicked != nil {
+		panic(panicked)
+	}
+	if err != nil {
 		return failErr(err, errInternal)
 	}
 	return C.LY_OK

@@ -1,0 +1,66 @@
+package main
+
+/*
+#include "lightyear_conn.h"
+#include "capi_internal.h"
+*/
+import "C"
+
+// What the Go tests of this package need and cannot write themselves:
+// cgo is not available in _test.go files. None of it is used by the
+// library; the linker leaves the functions out.
+
+// panicHook is nil except in tests, which set it to make panicPoint panic.
+// panicPoint is called where the library reads the caller's input (byte
+// buffers, strings, address lists), so that a test can make exports that
+// take no handle panic; see panic_test.go. It costs one nil check.
+var panicHook func()
+
+func panicPoint() {
+	if panicHook != nil {
+		panicHook()
+	}
+}
+
+// The C types the exports take, for the tests.
+type (
+	cInt             = C.int
+	cU8              = C.uint8_t
+	cCU8             = C.ly__cu8
+	cChar            = C.char
+	cCChar           = C.ly__cchar
+	cServer          = C.ly_server
+	cClient          = C.ly_client
+	cID              = C.ly_client_id
+	cEvent           = C.ly_event
+	cStats           = C.ly_stats
+	cTokenInfo       = C.ly_token_info
+	cConditioner     = C.ly_conditioner_config
+	cServerConfig    = C.ly_server_config
+	cTokenParams     = C.ly_token_params
+	cSteamConfig     = C.ly_steam_config
+	cSteamServerCfg  = C.ly_steam_server_config
+	cSteamClientCfg  = C.ly_steam_client_config
+	cCServerConfig   = C.ly__cserver_config
+	cCTokenParams    = C.ly__ctoken_params
+	cCConditioner    = C.ly__cconditioner_config
+	cCSteamConfig    = C.ly__csteam_config
+	cCSteamServerCfg = C.ly__csteam_server_config
+	cCSteamClientCfg = C.ly__csteam_client_config
+	cCClientConfig   = C.ly__cclient_config
+	cU32             = C.uint32_t
+	cU64             = C.uint64_t
+	cDouble          = C.double
+)
+
+// lastError is ly_last_error() of the calling thread (lock the goroutine
+// to its thread around the call that failed and this one).
+func lastError() string { return C.GoString(C.ly_last_error()) }
+
+// The *_defaults functions, which are C.
+func serverConfigDefaults(c *cServerConfig)        { C.ly_server_config_defaults(c) }
+func tokenParamsDefaults(p *cTokenParams)          { C.ly_token_params_defaults(p) }
+func steamConfigDefaults(c *cSteamConfig)          { C.ly_steam_config_defaults(c) }
+func steamServerConfigDefaults(c *cSteamServerCfg) { C.ly_steam_server_config_defaults(c) }
+func steamClientConfigDefaults(c *cSteamClientCfg) { C.ly_steam_client_config_defaults(c) }
+func cString(s string) *cChar                      { return C.CString(s) } // never freed: tests only
