@@ -30,7 +30,7 @@ func (r *runner) token(id uint64) ([]byte, error) {
 	t, err := netcode.GenerateConnectToken(netcode.TokenParams{
 		ProtocolID: protocolID, ClientID: id, PrivateKey: r.key,
 		PublicAddresses: r.server.PublicAddresses(),
-		ExpireSeconds:   30, TimeoutSeconds: int32(r.cfg.Timeout / time.Second),
+		ExpireSeconds:   int64(tokenLifetime / time.Second), TimeoutSeconds: int32(r.cfg.Timeout / time.Second),
 	})
 	if err != nil {
 		return nil, err

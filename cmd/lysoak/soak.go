@@ -12,6 +12,11 @@ import (
 
 const protocolID = 0x6c79736f616b // "lysoak"
 
+// tokenLifetime is the tokens' expire - create, told to the server too:
+// its restart rule refuses tokens expiring sooner than its first start
+// plus that lifetime.
+const tokenLifetime = 30 * time.Second
+
 // runPhase is where the whole run is.
 type runPhase uint8
 
@@ -86,8 +91,9 @@ func newRunner(cfg config) (*runner, error) {
 		Addresses: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")},
 		// Vanished clients hold a slot until they time out while their
 		// slot has already rejoined: room for that, never a denial.
-		MaxClients:   3*cfg.N + 16,
-		Conditioning: &netcode.Conditioning{Recv: &link},
+		MaxClients:       3*cfg.N + 16,
+		MaxTokenLifetime: tokenLifetime,
+		Conditioning:     &netcode.Conditioning{Recv: &link},
 	})
 	if err != nil {
 		return nil, err
