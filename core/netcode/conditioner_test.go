@@ -130,3 +130,35 @@ func TestSetConditioningWhileRunning(t *testing.T) {
 	r.step(2 * time.Millisecond)
 	require.Len(t, r.takeEvents(), 1)
 }
+
+// The last packets of a connection pass the send-side conditioner: a
+// client's disconnect and a stopping server's are not left in a line that
+// no later Update releases.
+func TestDisconnectsPassTheConditioner(t *testing.T) {
+	slow := &Conditioning{Send: &conditioner.Config{Latency: 200 * time.Millisecond}}
+
+	t.Run("client disconnect", func(t *testing.T) {
+		r, _ := newMemRig(t)
+		s := r.startServer(r.serverConfig(4))
+		c := r.connect(1, s)
+		r.untilState(c, core.StateConnected, 5*time.Second)
+		r.takeEvents()
+		require.NoError(t, c.SetConditioning(slow))
+		require.NoError(t, c.Disconnect())
+		r.stepOnly(time.Millisecond, []*Server{s}, nil) // only the server runs
+		require.Equal(t, []core.Event{{Type: core.EventDisconnected, Client: core.NetcodeID(1), Reason: core.ReasonRemote}}, r.takeEvents())
+	})
+
+	t.Run("server stop", func(t *testing.T) {
+		r, _ := newMemRig(t)
+		sc := r.serverConfig(4)
+		sc.Conditioning = slow
+		s := r.startServer(sc)
+		c := r.connect(1, s)
+		r.untilState(c, core.StateConnected, 5*time.Second)
+		require.NoError(t, s.Stop())
+		r.stepOnly(time.Millisecond, nil, []*Client{c})
+		require.Equal(t, core.StateDisconnected, c.State())
+		require.Equal(t, core.ReasonRemote, c.DisconnectReason())
+	})
+}

@@ -192,9 +192,15 @@ func (s *Server) Start() error {
 }
 
 // Stop disconnects every client, telling each, and closes the sockets.
+// The disconnect packets go straight to the sockets, past any link
+// conditioner, whose line is dropped with the sockets.
 func (s *Server) Stop() error {
 	if !s.running {
 		return nil
+	}
+	for _, o := range s.socks {
+		o.flush() // what was sent before Stop goes through the conditioner
+		o.closing = true
 	}
 	s.disconnectAll(core.ReasonServerStopped)
 	var err error
