@@ -564,8 +564,9 @@ LY_API int ly_steam_open(const ly_steam_config *config);
 /* Closes every Steam server backend and client, and shuts Steam down if
  * ly_steam_open initialised it. Servers drop their Steam backend (its
  * clients get LY_EVENT_DISCONNECTED with LY_REASON_SERVER_STOPPED) and go
- * on with their other clients; Steam client handles stay valid but fail. LY_OK if nothing is open. ly_shutdown
- * does this too. */
+ * on with their other clients. Steam client handles must still be
+ * destroyed, but every other call on them returns LY_ERR_INVALID_HANDLE.
+ * LY_OK if nothing is open. ly_shutdown does this too. */
 LY_API int ly_steam_close(void);
 
 typedef enum ly_steam_mode {
@@ -654,7 +655,10 @@ LY_API int ly_client_destroy(ly_client *client);
 /* Starts connecting with the token's first server address.
  * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_ALREADY_ACTIVE,
  * LY_ERR_INVALID_TOKEN (the state becomes
- * LY_STATE_INVALID_CONNECT_TOKEN), LY_ERR_SOCKET. */
+ * LY_STATE_INVALID_CONNECT_TOKEN), LY_ERR_SOCKET. A local client
+ * reconnecting: LY_ERR_NOT_RUNNING (its server is stopped),
+ * LY_ERR_INVALID_ARGUMENT (another local client with its id is
+ * connected), as ly_server_connect_local. */
 LY_API int ly_client_connect(ly_client *client);
 
 /* Replaces the token for the next connect: a token is consumed by a

@@ -221,6 +221,10 @@ func (l *Library) Close() error {
 	C.lys_install_status_callback(l.c, false)
 	l.shutdown()
 	l.closed = true
+	// Every owner is closed and the callback is gone, so nothing reaches
+	// the function table again (each path checks closed first).
+	C.free(unsafe.Pointer(l.c))
+	l.c = nil
 	l.mu.Unlock()
 
 	current.Lock()

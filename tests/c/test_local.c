@@ -723,6 +723,7 @@ static void test_stats_exact(void)
     char addr[LY_ADDRESS_STRING_SIZE];
     int i, n;
 
+    memset(out, 0x5a, sizeof out); /* the payloads' bytes (valgrind: no uninitialised sends) */
     s = server_start("127.0.0.1:0", 0, addr);
     c = client_manual(addr, 1);
 
