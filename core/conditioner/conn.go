@@ -2,6 +2,7 @@ package conditioner
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"sync"
 	"time"
@@ -201,6 +202,19 @@ func (c *Conn) fill(now time.Duration) error {
 		read += n
 	}
 	return nil
+}
+
+// Drain writes everything the send line holds at once, without waiting
+// for its delays: what a host does just before it closes the socket, when
+// no later call would release them. Loss and duplication were decided as
+// each datagram entered the line and still apply.
+func (c *Conn) Drain() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return transport.ErrClosed
+	}
+	return c.flush(math.MaxInt64)
 }
 
 // LocalAddr returns the inner transport's address.

@@ -319,3 +319,28 @@ func TestDirectionsIndependent(t *testing.T) {
 	assert.InDelta(t, 100, len(in), 30)
 	assert.NotEqual(t, out, in)
 }
+
+// Drain releases the send line at once; what Loss dropped stays dropped.
+func TestDrain(t *testing.T) {
+	for _, loss := range []float64{0, 1} {
+		_, a, b := memPair(t)
+		clk := &clock{}
+		c := wrap(t, a, &Config{Latency: time.Hour, Loss: loss}, nil, clk)
+		msg := []transport.Message{{Buf: make([]byte, payloadSize), N: payloadSize, Addr: b.LocalAddr()}}
+		for range 3 {
+			n, err := c.WriteBatch(msg)
+			require.NoError(t, err)
+			require.Equal(t, 1, n)
+		}
+		rx := newMsgs(8)
+		n, err := b.ReadBatch(rx)
+		require.NoError(t, err)
+		require.Zero(t, n, "held for an hour")
+		require.NoError(t, c.Drain())
+		n, err = b.ReadBatch(rx)
+		require.NoError(t, err)
+		require.Equal(t, int(3*(1-loss)), n, "loss %v", loss)
+		require.NoError(t, c.Close())
+		require.ErrorIs(t, c.Drain(), transport.ErrClosed)
+	}
+}

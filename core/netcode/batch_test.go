@@ -91,7 +91,7 @@ func TestBatchSendsFullBatchAndUpdateFlush(t *testing.T) {
 	require.NoError(t, s.Broadcast([]byte{7}))
 	require.Len(t, sock.calls, 2, "Broadcast queues too")
 	require.NoError(t, s.Stop())
-	require.Equal(t, []int{writeBatch, 6, 1, disconnectRedundancy}, sock.calls,
+	require.Equal(t, []int{writeBatch, 6, 1 + disconnectRedundancy}, sock.calls,
 		"Stop writes the queued payload, then the disconnects")
 	require.ErrorIs(t, s.Flush(), core.ErrNotStarted)
 }

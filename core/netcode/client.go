@@ -237,20 +237,19 @@ func (c *Client) finish(s core.ClientState, r core.DisconnectReason) {
 }
 
 // Disconnect tells a connected server, with redundant disconnect packets
-// written straight to the socket (past any link conditioner), and ends
-// the connection or the attempt.
+// (released at once by a link conditioner, which may still lose them),
+// and ends the connection or the attempt.
 func (c *Client) Disconnect() error {
 	if c.closed {
 		return core.ErrClosed
 	}
 	if c.state == core.StateConnected {
-		// Straight to the socket, past any link conditioner: no Update
-		// follows a disconnect to release what the conditioner holds.
 		for i := 0; i < disconnectRedundancy; i++ {
-			pkt := c.codec.seal(c.txb[:], PacketDisconnect, c.sequence, 0, c.c2s)
-			c.sequence++
-			c.writeTo(c.raw, pkt)
+			c.sendEncrypted(PacketDisconnect, 0)
 		}
+		// No Update follows a disconnect to release what a link
+		// conditioner delays: it goes now (its loss still applies).
+		drain(c.tr)
 	}
 	if c.state > core.StateDisconnected {
 		c.finish(core.StateDisconnected, core.ReasonLocal)
@@ -426,11 +425,9 @@ func (c *Client) sendEncrypted(t PacketType, bodyLen int) {
 	c.write(pkt)
 }
 
-func (c *Client) write(pkt []byte) { c.writeTo(c.tr, pkt) }
-
-func (c *Client) writeTo(tr transport.Transport, pkt []byte) {
+func (c *Client) write(pkt []byte) {
 	c.tx[0] = transport.Message{Buf: pkt, N: len(pkt), Addr: c.server}
-	if n, err := tr.WriteBatch(c.tx[:]); err == nil && n == 1 {
+	if n, err := c.tr.WriteBatch(c.tx[:]); err == nil && n == 1 {
 		c.stats.PacketsSent++
 		c.stats.BytesSent += uint64(len(pkt))
 	}

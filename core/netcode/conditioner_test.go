@@ -149,6 +149,19 @@ func TestDisconnectsPassTheConditioner(t *testing.T) {
 		require.Equal(t, []core.Event{{Type: core.EventDisconnected, Client: core.NetcodeID(1), Reason: core.ReasonRemote}}, r.takeEvents())
 	})
 
+	t.Run("client disconnect, all lost", func(t *testing.T) {
+		r, _ := newMemRig(t)
+		s := r.startServer(r.serverConfig(4))
+		c := r.connect(1, s)
+		r.untilState(c, core.StateConnected, 5*time.Second)
+		r.takeEvents()
+		require.NoError(t, c.SetConditioning(&Conditioning{Send: &conditioner.Config{Latency: time.Second, Loss: 1}}))
+		require.NoError(t, c.Disconnect())
+		r.stepOnly(time.Millisecond, []*Server{s}, nil)
+		require.Empty(t, r.takeEvents(), "the conditioner's loss still applies")
+		require.Equal(t, 1, s.NumConnected())
+	})
+
 	t.Run("server stop", func(t *testing.T) {
 		r, _ := newMemRig(t)
 		sc := r.serverConfig(4)

@@ -15,12 +15,9 @@ type outbox struct {
 	tr    transport.Transport // raw, or raw wrapped in a link conditioner
 	raw   transport.Transport // the socket itself
 	stats *core.Stats         // the server's: every datagram written is counted there
-	// closing sends past the conditioner: a stopping server's last
-	// packets would otherwise die in the conditioner's line with the socket.
-	closing bool
-	msgs    [writeBatch]transport.Message
-	bufs    [writeBatch][maxPacketSize]byte
-	n       int
+	msgs  [writeBatch]transport.Message
+	bufs  [writeBatch][maxPacketSize]byte
+	n     int
 }
 
 func newOutbox(tr transport.Transport, stats *core.Stats) *outbox {
@@ -54,14 +51,18 @@ func (o *outbox) flush() {
 	if o.n == 0 {
 		return
 	}
-	tr := o.tr
-	if o.closing {
-		tr = o.raw
-	}
-	sent, _ := tr.WriteBatch(o.msgs[:o.n])
+	sent, _ := o.tr.WriteBatch(o.msgs[:o.n])
 	o.stats.PacketsSent += uint64(sent)
 	for i := 0; i < sent; i++ {
 		o.stats.BytesSent += uint64(o.msgs[i].N)
 	}
 	o.n = 0
+}
+
+// drain releases at once what a link conditioner holds for tr (nothing
+// for a bare socket): the last packets before a socket closes.
+func drain(tr transport.Transport) {
+	if d, ok := tr.(interface{ Drain() error }); ok {
+		d.Drain()
+	}
 }

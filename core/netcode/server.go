@@ -192,20 +192,17 @@ func (s *Server) Start() error {
 }
 
 // Stop disconnects every client, telling each, and closes the sockets.
-// The disconnect packets go straight to the sockets, past any link
-// conditioner, whose line is dropped with the sockets.
+// A link conditioner releases what it holds at once (its loss still
+// applies) rather than dropping it with the socket.
 func (s *Server) Stop() error {
 	if !s.running {
 		return nil
-	}
-	for _, o := range s.socks {
-		o.flush() // what was sent before Stop goes through the conditioner
-		o.closing = true
 	}
 	s.disconnectAll(core.ReasonServerStopped)
 	var err error
 	for _, o := range s.socks {
 		o.flush()
+		drain(o.tr)
 		err = errors.Join(err, o.tr.Close())
 	}
 	s.socks = nil
