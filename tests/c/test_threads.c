@@ -255,7 +255,7 @@ static void *use_client(void *arg)
         if (done)
             v->after++;
         else
-            v->before++;
+            __atomic_add_fetch(&v->before, 1, __ATOMIC_SEQ_CST);
     } while (!done);
     return NULL;
 }
@@ -279,7 +279,7 @@ static void *use_server(void *arg)
         if (done)
             v->after++;
         else
-            v->before++;
+            __atomic_add_fetch(&v->before, 1, __ATOMIC_SEQ_CST);
     } while (!done);
     return NULL;
 }
@@ -301,7 +301,7 @@ static void *use_both(void *arg)
         if (done)
             v->after++;
         else
-            v->before++;
+            __atomic_add_fetch(&v->before, 1, __ATOMIC_SEQ_CST);
     } while (!done);
     return NULL;
 }
@@ -318,6 +318,16 @@ static void *destroy_at_once(void *arg)
     pthread_barrier_wait(r->barrier);
     r->result = ly_client_destroy(r->client);
     return NULL;
+}
+
+/* Lets the victim thread run: until it has finished a first round of
+ * calls (a loaded machine may start it late), then us more microseconds. */
+static void wait_busy(struct victim *v, int us)
+{
+    int i;
+    for (i = 0; i < 10000 && __atomic_load_n(&v->before, __ATOMIC_SEQ_CST) == 0; i++)
+        nap_us(1000);
+    nap_us(us);
 }
 
 static void test_destroy_in_use(void)
@@ -340,7 +350,7 @@ static void test_destroy_in_use(void)
         memset(&v, 0, sizeof v);
         v.client = c;
         CHECK_EQ(pthread_create(&t, NULL, use_client, &v), 0);
-        nap_us(20000 + round * 5000);
+        wait_busy(&v, 20000 + round * 5000);
         CHECK_OK(ly_client_destroy(c));
         __atomic_store_n(&v.destroyed, 1, __ATOMIC_SEQ_CST);
         CHECK_EQ(pthread_join(t, NULL), 0);
@@ -357,7 +367,7 @@ static void test_destroy_in_use(void)
     memset(&v, 0, sizeof v);
     v.server = s;
     CHECK_EQ(pthread_create(&t, NULL, use_server, &v), 0);
-    nap_us(20000);
+    wait_busy(&v, 20000);
     CHECK_OK(ly_server_destroy(s));
     __atomic_store_n(&v.destroyed, 1, __ATOMIC_SEQ_CST);
     CHECK_EQ(pthread_join(t, NULL), 0);
@@ -385,7 +395,7 @@ static void test_destroy_in_use(void)
     CHECK_OK(ly_client_connect(v.client));
     pump_connected(v.server, &v.client, 1);
     CHECK_EQ(pthread_create(&t, NULL, use_both, &v), 0);
-    nap_us(20000);
+    wait_busy(&v, 20000);
     CHECK_OK(ly_shutdown());
     __atomic_store_n(&v.destroyed, 1, __ATOMIC_SEQ_CST);
     CHECK_EQ(pthread_join(t, NULL), 0);
