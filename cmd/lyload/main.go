@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,11 +47,22 @@ func main() {
 	peerBinFlag := flag.String("peer-bin", "", "peer: the netcode-peer-server binary (default: built with cargo from bindings/rust)")
 	quiet := flag.Bool("q", false, "no progress lines")
 	unbatched := flag.Bool("unbatched", false, "ours: write each Send at once (no BatchSends, no Flush)")
+	cpuProfile := flag.String("cpuprofile", "", "write the server process's CPU profile (whole run) to this file")
 	flag.Parse()
 
 	if *role == "clients" {
 		childMain(*childCfg)
 		return
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatal(err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	counts := []int{*n}
 	if *sweep != "" {
