@@ -93,13 +93,20 @@ func ly_steam_open(cfg *C.ly__csteam_config) (rc C.int) {
 
 // closeSteam closes the library, if open; steam is locked by the caller.
 // Servers lose their Steam backend first, so that they go on serving
-// their other clients.
+// their other clients. Steam clients are closed under their handle locks
+// too: once the library is closed its function table is freed, and no
+// call on another thread may still be inside one of them.
 func closeSteam() error {
 	if steam.lib == nil {
 		return nil
 	}
 	handles.each(kindServer, func(obj any) {
 		obj.(*serverHandle).srv.Remove(core.KindSteam)
+	})
+	handles.each(kindClient, func(obj any) {
+		if c, ok := obj.(*clientHandle).cli.(*steamworks.Client); ok {
+			c.Close()
+		}
 	})
 	err := steam.lib.Close()
 	steam.lib = nil

@@ -7,8 +7,8 @@ package main
 import "C"
 
 // What the Go tests of this package need and cannot write themselves:
-// cgo is not available in _test.go files. None of it is used by the
-// library; the linker leaves the functions out.
+// cgo is not available in _test.go files. Only panicPoint runs in the
+// library (one nil check); the rest is for the tests.
 
 // panicHook is nil except in tests, which set it to make panicPoint panic.
 // panicPoint is called where the library reads the caller's input (byte

@@ -351,8 +351,10 @@ LY_API int ly_server_send(ly_server *server, ly_client_id client, const uint8_t 
 LY_API int ly_server_broadcast(ly_server *server, const uint8_t *data, uint32_t size);
 
 /* Writes the datagrams queued by ly_server_send and ly_server_broadcast
- * when the config set batch_sends (nothing is queued otherwise). Errors:
- * LY_ERR_INVALID_HANDLE, LY_ERR_NOT_RUNNING, LY_ERR_SOCKET. */
+ * when the config set batch_sends (nothing is queued otherwise). As with
+ * UDP, a datagram the socket refuses is lost without an error here; the
+ * socket's failure shows on the next ly_server_update. Errors:
+ * LY_ERR_INVALID_HANDLE, LY_ERR_NOT_RUNNING. */
 LY_API int ly_server_flush(ly_server *server);
 
 /* Disconnects one client, telling it; its LY_EVENT_DISCONNECTED carries
@@ -565,7 +567,9 @@ LY_API int ly_steam_open(const ly_steam_config *config);
  * ly_steam_open initialised it. Servers drop their Steam backend (its
  * clients get LY_EVENT_DISCONNECTED with LY_REASON_SERVER_STOPPED) and go
  * on with their other clients. Steam client handles must still be
- * destroyed, but every other call on them returns LY_ERR_INVALID_HANDLE.
+ * destroyed; until then ly_client_connect, ly_client_update and
+ * ly_client_send on them return LY_ERR_INVALID_HANDLE, ly_client_receive
+ * returns 0 and the state getters keep their last values.
  * LY_OK if nothing is open. ly_shutdown does this too. */
 LY_API int ly_steam_close(void);
 

@@ -130,7 +130,7 @@ const (
 // several goroutines: the state they share (which connection belongs to
 // whom, the status changes waiting for their owner) is guarded by mu.
 type Library struct {
-	c       *C.lys_lib // C memory; immutable after Open
+	c       *C.lys_lib // C memory: set by Open, freed by Close
 	flavour Flavour
 	mode    InitMode
 	path    string

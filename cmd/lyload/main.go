@@ -62,7 +62,8 @@ func main() {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			fatal(err)
 		}
-		defer pprof.StopCPUProfile()
+		stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+		defer stopProfile()
 	}
 	counts := []int{*n}
 	if *sweep != "" {
@@ -229,7 +230,11 @@ func seriesFrom(runs []Result) []series {
 	return out
 }
 
+// stopProfile ends -cpuprofile; fatal calls it too, as os.Exit skips defers.
+var stopProfile = func() {}
+
 func fatal(err error) {
+	stopProfile()
 	fmt.Fprintln(os.Stderr, "lyload:", err)
 	os.Exit(1)
 }

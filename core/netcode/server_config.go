@@ -37,7 +37,7 @@ type ServerConfig struct {
 	// (netcode 1.4.5's restart rule). Set it to the backend's token
 	// lifetime: a shorter token is refused until the server has run for
 	// the difference; a longer one may slip past the rule. Tokens that
-	// never expire always pass.
+	// never expire always pass. Whole seconds, like token timestamps.
 	MaxTokenLifetime time.Duration
 	// TokenHistorySize bounds the tokens remembered for the reuse rules;
 	// default max(2048, 4*MaxClients). When it is full of unexpired tokens
