@@ -940,6 +940,19 @@ func TestAttackMaxClientsAndSlotReuse(t *testing.T) {
 	require.Equal(t, core.StateConnectionDenied, extra.State())
 }
 
+// fixedPortConfig is a server config bound to one port that a restarted
+// server (or a new process) binds again, as a production server does.
+func fixedPortConfig(t *testing.T, r *rig) (ServerConfig, netip.AddrPort) {
+	t.Helper()
+	probe, err := transport.ListenUDP(netip.AddrPortFrom(attackIP, 0))
+	require.NoError(t, err)
+	fixed := probe.LocalAddr()
+	require.NoError(t, probe.Close())
+	cfg := r.serverConfig(4)
+	cfg.Addresses = []netip.AddrPort{fixed}
+	return cfg, fixed
+}
+
 // A consumed token must stay refused when the server restarts: otherwise
 // its keys encrypt a second session whose sequences start again at 0,
 // repeating AEAD nonces under the same keys (the harm upstream 1.4.5 and
@@ -947,12 +960,7 @@ func TestAttackMaxClientsAndSlotReuse(t *testing.T) {
 // TestAttackTokenFromBeforeANewProcess covers a new process.
 func TestAttackConsumedTokenAfterRestart(t *testing.T) {
 	r := newRig(t, "127.0.0.1")
-	probe, err := transport.ListenUDP(netip.AddrPortFrom(attackIP, 0))
-	require.NoError(t, err)
-	fixed := probe.LocalAddr() // a fixed port, as a production server has
-	require.NoError(t, probe.Close())
-	cfg := r.serverConfig(4)
-	cfg.Addresses = []netip.AddrPort{fixed}
+	cfg, fixed := fixedPortConfig(t, r)
 	s := r.startServer(cfg)
 	tok := r.token(9, s.PublicAddresses())
 
@@ -983,12 +991,7 @@ func TestAttackTokenFromBeforeANewProcess(t *testing.T) {
 	for _, rule := range []bool{true, false} {
 		t.Run(fmt.Sprintf("rule=%v", rule), func(t *testing.T) {
 			r := newRig(t, "127.0.0.1")
-			probe, err := transport.ListenUDP(netip.AddrPortFrom(attackIP, 0))
-			require.NoError(t, err)
-			fixed := probe.LocalAddr() // a fixed port, as a production server has
-			require.NoError(t, probe.Close())
-			cfg := r.serverConfig(4)
-			cfg.Addresses = []netip.AddrPort{fixed}
+			cfg, fixed := fixedPortConfig(t, r)
 			first := r.startServer(cfg)
 			tok := r.token(9, first.PublicAddresses())
 			c := r.client(9, tok)
