@@ -11,6 +11,7 @@ import "C"
 
 import (
 	"net/netip"
+	"sync"
 	"unsafe"
 )
 
@@ -39,6 +40,29 @@ type status struct {
 // statusSink is a server or client receiving the status changes of its
 // connections. post runs with Library.mu held and must only queue.
 type statusSink interface{ post(st status) }
+
+// inbox is a statusSink's queue: pump appends under Library.mu, and the
+// owner's Update swaps it with a spare buffer to handle the changes
+// without the lock.
+type inbox struct {
+	queued []status // guarded by Library.mu
+	spare  []status
+}
+
+func (b *inbox) post(st status) { b.queued = append(b.queued, st) }
+
+// drain hands every queued change to handle, outside mu.
+func (b *inbox) drain(mu *sync.Mutex, handle func(*status)) {
+	mu.Lock()
+	batch := b.queued
+	b.queued = b.spare[:0]
+	mu.Unlock()
+	for i := range batch {
+		handle(&batch[i])
+		batch[i] = status{}
+	}
+	b.spare = batch[:0]
+}
 
 // pump runs Steam's callbacks and hands every status change to the owner
 // of its connection. Whoever calls it (any server's or client's Update)

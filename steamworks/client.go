@@ -82,9 +82,8 @@ type Client struct {
 	now      time.Duration
 	lastRecv time.Duration
 
-	inbox []status // guarded by lib.mu
-	spare []status
-	msgs  []*C.lys_Message
+	inbox
+	msgs []*C.lys_Message
 }
 
 var _ core.Client = (*Client)(nil)
@@ -104,8 +103,6 @@ func NewClient(lib *Library, cfg ClientConfig) (*Client, error) {
 	lib.adopt(c)
 	return c, nil
 }
-
-func (c *Client) post(st status) { c.inbox = append(c.inbox, st) }
 
 // Connect starts connecting: ConnectByIPAddress or ConnectP2P.
 func (c *Client) Connect() error {
@@ -133,7 +130,7 @@ func (c *Client) Connect() error {
 	if conn != 0 {
 		l.conns[uint32(conn)] = c
 	}
-	c.inbox = c.inbox[:0]
+	c.queued = c.queued[:0]
 	l.mu.Unlock()
 	if conn == 0 {
 		return fmt.Errorf("%w: connecting to %s", ErrSocket, c.where())
@@ -213,22 +210,19 @@ func (c *Client) Update(dt time.Duration) error {
 	if err := c.lib.pump(); err != nil {
 		return err
 	}
-	l := c.lib
-	l.mu.Lock()
-	batch := c.inbox
-	c.inbox = c.spare[:0]
-	l.mu.Unlock()
-	for i := range batch {
-		if batch[i].conn == c.conn && c.conn != 0 {
-			c.handle(&batch[i])
-		}
-		batch[i] = status{}
-	}
-	c.spare = batch[:0]
+	c.drain(&c.lib.mu, c.handleOwn)
 	if c.state == core.StateConnected {
 		c.receive()
 	}
 	return nil
+}
+
+// handleOwn handles a change of the current connection; changes of an
+// earlier one (closed since) are stale.
+func (c *Client) handleOwn(st *status) {
+	if st.conn == c.conn && c.conn != 0 {
+		c.handle(st)
+	}
 }
 
 // handle maps Steam's states to core's: connecting and finding a route

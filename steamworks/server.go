@@ -38,8 +38,7 @@ type Server struct {
 	stats     core.Stats
 	userData  [core.UserDataSize]byte // zeros, shown to the accept hook
 
-	inbox []status // guarded by lib.mu: changes routed here by pump
-	spare []status // the other buffer, swapped with inbox
+	inbox // changes routed here by pump
 	msgs  []*C.lys_Message
 }
 
@@ -74,8 +73,6 @@ func NewServer(lib *Library, cfg ServerConfig) (*Server, error) {
 // Kind reports that this backend's clients are Steam ones.
 func (s *Server) Kind() core.Kind { return core.KindSteam }
 
-func (s *Server) post(st status) { s.inbox = append(s.inbox, st) }
-
 // Start creates the listen socket and the poll group.
 func (s *Server) Start() error {
 	if s.running {
@@ -104,7 +101,7 @@ func (s *Server) Start() error {
 	}
 	s.listen, s.group = uint32(listen), uint32(group)
 	l.listeners[s.listen] = s
-	s.inbox = s.inbox[:0]
+	s.queued = s.queued[:0]
 	s.running = true
 	return nil
 }
@@ -133,13 +130,13 @@ func (s *Server) Stop() error {
 	l.mu.Lock()
 	delete(l.listeners, s.listen)
 	// Connections that arrived on the socket but were not handled yet.
-	for _, st := range s.inbox {
+	for _, st := range s.queued {
 		if l.conns[st.conn] == statusSink(s) {
 			delete(l.conns, st.conn)
 			C.lys_close_connection(l.c, C.uint32_t(st.conn), EndReasonServerStopped, nil)
 		}
 	}
-	s.inbox = s.inbox[:0]
+	s.queued = s.queued[:0]
 	l.mu.Unlock()
 	C.lys_close_listen(l.c, C.uint32_t(s.listen))
 	C.lys_destroy_poll_group(l.c, C.uint32_t(s.group))
@@ -167,16 +164,7 @@ func (s *Server) Update(dt time.Duration) error {
 	if err := s.lib.pump(); err != nil {
 		return err
 	}
-	l := s.lib
-	l.mu.Lock()
-	batch := s.inbox
-	s.inbox = s.spare[:0]
-	l.mu.Unlock()
-	for i := range batch {
-		s.handle(&batch[i])
-		batch[i] = status{}
-	}
-	s.spare = batch[:0]
+	s.drain(&s.lib.mu, s.handle)
 	s.receive()
 	return nil
 }
