@@ -11,9 +11,14 @@ import (
 	"github.com/lightyear-conn/lightyear_conn/core"
 )
 
-// fillStats writes st into out after checking out's struct_size.
+// statsSizeV1 is sizeof(ly_stats) before dropped_oversized: callers built
+// against it still get every field they have room for.
+var statsSizeV1 = C.uint32_t(unsafe.Offsetof(C.ly_stats{}.dropped_oversized))
+
+// fillStats writes st into out, up to out's struct_size (checked by
+// checkStats).
 func fillStats(out *C.ly_stats, st core.Stats) C.int {
-	*out = C.ly_stats{
+	full := C.ly_stats{
 		struct_size:                out.struct_size,
 		packets_sent:               C.uint64_t(st.PacketsSent),
 		packets_received:           C.uint64_t(st.PacketsReceived),
@@ -26,7 +31,11 @@ func fillStats(out *C.ly_stats, st core.Stats) C.int {
 		dropped_queue_full:         C.uint64_t(st.DroppedQueueFull),
 		dropped_rejected:           C.uint64_t(st.DroppedRejected),
 		seconds_since_last_receive: C.double(st.SinceLastReceive.Seconds()),
+		dropped_oversized:          C.uint64_t(st.DroppedOversized),
+		dropped_table_full:         C.uint64_t(st.DroppedTableFull),
 	}
+	n := min(uintptr(out.struct_size), unsafe.Sizeof(full))
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(out)), n), unsafe.Slice((*byte)(unsafe.Pointer(&full)), n))
 	return C.LY_OK
 }
 
@@ -34,8 +43,8 @@ func checkStats(out *C.ly_stats) C.int {
 	if out == nil {
 		return fail(errInvalidArgument, "stats is NULL")
 	}
-	if out.struct_size < C.uint32_t(unsafe.Sizeof(*out)) {
-		return fail(errInvalidArgument, "ly_stats.struct_size is %d, want %d", out.struct_size, unsafe.Sizeof(*out))
+	if out.struct_size < statsSizeV1 {
+		return fail(errInvalidArgument, "ly_stats.struct_size is %d, want at least %d (sizeof(ly_stats) is %d)", out.struct_size, statsSizeV1, unsafe.Sizeof(*out))
 	}
 	return C.LY_OK
 }

@@ -16,6 +16,8 @@ type Stats struct {
 	DroppedUnknownAddress uint64 // encrypted packet from an address with no key
 	DroppedQueueFull      uint64 // payload arrived with the receive queue full
 	DroppedRejected       uint64 // well formed but refused (expired or reused token, wrong protocol, ...)
+	DroppedOversized      uint64 // datagram larger than the biggest netcode packet (truncated by the read)
+	DroppedTableFull      uint64 // connection request refused: token history or pending-handshake table full
 	// SinceLastReceive is the time since the last packet was accepted.
 	SinceLastReceive time.Duration
 }
@@ -23,5 +25,6 @@ type Stats struct {
 // Dropped is the total of every drop counter.
 func (s Stats) Dropped() uint64 {
 	return s.DroppedMalformed + s.DroppedReplayed + s.DroppedDecryptFailed +
-		s.DroppedUnknownAddress + s.DroppedQueueFull + s.DroppedRejected
+		s.DroppedUnknownAddress + s.DroppedQueueFull + s.DroppedRejected +
+		s.DroppedOversized + s.DroppedTableFull
 }

@@ -461,10 +461,14 @@ typedef struct ly_stats {
     uint64_t dropped_rejected;        /* well formed but refused (expired or reused token, ...) */
     /* Seconds since the last packet was accepted (per connection only). */
     double seconds_since_last_receive;
+    /* Added later: a caller whose struct_size ends before a field gets every field before it. */
+    uint64_t dropped_oversized;       /* datagram over the biggest netcode packet (1300 bytes) */
+    uint64_t dropped_table_full;      /* connection request refused: token history or pending table full */
 } ly_stats;
 
 /* The whole server's counters, every backend added up. Errors:
- * LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (NULL, struct_size). */
+ * LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (NULL, struct_size
+ * smaller than offsetof(ly_stats, dropped_oversized)). */
 LY_API int ly_server_stats(ly_server *server, ly_stats *stats);
 
 /* One connected client's counters as the server sees them. Errors:

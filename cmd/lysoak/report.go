@@ -105,11 +105,11 @@ func (r *runner) summary(w io.Writer, wall time.Duration, lk leaks) {
 	}
 	fmt.Fprintf(w, "disconnects expected:%s\n", b.String())
 	fmt.Fprintf(w, "disconnects of live clients: %d unexpected, %d tolerated (loss above the timeout bound)\n", r.unexpected, r.allowed)
-	fmt.Fprintf(w, "server: %d packets in, %d out; dropped: replayed %d, decrypt %d, unknown address %d, rejected %d, malformed %d, queue full %d\n",
-		srv.PacketsReceived, srv.PacketsSent, srv.DroppedReplayed, srv.DroppedDecryptFailed, srv.DroppedUnknownAddress, srv.DroppedRejected, srv.DroppedMalformed, srv.DroppedQueueFull)
+	fmt.Fprintf(w, "server: %d packets in, %d out; dropped: replayed %d, decrypt %d, unknown address %d, rejected %d, malformed %d, queue full %d, oversized %d, table full %d\n",
+		srv.PacketsReceived, srv.PacketsSent, srv.DroppedReplayed, srv.DroppedDecryptFailed, srv.DroppedUnknownAddress, srv.DroppedRejected, srv.DroppedMalformed, srv.DroppedQueueFull, srv.DroppedOversized, srv.DroppedTableFull)
 	cl := r.clientSt
-	fmt.Fprintf(w, "clients: %d packets in, %d out; dropped: replayed %d, decrypt %d, unknown address %d, rejected %d, malformed %d, queue full %d\n",
-		cl.PacketsReceived, cl.PacketsSent, cl.DroppedReplayed, cl.DroppedDecryptFailed, cl.DroppedUnknownAddress, cl.DroppedRejected, cl.DroppedMalformed, cl.DroppedQueueFull)
+	fmt.Fprintf(w, "clients: %d packets in, %d out; dropped: replayed %d, decrypt %d, unknown address %d, rejected %d, malformed %d, queue full %d, oversized %d\n",
+		cl.PacketsReceived, cl.PacketsSent, cl.DroppedReplayed, cl.DroppedDecryptFailed, cl.DroppedUnknownAddress, cl.DroppedRejected, cl.DroppedMalformed, cl.DroppedQueueFull, cl.DroppedOversized)
 	fmt.Fprintf(w, "heap (HeapInuse after GC): %s\n", heapSummary(r.heap))
 	if warm, final, ok := r.heapLevels(); ok {
 		fmt.Fprintf(w, "  warm-up level %s, last third max %s, limit %s (x%.1f + %s)\n",

@@ -224,4 +224,6 @@ func addStats(dst *core.Stats, s core.Stats) {
 	dst.DroppedUnknownAddress += s.DroppedUnknownAddress
 	dst.DroppedQueueFull += s.DroppedQueueFull
 	dst.DroppedRejected += s.DroppedRejected
+	dst.DroppedOversized += s.DroppedOversized
+	dst.DroppedTableFull += s.DroppedTableFull
 }

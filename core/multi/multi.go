@@ -300,4 +300,6 @@ func add(t *core.Stats, s core.Stats) {
 	t.DroppedUnknownAddress += s.DroppedUnknownAddress
 	t.DroppedQueueFull += s.DroppedQueueFull
 	t.DroppedRejected += s.DroppedRejected
+	t.DroppedOversized += s.DroppedOversized
+	t.DroppedTableFull += s.DroppedTableFull
 }

@@ -897,6 +897,18 @@ static void test_restart_rule(void)
             st.struct_size = sizeof st;
             CHECK_OK(ly_server_stats(s, &st));
             CHECK(st.dropped_rejected > 0);
+            /* A caller built before dropped_oversized existed gets the old
+             * prefix; the bytes past its struct_size stay untouched. */
+            {
+                uint64_t rejected = st.dropped_rejected;
+                memset(&st, 0xAB, sizeof st);
+                st.struct_size = (uint32_t)offsetof(ly_stats, dropped_oversized);
+                CHECK_OK(ly_server_stats(s, &st));
+                CHECK_EQ(st.dropped_rejected, rejected);
+                CHECK_EQ(st.dropped_oversized, 0xABABABABABABABABull);
+                st.struct_size = (uint32_t)offsetof(ly_stats, dropped_oversized) - 1;
+                CHECK_EQ(ly_server_stats(s, &st), LY_ERR_INVALID_ARGUMENT);
+            }
         } else {
             pump_connected(s, &c, 1); /* the rule is off */
         }

@@ -47,6 +47,7 @@ int main(void)
     F(ly_stats, bytes_sent); F(ly_stats, bytes_received); F(ly_stats, dropped_malformed);
     F(ly_stats, dropped_replayed); F(ly_stats, dropped_decrypt_failed); F(ly_stats, dropped_unknown_address);
     F(ly_stats, dropped_queue_full); F(ly_stats, dropped_rejected); F(ly_stats, seconds_since_last_receive);
+    F(ly_stats, dropped_oversized); F(ly_stats, dropped_table_full);
 
     S(ly_steam_config);
     F(ly_steam_config, struct_size); F(ly_steam_config, flavour); F(ly_steam_config, init);

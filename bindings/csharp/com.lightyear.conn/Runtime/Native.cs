@@ -130,6 +130,8 @@ namespace Lightyear.Conn
             public ulong dropped_queue_full;
             public ulong dropped_rejected;
             public double seconds_since_last_receive;
+            public ulong dropped_oversized;
+            public ulong dropped_table_full;
         }
 
         [StructLayout(LayoutKind.Sequential)]

@@ -254,6 +254,10 @@ namespace Lightyear.Conn
         public readonly ulong DroppedRejected;
         /// <summary>Seconds since the last packet was accepted (per connection only).</summary>
         public readonly double SecondsSinceLastReceive;
+        /// <summary>Datagram over the biggest netcode packet (1300 bytes).</summary>
+        public readonly ulong DroppedOversized;
+        /// <summary>Connection request refused: the token history or the pending-handshake table was full.</summary>
+        public readonly ulong DroppedTableFull;
 
         internal ConnectionStats(ref Native.ly_stats s)
         {
@@ -268,13 +272,16 @@ namespace Lightyear.Conn
             DroppedQueueFull = s.dropped_queue_full;
             DroppedRejected = s.dropped_rejected;
             SecondsSinceLastReceive = s.seconds_since_last_receive;
+            DroppedOversized = s.dropped_oversized;
+            DroppedTableFull = s.dropped_table_full;
         }
 
         public override string ToString()
         {
             return "sent " + PacketsSent + " packets / " + BytesSent + " bytes, received " + PacketsReceived + " / " + BytesReceived +
                    ", dropped malformed " + DroppedMalformed + " replayed " + DroppedReplayed + " decrypt " + DroppedDecryptFailed +
-                   " unknown-address " + DroppedUnknownAddress + " queue-full " + DroppedQueueFull + " rejected " + DroppedRejected;
+                   " unknown-address " + DroppedUnknownAddress + " queue-full " + DroppedQueueFull + " rejected " + DroppedRejected +
+                   " oversized " + DroppedOversized + " table-full " + DroppedTableFull;
         }
     }
 }

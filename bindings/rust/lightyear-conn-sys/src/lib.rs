@@ -240,6 +240,8 @@ pub struct ly_stats {
     pub dropped_queue_full: u64,
     pub dropped_rejected: u64,
     pub seconds_since_last_receive: f64,
+    pub dropped_oversized: u64,
+    pub dropped_table_full: u64,
 }
 
 /// `enum ly_event_type` (stored as `uint32_t` in [`ly_event`]).

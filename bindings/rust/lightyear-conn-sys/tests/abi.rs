@@ -299,6 +299,8 @@ fn rust_structs() -> Vec<RustStruct> {
             dropped_queue_full,
             dropped_rejected,
             seconds_since_last_receive,
+            dropped_oversized,
+            dropped_table_full,
         }),
         rust_struct!(ly_event {
             r#type,

@@ -22,6 +22,11 @@ pub struct Stats {
     pub dropped_rejected: u64,
     /// Seconds since the last accepted packet (per connection only).
     pub seconds_since_last_receive: f64,
+    /// A datagram over the biggest netcode packet (1300 bytes).
+    pub dropped_oversized: u64,
+    /// A connection request refused because the token history or the pending-handshake table
+    /// was full.
+    pub dropped_table_full: u64,
 }
 
 impl Stats {
@@ -45,6 +50,8 @@ impl Stats {
             dropped_queue_full: r.dropped_queue_full,
             dropped_rejected: r.dropped_rejected,
             seconds_since_last_receive: r.seconds_since_last_receive,
+            dropped_oversized: r.dropped_oversized,
+            dropped_table_full: r.dropped_table_full,
         }
     }
 
@@ -56,5 +63,7 @@ impl Stats {
             + self.dropped_unknown_address
             + self.dropped_queue_full
             + self.dropped_rejected
+            + self.dropped_oversized
+            + self.dropped_table_full
     }
 }
