@@ -67,8 +67,8 @@ func addClient(c client, out **C.ly_client) C.int {
 	return C.LY_OK
 }
 
-//export ly_client_create
-func ly_client_create(token *C.ly__cu8, tokenSize C.uint32_t, cfg *C.ly__cclient_config, out **C.ly_client) (rc C.int) {
+//export ly__go_client_create
+func ly__go_client_create(token *C.ly__cu8, tokenSize C.uint32_t, cfg *C.ly__cclient_config, out **C.ly_client) (rc C.int) {
 	defer recoverPanic(&rc)
 	if token == nil || out == nil {
 		return fail(errInvalidArgument, "token and out must not be NULL")
@@ -80,8 +80,8 @@ func ly_client_create(token *C.ly__cu8, tokenSize C.uint32_t, cfg *C.ly__cclient
 	return addClient(netcode.NewClient(bytesOf(token, tokenSize), config), out)
 }
 
-//export ly_client_create_manual
-func ly_client_create_manual(server *C.ly__cchar, clientID, protocolID C.uint64_t, key *C.ly__cu8, keySize C.uint32_t, cfg *C.ly__cclient_config, out **C.ly_client) (rc C.int) {
+//export ly__go_client_create_manual
+func ly__go_client_create_manual(server *C.ly__cchar, clientID, protocolID C.uint64_t, key *C.ly__cu8, keySize C.uint32_t, cfg *C.ly__cclient_config, out **C.ly_client) (rc C.int) {
 	defer recoverPanic(&rc)
 	if server == nil || key == nil || out == nil {
 		return fail(errInvalidArgument, "server_address, private_key and out must not be NULL")
@@ -105,8 +105,8 @@ func ly_client_create_manual(server *C.ly__cchar, clientID, protocolID C.uint64_
 	return addClient(c, out)
 }
 
-//export ly_client_destroy
-func ly_client_destroy(h *C.ly_client) (rc C.int) {
+//export ly__go_client_destroy
+func ly__go_client_destroy(h *C.ly_client) (rc C.int) {
 	defer recoverPanic(&rc)
 	e := handles.remove(kindClient, clientBits(h))
 	if e == nil {
@@ -118,8 +118,8 @@ func ly_client_destroy(h *C.ly_client) (rc C.int) {
 	return C.LY_OK
 }
 
-//export ly_client_connect
-func ly_client_connect(h *C.ly_client) (rc C.int) {
+//export ly__go_client_connect
+func ly__go_client_connect(h *C.ly_client) (rc C.int) {
 	defer recoverPanic(&rc)
 	e, c, rc := lockClient(h)
 	if e == nil {
@@ -133,8 +133,8 @@ func ly_client_connect(h *C.ly_client) (rc C.int) {
 	return C.LY_OK
 }
 
-//export ly_client_set_token
-func ly_client_set_token(h *C.ly_client, token *C.ly__cu8, size C.uint32_t) (rc C.int) {
+//export ly__go_client_set_token
+func ly__go_client_set_token(h *C.ly_client, token *C.ly__cu8, size C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if token == nil {
 		return fail(errInvalidArgument, "token is NULL")
@@ -154,8 +154,8 @@ func ly_client_set_token(h *C.ly_client, token *C.ly__cu8, size C.uint32_t) (rc 
 	return C.LY_OK
 }
 
-//export ly_client_update
-func ly_client_update(h *C.ly_client, dtSeconds C.double) (rc C.int) {
+//export ly__go_client_update
+func ly__go_client_update(h *C.ly_client, dtSeconds C.double) (rc C.int) {
 	defer recoverPanic(&rc)
 	dt, ok := duration(dtSeconds)
 	if !ok {
@@ -164,8 +164,8 @@ func ly_client_update(h *C.ly_client, dtSeconds C.double) (rc C.int) {
 	return onClient(h, errSocket, func(c *clientHandle) error { return c.cli.Update(dt) })
 }
 
-//export ly_client_send
-func ly_client_send(h *C.ly_client, data *C.ly__cu8, size C.uint32_t) (rc C.int) {
+//export ly__go_client_send
+func ly__go_client_send(h *C.ly_client, data *C.ly__cu8, size C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if data == nil && size > 0 {
 		return fail(errInvalidArgument, "data is NULL")
@@ -173,8 +173,8 @@ func ly_client_send(h *C.ly_client, data *C.ly__cu8, size C.uint32_t) (rc C.int)
 	return onClient(h, errSocket, func(c *clientHandle) error { return c.cli.Send(bytesOf(data, size)) })
 }
 
-//export ly_client_receive
-func ly_client_receive(h *C.ly_client, buf *C.uint8_t, size C.uint32_t, needed *C.uint32_t) (rc C.int) {
+//export ly__go_client_receive
+func ly__go_client_receive(h *C.ly_client, buf *C.uint8_t, size C.uint32_t, needed *C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if buf == nil && size > 0 {
 		return fail(errInvalidArgument, "buf is NULL")
@@ -205,8 +205,8 @@ func ly_client_receive(h *C.ly_client, buf *C.uint8_t, size C.uint32_t, needed *
 	return C.int(copy(bytesOf(buf, size), p))
 }
 
-//export ly_client_get_state
-func ly_client_get_state(h *C.ly_client, state *C.int) (rc C.int) {
+//export ly__go_client_get_state
+func ly__go_client_get_state(h *C.ly_client, state *C.int) (rc C.int) {
 	defer recoverPanic(&rc)
 	if state == nil {
 		return fail(errInvalidArgument, "state is NULL")
@@ -220,8 +220,8 @@ func ly_client_get_state(h *C.ly_client, state *C.int) (rc C.int) {
 	return C.LY_OK
 }
 
-//export ly_client_disconnect_reason
-func ly_client_disconnect_reason(h *C.ly_client) (rc C.int) {
+//export ly__go_client_disconnect_reason
+func ly__go_client_disconnect_reason(h *C.ly_client) (rc C.int) {
 	defer recoverPanic(&rc)
 	e, c, rc := lockClient(h)
 	if e == nil {
@@ -231,14 +231,14 @@ func ly_client_disconnect_reason(h *C.ly_client) (rc C.int) {
 	return C.int(c.cli.DisconnectReason())
 }
 
-//export ly_client_disconnect
-func ly_client_disconnect(h *C.ly_client) (rc C.int) {
+//export ly__go_client_disconnect
+func ly__go_client_disconnect(h *C.ly_client) (rc C.int) {
 	defer recoverPanic(&rc)
 	return onClient(h, errSocket, func(c *clientHandle) error { return c.cli.Disconnect() })
 }
 
-//export ly_client_local_address
-func ly_client_local_address(h *C.ly_client, buf *C.char, size C.uint32_t) (rc C.int) {
+//export ly__go_client_local_address
+func ly__go_client_local_address(h *C.ly_client, buf *C.char, size C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if buf == nil { // an argument error comes before a handle error
 		return fail(errInvalidArgument, "buf is NULL")
@@ -255,8 +255,8 @@ func ly_client_local_address(h *C.ly_client, buf *C.char, size C.uint32_t) (rc C
 	return writeString(a.String(), buf, size)
 }
 
-//export ly_client_id_of
-func ly_client_id_of(h *C.ly_client, id *C.ly_client_id) (rc C.int) {
+//export ly__go_client_id_of
+func ly__go_client_id_of(h *C.ly_client, id *C.ly_client_id) (rc C.int) {
 	defer recoverPanic(&rc)
 	if id == nil {
 		return fail(errInvalidArgument, "id is NULL")
@@ -270,8 +270,8 @@ func ly_client_id_of(h *C.ly_client, id *C.ly_client_id) (rc C.int) {
 	return C.LY_OK
 }
 
-//export ly_server_connect_local
-func ly_server_connect_local(h *C.ly_server, id C.uint64_t, out **C.ly_client) (rc C.int) {
+//export ly__go_server_connect_local
+func ly__go_server_connect_local(h *C.ly_server, id C.uint64_t, out **C.ly_client) (rc C.int) {
 	defer recoverPanic(&rc)
 	if out == nil {
 		return fail(errInvalidArgument, "out is NULL")

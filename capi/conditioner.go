@@ -61,8 +61,8 @@ func conditioning(send, recv *C.ly__cconditioner_config) (*netcode.Conditioning,
 	return &netcode.Conditioning{Send: s, Recv: r}, C.LY_OK
 }
 
-//export ly_conditioner_preset_config
-func ly_conditioner_preset_config(preset C.int, out *C.ly_conditioner_config) (rc C.int) {
+//export ly__go_conditioner_preset_config
+func ly__go_conditioner_preset_config(preset C.int, out *C.ly_conditioner_config) (rc C.int) {
 	defer recoverPanic(&rc)
 	if out == nil {
 		return fail(errInvalidArgument, "config is NULL")
@@ -92,8 +92,8 @@ func ly_conditioner_preset_config(preset C.int, out *C.ly_conditioner_config) (r
 	return C.LY_OK
 }
 
-//export ly_server_set_conditioner
-func ly_server_set_conditioner(h *C.ly_server, send, recv *C.ly__cconditioner_config) (rc C.int) {
+//export ly__go_server_set_conditioner
+func ly__go_server_set_conditioner(h *C.ly_server, send, recv *C.ly__cconditioner_config) (rc C.int) {
 	defer recoverPanic(&rc)
 	cond, rc := conditioning(send, recv)
 	if rc != C.LY_OK {
@@ -113,8 +113,8 @@ func ly_server_set_conditioner(h *C.ly_server, send, recv *C.ly__cconditioner_co
 	return C.LY_OK
 }
 
-//export ly_client_set_conditioner
-func ly_client_set_conditioner(h *C.ly_client, send, recv *C.ly__cconditioner_config) (rc C.int) {
+//export ly__go_client_set_conditioner
+func ly__go_client_set_conditioner(h *C.ly_client, send, recv *C.ly__cconditioner_config) (rc C.int) {
 	defer recoverPanic(&rc)
 	cond, rc := conditioning(send, recv)
 	if rc != C.LY_OK {

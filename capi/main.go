@@ -8,6 +8,7 @@ package main
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../include -DLY_BUILDING_LIBRARY
+#cgo linux LDFLAGS: -ldl
 #include "lightyear_conn.h"
 #include "capi_internal.h"
 */

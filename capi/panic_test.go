@@ -134,19 +134,19 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{t: t}
-	mustOK(t, "ly_server_create", ly_server_create(serverConfig("127.0.0.1:0"), &f.srv))
-	mustOK(t, "ly_server_start", ly_server_start(f.srv))
+	mustOK(t, "ly_server_create", ly__go_server_create(serverConfig("127.0.0.1:0"), &f.srv))
+	mustOK(t, "ly_server_start", ly__go_server_start(f.srv))
 	buf := make([]byte, 64)
-	n := ly_server_address(f.srv, 0, cchars(buf), 64)
+	n := ly__go_server_address(f.srv, 0, cchars(buf), 64)
 	if n <= 0 {
 		t.Fatalf("ly_server_address: %d", n)
 	}
 	f.addr = string(buf[:n])
-	mustOK(t, "ly_server_connect_local", ly_server_connect_local(f.srv, 7, &f.loc))
+	mustOK(t, "ly_server_connect_local", ly__go_server_connect_local(f.srv, 7, &f.loc))
 	mustOK(t, "ly_client_create_manual",
-		ly_client_create_manual(cstr(f.addr), 1, testProtocol, keyPtr(), 32, nil, &f.nc))
+		ly__go_client_create_manual(cstr(f.addr), 1, testProtocol, keyPtr(), 32, nil, &f.nc))
 	f.token = make([]byte, 2048)
-	mustOK(t, "ly_token_generate", ly_token_generate(tokenParams(f.addr), cbuf(f.token), 2048))
+	mustOK(t, "ly_token_generate", ly__go_token_generate(tokenParams(f.addr), cbuf(f.token), 2048))
 	return f
 }
 
@@ -160,12 +160,12 @@ func (f *fixture) close() {
 	}
 	for _, c := range append(f.clients, f.nc, f.loc) {
 		if c != nil {
-			ly_client_destroy(c)
+			ly__go_client_destroy(c)
 		}
 	}
 	for _, s := range append(f.servers, f.srv) {
 		if s != nil {
-			ly_server_destroy(s)
+			ly__go_server_destroy(s)
 		}
 	}
 }
@@ -241,159 +241,159 @@ var someClient = cID{id: 1, kind: 1}
 
 var panicCases = []panicCase{
 	// Library.
-	{export: "ly_shutdown", arm: armServer, gone: "all", call: func(f *fixture) cInt { return ly_shutdown() }},
+	{export: "ly_shutdown", arm: armServer, gone: "all", call: func(f *fixture) cInt { return ly__go_shutdown() }},
 
 	// Keys and tokens.
 	{export: "ly_key_generate", arm: armHook, call: func(f *fixture) cInt {
-		return ly_key_generate(cbuf(make([]byte, 32)))
+		return ly__go_key_generate(cbuf(make([]byte, 32)))
 	}},
 	{export: "ly_token_generate", arm: armHook, call: func(f *fixture) cInt {
-		return ly_token_generate(tokenParams("127.0.0.1:40000"), cbuf(make([]byte, 2048)), 2048)
+		return ly__go_token_generate(tokenParams("127.0.0.1:40000"), cbuf(make([]byte, 2048)), 2048)
 	}},
 	{export: "ly_token_read", arm: armHook, call: func(f *fixture) cInt {
 		info := new(cTokenInfo)
 		info.struct_size = cU32(unsafe.Sizeof(*info))
-		return ly_token_read(cbytes(f.token), 2048, info)
+		return ly__go_token_read(cbytes(f.token), 2048, info)
 	}},
 	{export: "ly_token_address", arm: armHook, call: func(f *fixture) cInt {
-		return ly_token_address(cbytes(f.token), 2048, 0, cchars(make([]byte, 64)), 64)
+		return ly__go_token_address(cbytes(f.token), 2048, 0, cchars(make([]byte, 64)), 64)
 	}},
 
 	// Server lifetime and operations.
 	{export: "ly_server_create", arm: armHook, call: func(f *fixture) cInt {
 		var s *cServer
-		rc := ly_server_create(serverConfig("127.0.0.1:0"), &s)
+		rc := ly__go_server_create(serverConfig("127.0.0.1:0"), &s)
 		f.keepServer(s)
 		return rc
 	}},
-	{export: "ly_server_destroy", arm: armServer, gone: "server", call: func(f *fixture) cInt { return ly_server_destroy(f.srv) }},
-	{export: "ly_server_start", arm: armServer, call: func(f *fixture) cInt { return ly_server_start(f.srv) }},
+	{export: "ly_server_destroy", arm: armServer, gone: "server", call: func(f *fixture) cInt { return ly__go_server_destroy(f.srv) }},
+	{export: "ly_server_start", arm: armServer, call: func(f *fixture) cInt { return ly__go_server_start(f.srv) }},
 	{export: "ly_server_stop", arm: armServer, call: func(f *fixture) cInt {
-		rc := ly_server_stop(f.srv)
+		rc := ly__go_server_stop(f.srv)
 		if rc == 0 { // the second call stopped it: start it again for the checks
-			if rc = ly_server_start(f.srv); rc == 0 {
-				rc = ly_client_connect(f.loc)
+			if rc = ly__go_server_start(f.srv); rc == 0 {
+				rc = ly__go_client_connect(f.loc)
 			}
 		}
 		return rc
 	}},
-	{export: "ly_server_running", arm: armServer, call: func(f *fixture) cInt { return ly_server_running(f.srv) }},
-	{export: "ly_server_update", arm: armServer, call: func(f *fixture) cInt { return ly_server_update(f.srv, 0.016) }},
-	{export: "ly_server_flush", arm: armServer, call: func(f *fixture) cInt { return ly_server_flush(f.srv) }},
+	{export: "ly_server_running", arm: armServer, call: func(f *fixture) cInt { return ly__go_server_running(f.srv) }},
+	{export: "ly_server_update", arm: armServer, call: func(f *fixture) cInt { return ly__go_server_update(f.srv, 0.016) }},
+	{export: "ly_server_flush", arm: armServer, call: func(f *fixture) cInt { return ly__go_server_flush(f.srv) }},
 	{export: "ly_server_send", arm: armServer, call: func(f *fixture) cInt {
-		return ly_server_send(f.srv, someClient, cbytes([]byte("hello")), 5)
+		return ly__go_server_send(f.srv, someClient, cbytes([]byte("hello")), 5)
 	}},
 	{export: "ly_server_broadcast", arm: armServer, call: func(f *fixture) cInt {
-		return ly_server_broadcast(f.srv, cbytes([]byte("hello")), 5)
+		return ly__go_server_broadcast(f.srv, cbytes([]byte("hello")), 5)
 	}},
-	{export: "ly_server_disconnect", arm: armServer, call: func(f *fixture) cInt { return ly_server_disconnect(f.srv, someClient) }},
+	{export: "ly_server_disconnect", arm: armServer, call: func(f *fixture) cInt { return ly__go_server_disconnect(f.srv, someClient) }},
 	{export: "ly_server_disconnect_all", arm: armServer, call: func(f *fixture) cInt {
-		rc := ly_server_disconnect_all(f.srv)
+		rc := ly__go_server_disconnect_all(f.srv)
 		if rc == 0 { // the second call disconnected the local client: connect it again for the checks
-			rc = ly_client_connect(f.loc)
+			rc = ly__go_client_connect(f.loc)
 		}
 		return rc
 	}},
-	{export: "ly_server_num_connected", arm: armServer, call: func(f *fixture) cInt { return ly_server_num_connected(f.srv) }},
-	{export: "ly_server_max_clients", arm: armServer, call: func(f *fixture) cInt { return ly_server_max_clients(f.srv) }},
+	{export: "ly_server_num_connected", arm: armServer, call: func(f *fixture) cInt { return ly__go_server_num_connected(f.srv) }},
+	{export: "ly_server_max_clients", arm: armServer, call: func(f *fixture) cInt { return ly__go_server_max_clients(f.srv) }},
 	{export: "ly_server_connected_ids", arm: armServer, call: func(f *fixture) cInt {
 		ids := make([]cID, 4)
-		return ly_server_connected_ids(f.srv, &ids[0], 4)
+		return ly__go_server_connected_ids(f.srv, &ids[0], 4)
 	}},
 	{export: "ly_server_client_address", arm: armServer, call: func(f *fixture) cInt {
-		return ly_server_client_address(f.srv, someClient, cchars(make([]byte, 64)), 64)
+		return ly__go_server_client_address(f.srv, someClient, cchars(make([]byte, 64)), 64)
 	}},
 	{export: "ly_server_client_user_data", arm: armServer, call: func(f *fixture) cInt {
-		return ly_server_client_user_data(f.srv, someClient, cbuf(make([]byte, 256)))
+		return ly__go_server_client_user_data(f.srv, someClient, cbuf(make([]byte, 256)))
 	}},
 	{export: "ly_server_address", arm: armServer, call: func(f *fixture) cInt {
-		return ly_server_address(f.srv, 0, cchars(make([]byte, 64)), 64)
+		return ly__go_server_address(f.srv, 0, cchars(make([]byte, 64)), 64)
 	}},
 
 	// Events.
 	{export: "ly_server_poll", arm: armServer, call: func(f *fixture) cInt {
 		var ev cEvent
-		return ly_server_poll(f.srv, &ev, cbuf(make([]byte, 1200)), 1200)
+		return ly__go_server_poll(f.srv, &ev, cbuf(make([]byte, 1200)), 1200)
 	}},
 	{export: "ly_server_poll_batch", arm: armServer, call: func(f *fixture) cInt {
 		evs := make([]cEvent, 8)
-		return ly_server_poll_batch(f.srv, &evs[0], 8, cbuf(make([]byte, 4096)), 4096)
+		return ly__go_server_poll_batch(f.srv, &evs[0], 8, cbuf(make([]byte, 4096)), 4096)
 	}},
 
 	// Stats.
-	{export: "ly_server_stats", arm: armServer, call: func(f *fixture) cInt { return ly_server_stats(f.srv, newStats()) }},
+	{export: "ly_server_stats", arm: armServer, call: func(f *fixture) cInt { return ly__go_server_stats(f.srv, newStats()) }},
 	{export: "ly_server_client_stats", arm: armServer, call: func(f *fixture) cInt {
-		return ly_server_client_stats(f.srv, someClient, newStats())
+		return ly__go_server_client_stats(f.srv, someClient, newStats())
 	}},
-	{export: "ly_client_stats", arm: armClient, call: func(f *fixture) cInt { return ly_client_stats(f.nc, newStats()) }},
+	{export: "ly_client_stats", arm: armClient, call: func(f *fixture) cInt { return ly__go_client_stats(f.nc, newStats()) }},
 
 	// Conditioner.
 	{export: "ly_server_set_conditioner", arm: armServer, call: func(f *fixture) cInt {
-		return ly_server_set_conditioner(f.srv, nil, nil)
+		return ly__go_server_set_conditioner(f.srv, nil, nil)
 	}},
 	{export: "ly_client_set_conditioner", arm: armClient, call: func(f *fixture) cInt {
-		return ly_client_set_conditioner(f.nc, nil, nil)
+		return ly__go_client_set_conditioner(f.nc, nil, nil)
 	}},
 
 	// Local clients.
 	{export: "ly_server_connect_local", arm: armServer, call: func(f *fixture) cInt {
 		var c *cClient
-		rc := ly_server_connect_local(f.srv, 8, &c)
+		rc := ly__go_server_connect_local(f.srv, 8, &c)
 		f.keepClient(c)
 		return rc
 	}},
-	{export: "ly_client_send", arm: armLocal, call: func(f *fixture) cInt { return ly_client_send(f.loc, cbytes([]byte("hi")), 2) }},
+	{export: "ly_client_send", arm: armLocal, call: func(f *fixture) cInt { return ly__go_client_send(f.loc, cbytes([]byte("hi")), 2) }},
 	{export: "ly_client_receive", arm: armLocal, call: func(f *fixture) cInt {
-		return ly_client_receive(f.loc, cbuf(make([]byte, 1200)), 1200, nil)
+		return ly__go_client_receive(f.loc, cbuf(make([]byte, 1200)), 1200, nil)
 	}},
 	{export: "ly_client_disconnect", arm: armLocal, call: func(f *fixture) cInt {
-		rc := ly_client_disconnect(f.loc)
+		rc := ly__go_client_disconnect(f.loc)
 		if rc == 0 { // the second call disconnected it: connect it again for the checks
-			rc = ly_client_connect(f.loc)
+			rc = ly__go_client_connect(f.loc)
 		}
 		return rc
 	}},
-	{export: "ly_client_destroy", arm: armLocal, gone: "local", call: func(f *fixture) cInt { return ly_client_destroy(f.loc) }},
+	{export: "ly_client_destroy", arm: armLocal, gone: "local", call: func(f *fixture) cInt { return ly__go_client_destroy(f.loc) }},
 
 	// Clients.
 	{export: "ly_client_create", arm: armHook, call: func(f *fixture) cInt {
 		var c *cClient
-		rc := ly_client_create(cbytes(f.token), 2048, nil, &c)
+		rc := ly__go_client_create(cbytes(f.token), 2048, nil, &c)
 		f.keepClient(c)
 		return rc
 	}},
 	{export: "ly_client_create_manual", arm: armHook, call: func(f *fixture) cInt {
 		var c *cClient
-		rc := ly_client_create_manual(cstr(f.addr), 2, testProtocol, keyPtr(), 32, nil, &c)
+		rc := ly__go_client_create_manual(cstr(f.addr), 2, testProtocol, keyPtr(), 32, nil, &c)
 		f.keepClient(c)
 		return rc
 	}},
-	{export: "ly_client_destroy", arm: armClient, gone: "client", call: func(f *fixture) cInt { return ly_client_destroy(f.nc) }},
+	{export: "ly_client_destroy", arm: armClient, gone: "client", call: func(f *fixture) cInt { return ly__go_client_destroy(f.nc) }},
 	{export: "ly_client_connect", arm: armClient, call: func(f *fixture) cInt {
-		rc := ly_client_connect(f.nc)
-		ly_client_disconnect(f.nc)
+		rc := ly__go_client_connect(f.nc)
+		ly__go_client_disconnect(f.nc)
 		return rc
 	}},
 	{export: "ly_client_set_token", arm: armClient, call: func(f *fixture) cInt {
-		return ly_client_set_token(f.nc, cbytes(f.token), 2048)
+		return ly__go_client_set_token(f.nc, cbytes(f.token), 2048)
 	}},
-	{export: "ly_client_update", arm: armClient, call: func(f *fixture) cInt { return ly_client_update(f.nc, 0.016) }},
-	{export: "ly_client_send", arm: armClient, call: func(f *fixture) cInt { return ly_client_send(f.nc, cbytes([]byte("hi")), 2) }},
+	{export: "ly_client_update", arm: armClient, call: func(f *fixture) cInt { return ly__go_client_update(f.nc, 0.016) }},
+	{export: "ly_client_send", arm: armClient, call: func(f *fixture) cInt { return ly__go_client_send(f.nc, cbytes([]byte("hi")), 2) }},
 	{export: "ly_client_receive", arm: armClient, call: func(f *fixture) cInt {
-		return ly_client_receive(f.nc, cbuf(make([]byte, 1200)), 1200, nil)
+		return ly__go_client_receive(f.nc, cbuf(make([]byte, 1200)), 1200, nil)
 	}},
 	{export: "ly_client_get_state", arm: armClient, call: func(f *fixture) cInt {
 		var st cInt
-		return ly_client_get_state(f.nc, &st)
+		return ly__go_client_get_state(f.nc, &st)
 	}},
-	{export: "ly_client_disconnect_reason", arm: armClient, call: func(f *fixture) cInt { return ly_client_disconnect_reason(f.nc) }},
-	{export: "ly_client_disconnect", arm: armClient, call: func(f *fixture) cInt { return ly_client_disconnect(f.nc) }},
+	{export: "ly_client_disconnect_reason", arm: armClient, call: func(f *fixture) cInt { return ly__go_client_disconnect_reason(f.nc) }},
+	{export: "ly_client_disconnect", arm: armClient, call: func(f *fixture) cInt { return ly__go_client_disconnect(f.nc) }},
 	{export: "ly_client_local_address", arm: armClient, call: func(f *fixture) cInt {
-		return ly_client_local_address(f.nc, cchars(make([]byte, 64)), 64)
+		return ly__go_client_local_address(f.nc, cchars(make([]byte, 64)), 64)
 	}},
 	{export: "ly_client_id_of", arm: armClient, call: func(f *fixture) cInt {
 		var id cID
-		return ly_client_id_of(f.nc, &id)
+		return ly__go_client_id_of(f.nc, &id)
 	}},
 
 	// Steam (no real library: the panics come before one is needed).
@@ -401,21 +401,21 @@ var panicCases = []panicCase{
 		cfg := new(cSteamConfig)
 		steamConfigDefaults(cfg)
 		cfg.library_path = cString("/nonexistent/libsteam_api.so")
-		return ly_steam_open((*cCSteamConfig)(unsafe.Pointer(cfg)))
+		return ly__go_steam_open((*cCSteamConfig)(unsafe.Pointer(cfg)))
 	}},
-	{export: "ly_steam_close", arm: armSteam, call: func(f *fixture) cInt { return ly_steam_close() }},
+	{export: "ly_steam_close", arm: armSteam, call: func(f *fixture) cInt { return ly__go_steam_close() }},
 	{export: "ly_server_add_steam", arm: armSteam, call: func(f *fixture) cInt {
 		cfg := new(cSteamServerCfg)
 		steamServerConfigDefaults(cfg)
 		cfg.address = cString("127.0.0.1:27015")
-		return ly_server_add_steam(f.srv, (*cCSteamServerCfg)(unsafe.Pointer(cfg)))
+		return ly__go_server_add_steam(f.srv, (*cCSteamServerCfg)(unsafe.Pointer(cfg)))
 	}},
 	{export: "ly_client_create_steam", arm: armHook, call: func(f *fixture) cInt {
 		cfg := new(cSteamClientCfg)
 		steamClientConfigDefaults(cfg)
 		cfg.address = cString("127.0.0.1:27015")
 		var c *cClient
-		rc := ly_client_create_steam((*cCSteamClientCfg)(unsafe.Pointer(cfg)), &c)
+		rc := ly__go_client_create_steam((*cCSteamClientCfg)(unsafe.Pointer(cfg)), &c)
 		f.keepClient(c)
 		return rc
 	}},
@@ -505,9 +505,9 @@ func runPanicCase(t *testing.T, c panicCase) {
 	if rc, msg, ok := onThread(func() cInt { return c.call(f) }); !ok || rc == errInternal {
 		t.Errorf("%s again: rc %d (returned: %v), last error %q", c.export, rc, ok, msg)
 	}
-	checkAlive(t, f, "server", c.gone, func() cInt { return ly_server_update(f.srv, 0.016) })
+	checkAlive(t, f, "server", c.gone, func() cInt { return ly__go_server_update(f.srv, 0.016) })
 	checkAlive(t, f, "server", c.gone, func() cInt {
-		switch rc := ly_server_running(f.srv); rc {
+		switch rc := ly__go_server_running(f.srv); rc {
 		case 1:
 			return 0
 		case 0:
@@ -516,13 +516,13 @@ func runPanicCase(t *testing.T, c panicCase) {
 			return rc
 		}
 	})
-	checkAlive(t, f, "client", c.gone, func() cInt { return ly_client_update(f.nc, 0.016) })
-	checkAlive(t, f, "local", c.gone, func() cInt { var st cInt; return ly_client_get_state(f.loc, &st) })
+	checkAlive(t, f, "client", c.gone, func() cInt { return ly__go_client_update(f.nc, 0.016) })
+	checkAlive(t, f, "local", c.gone, func() cInt { var st cInt; return ly__go_client_get_state(f.loc, &st) })
 	if c.gone != "server" { // a destroyed server disconnected its local client
-		checkAlive(t, f, "local", c.gone, func() cInt { return ly_client_send(f.loc, cbytes([]byte("after")), 5) })
+		checkAlive(t, f, "local", c.gone, func() cInt { return ly__go_client_send(f.loc, cbytes([]byte("after")), 5) })
 	}
 	var s *cServer // and new handles can be made
-	if rc := ly_server_create(serverConfig(""), &s); rc != 0 {
+	if rc := ly__go_server_create(serverConfig(""), &s); rc != 0 {
 		t.Errorf("ly_server_create after the panic: %d", rc)
 	}
 	f.keepServer(s)
@@ -552,7 +552,21 @@ func checkAlive(t *testing.T, f *fixture, which, gone string, call func() cInt) 
 func TestEveryExportRecovers(t *testing.T) {
 	goExports, cExports := exportsOf(t)
 	header := headerFunctions(t)
-	all := append(append([]string{}, goExports...), cExports...)
+	// Each Go export ly__go_X is reached through its entry ly_X (entry.c).
+	entries := entriesOf(t)
+	var wrapped []string
+	for _, exp := range goExports {
+		name, ok := strings.CutPrefix(exp, "ly__go_")
+		if !ok || !contains(entries, name) {
+			t.Errorf("Go export %s has no LY_ENTRY line in entry.c", exp)
+			continue
+		}
+		wrapped = append(wrapped, "ly_"+name)
+	}
+	if len(entries) != len(goExports) {
+		t.Errorf("entry.c has %d LY_ENTRY lines for %d Go exports", len(entries), len(goExports))
+	}
+	all := append(wrapped, cExports...)
 	sort.Strings(all)
 	if strings.Join(all, " ") != strings.Join(header, " ") {
 		t.Errorf("exports written in Go and C:\n  %v\nLY_API functions of the header:\n  %v", all, header)
@@ -608,6 +622,20 @@ func exportsOf(t *testing.T) (goExports, cExports []string) {
 	sort.Strings(goExports)
 	sort.Strings(cExports)
 	return goExports, cExports
+}
+
+// entriesOf lists the names of entry.c's LY_ENTRY lines (without "ly_").
+func entriesOf(t *testing.T) []string {
+	t.Helper()
+	src, err := os.ReadFile("entry.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range regexp.MustCompile(`(?m)^LY_ENTRY\((\w+),`).FindAllSubmatch(src, -1) {
+		out = append(out, string(m[1]))
+	}
+	return out
 }
 
 // recovers says what is wrong with fn's panic recovery, or "".

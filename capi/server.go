@@ -59,8 +59,8 @@ func onServer(h *C.ly_server, fallback C.int, f func(*serverHandle) error) C.int
 	return C.LY_OK
 }
 
-//export ly_server_create
-func ly_server_create(cfg *C.ly__cserver_config, out **C.ly_server) (rc C.int) {
+//export ly__go_server_create
+func ly__go_server_create(cfg *C.ly__cserver_config, out **C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
 	if cfg == nil || out == nil {
 		return fail(errInvalidArgument, "config and out must not be NULL")
@@ -111,8 +111,8 @@ func ly_server_create(cfg *C.ly__cserver_config, out **C.ly_server) (rc C.int) {
 	return C.LY_OK
 }
 
-//export ly_server_destroy
-func ly_server_destroy(h *C.ly_server) (rc C.int) {
+//export ly__go_server_destroy
+func ly__go_server_destroy(h *C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
 	e := handles.remove(kindServer, serverBits(h))
 	if e == nil {
@@ -124,20 +124,20 @@ func ly_server_destroy(h *C.ly_server) (rc C.int) {
 	return C.LY_OK
 }
 
-//export ly_server_start
-func ly_server_start(h *C.ly_server) (rc C.int) {
+//export ly__go_server_start
+func ly__go_server_start(h *C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
 	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Start() })
 }
 
-//export ly_server_stop
-func ly_server_stop(h *C.ly_server) (rc C.int) {
+//export ly__go_server_stop
+func ly__go_server_stop(h *C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
 	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Stop() })
 }
 
-//export ly_server_running
-func ly_server_running(h *C.ly_server) (rc C.int) {
+//export ly__go_server_running
+func ly__go_server_running(h *C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
 	e, s, rc := lockServer(h)
 	if e == nil {
@@ -150,8 +150,8 @@ func ly_server_running(h *C.ly_server) (rc C.int) {
 	return 0
 }
 
-//export ly_server_update
-func ly_server_update(h *C.ly_server, dtSeconds C.double) (rc C.int) {
+//export ly__go_server_update
+func ly__go_server_update(h *C.ly_server, dtSeconds C.double) (rc C.int) {
 	defer recoverPanic(&rc)
 	dt, ok := duration(dtSeconds)
 	if !ok {
@@ -160,14 +160,14 @@ func ly_server_update(h *C.ly_server, dtSeconds C.double) (rc C.int) {
 	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Update(dt) })
 }
 
-//export ly_server_flush
-func ly_server_flush(h *C.ly_server) (rc C.int) {
+//export ly__go_server_flush
+func ly__go_server_flush(h *C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
 	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Flush() })
 }
 
-//export ly_server_send
-func ly_server_send(h *C.ly_server, client C.ly_client_id, data *C.ly__cu8, size C.uint32_t) (rc C.int) {
+//export ly__go_server_send
+func ly__go_server_send(h *C.ly_server, client C.ly_client_id, data *C.ly__cu8, size C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if data == nil && size > 0 {
 		return fail(errInvalidArgument, "data is NULL")
@@ -175,8 +175,8 @@ func ly_server_send(h *C.ly_server, client C.ly_client_id, data *C.ly__cu8, size
 	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Send(goClientID(client), bytesOf(data, size)) })
 }
 
-//export ly_server_broadcast
-func ly_server_broadcast(h *C.ly_server, data *C.ly__cu8, size C.uint32_t) (rc C.int) {
+//export ly__go_server_broadcast
+func ly__go_server_broadcast(h *C.ly_server, data *C.ly__cu8, size C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if data == nil && size > 0 {
 		return fail(errInvalidArgument, "data is NULL")
@@ -184,20 +184,20 @@ func ly_server_broadcast(h *C.ly_server, data *C.ly__cu8, size C.uint32_t) (rc C
 	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Broadcast(bytesOf(data, size)) })
 }
 
-//export ly_server_disconnect
-func ly_server_disconnect(h *C.ly_server, client C.ly_client_id) (rc C.int) {
+//export ly__go_server_disconnect
+func ly__go_server_disconnect(h *C.ly_server, client C.ly_client_id) (rc C.int) {
 	defer recoverPanic(&rc)
 	return onServer(h, errInternal, func(s *serverHandle) error { return s.srv.Disconnect(goClientID(client)) })
 }
 
-//export ly_server_disconnect_all
-func ly_server_disconnect_all(h *C.ly_server) (rc C.int) {
+//export ly__go_server_disconnect_all
+func ly__go_server_disconnect_all(h *C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
 	return onServer(h, errInternal, func(s *serverHandle) error { return s.srv.DisconnectAll() })
 }
 
-//export ly_server_num_connected
-func ly_server_num_connected(h *C.ly_server) (rc C.int) {
+//export ly__go_server_num_connected
+func ly__go_server_num_connected(h *C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
 	e, s, rc := lockServer(h)
 	if e == nil {
@@ -207,8 +207,8 @@ func ly_server_num_connected(h *C.ly_server) (rc C.int) {
 	return C.int(s.srv.NumConnected())
 }
 
-//export ly_server_max_clients
-func ly_server_max_clients(h *C.ly_server) (rc C.int) {
+//export ly__go_server_max_clients
+func ly__go_server_max_clients(h *C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
 	e, s, rc := lockServer(h)
 	if e == nil {
@@ -218,8 +218,8 @@ func ly_server_max_clients(h *C.ly_server) (rc C.int) {
 	return C.int(s.maxClients)
 }
 
-//export ly_server_connected_ids
-func ly_server_connected_ids(h *C.ly_server, ids *C.ly_client_id, maxIDs C.uint32_t) (rc C.int) {
+//export ly__go_server_connected_ids
+func ly__go_server_connected_ids(h *C.ly_server, ids *C.ly_client_id, maxIDs C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if ids == nil && maxIDs > 0 {
 		return fail(errInvalidArgument, "ids is NULL")
@@ -239,8 +239,8 @@ func ly_server_connected_ids(h *C.ly_server, ids *C.ly_client_id, maxIDs C.uint3
 	return C.int(len(s.ids))
 }
 
-//export ly_server_client_address
-func ly_server_client_address(h *C.ly_server, client C.ly_client_id, buf *C.char, size C.uint32_t) (rc C.int) {
+//export ly__go_server_client_address
+func ly__go_server_client_address(h *C.ly_server, client C.ly_client_id, buf *C.char, size C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if buf == nil {
 		return fail(errInvalidArgument, "buf is NULL")
@@ -260,8 +260,8 @@ func ly_server_client_address(h *C.ly_server, client C.ly_client_id, buf *C.char
 	return writeString(a.String(), buf, size)
 }
 
-//export ly_server_client_user_data
-func ly_server_client_user_data(h *C.ly_server, client C.ly_client_id, userData *C.uint8_t) (rc C.int) {
+//export ly__go_server_client_user_data
+func ly__go_server_client_user_data(h *C.ly_server, client C.ly_client_id, userData *C.uint8_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if userData == nil {
 		return fail(errInvalidArgument, "user_data is NULL")
@@ -279,8 +279,8 @@ func ly_server_client_user_data(h *C.ly_server, client C.ly_client_id, userData 
 	return C.LY_OK
 }
 
-//export ly_server_address
-func ly_server_address(h *C.ly_server, index C.uint32_t, buf *C.char, size C.uint32_t) (rc C.int) {
+//export ly__go_server_address
+func ly__go_server_address(h *C.ly_server, index C.uint32_t, buf *C.char, size C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if buf == nil {
 		return fail(errInvalidArgument, "buf is NULL")
@@ -335,8 +335,8 @@ func fillEvent(out *C.ly_event, ev *core.Event, offset int) {
 	}
 }
 
-//export ly_server_poll
-func ly_server_poll(h *C.ly_server, event *C.ly_event, buf *C.uint8_t, size C.uint32_t) (rc C.int) {
+//export ly__go_server_poll
+func ly__go_server_poll(h *C.ly_server, event *C.ly_event, buf *C.uint8_t, size C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if event == nil || (buf == nil && size > 0) {
 		return fail(errInvalidArgument, "event must not be NULL, nor buf when buf_size > 0")
@@ -361,8 +361,8 @@ func ly_server_poll(h *C.ly_server, event *C.ly_event, buf *C.uint8_t, size C.ui
 	return 1
 }
 
-//export ly_server_poll_batch
-func ly_server_poll_batch(h *C.ly_server, events *C.ly_event, maxEvents C.uint32_t, buf *C.uint8_t, size C.uint32_t) (rc C.int) {
+//export ly__go_server_poll_batch
+func ly__go_server_poll_batch(h *C.ly_server, events *C.ly_event, maxEvents C.uint32_t, buf *C.uint8_t, size C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if (events == nil && maxEvents > 0) || (buf == nil && size > 0) {
 		return fail(errInvalidArgument, "events or buf is NULL with a non-zero size")

@@ -49,8 +49,8 @@ func checkStats(out *C.ly_stats) C.int {
 	return C.LY_OK
 }
 
-//export ly_server_stats
-func ly_server_stats(h *C.ly_server, out *C.ly_stats) (rc C.int) {
+//export ly__go_server_stats
+func ly__go_server_stats(h *C.ly_server, out *C.ly_stats) (rc C.int) {
 	defer recoverPanic(&rc)
 	if rc := checkStats(out); rc != C.LY_OK {
 		return rc
@@ -63,8 +63,8 @@ func ly_server_stats(h *C.ly_server, out *C.ly_stats) (rc C.int) {
 	return fillStats(out, s.srv.Stats())
 }
 
-//export ly_server_client_stats
-func ly_server_client_stats(h *C.ly_server, client C.ly_client_id, out *C.ly_stats) (rc C.int) {
+//export ly__go_server_client_stats
+func ly__go_server_client_stats(h *C.ly_server, client C.ly_client_id, out *C.ly_stats) (rc C.int) {
 	defer recoverPanic(&rc)
 	if rc := checkStats(out); rc != C.LY_OK {
 		return rc
@@ -81,8 +81,8 @@ func ly_server_client_stats(h *C.ly_server, client C.ly_client_id, out *C.ly_sta
 	return fillStats(out, st)
 }
 
-//export ly_client_stats
-func ly_client_stats(h *C.ly_client, out *C.ly_stats) (rc C.int) {
+//export ly__go_client_stats
+func ly__go_client_stats(h *C.ly_client, out *C.ly_stats) (rc C.int) {
 	defer recoverPanic(&rc)
 	if rc := checkStats(out); rc != C.LY_OK {
 		return rc

@@ -48,8 +48,8 @@ func steamCode(err error, fallback C.int) C.int {
 	return codeOf(err, fallback)
 }
 
-//export ly_steam_open
-func ly_steam_open(cfg *C.ly__csteam_config) (rc C.int) {
+//export ly__go_steam_open
+func ly__go_steam_open(cfg *C.ly__csteam_config) (rc C.int) {
 	defer recoverPanic(&rc)
 	if cfg == nil {
 		return fail(errInvalidArgument, "config is NULL")
@@ -113,8 +113,8 @@ func closeSteam() error {
 	return err
 }
 
-//export ly_steam_close
-func ly_steam_close() (rc C.int) {
+//export ly__go_steam_close
+func ly__go_steam_close() (rc C.int) {
 	defer recoverPanic(&rc)
 	steam.Lock()
 	defer steam.Unlock()
@@ -172,8 +172,8 @@ func steamAddress(mode steamworks.Mode, s *C.char) (netip.AddrPort, C.int) {
 	return a, C.LY_OK
 }
 
-//export ly_server_add_steam
-func ly_server_add_steam(h *C.ly_server, cfg *C.ly__csteam_server_config) (rc C.int) {
+//export ly__go_server_add_steam
+func ly__go_server_add_steam(h *C.ly_server, cfg *C.ly__csteam_server_config) (rc C.int) {
 	defer recoverPanic(&rc)
 	if cfg == nil {
 		return fail(errInvalidArgument, "config is NULL")
@@ -209,8 +209,8 @@ func ly_server_add_steam(h *C.ly_server, cfg *C.ly__csteam_server_config) (rc C.
 	return C.LY_OK
 }
 
-//export ly_client_create_steam
-func ly_client_create_steam(cfg *C.ly__csteam_client_config, out **C.ly_client) (rc C.int) {
+//export ly__go_client_create_steam
+func ly__go_client_create_steam(cfg *C.ly__csteam_client_config, out **C.ly_client) (rc C.int) {
 	defer recoverPanic(&rc)
 	if cfg == nil || out == nil {
 		return fail(errInvalidArgument, "config and out must not be NULL")

@@ -14,8 +14,8 @@ import (
 	"github.com/lightyear-conn/lightyear_conn/core/netcode"
 )
 
-//export ly_key_generate
-func ly_key_generate(key *C.uint8_t) (rc C.int) {
+//export ly__go_key_generate
+func ly__go_key_generate(key *C.uint8_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if key == nil {
 		return fail(errInvalidArgument, "key is NULL")
@@ -28,8 +28,8 @@ func ly_key_generate(key *C.uint8_t) (rc C.int) {
 	return C.LY_OK
 }
 
-//export ly_token_generate
-func ly_token_generate(p *C.ly__ctoken_params, out *C.uint8_t, outSize C.uint32_t) (rc C.int) {
+//export ly__go_token_generate
+func ly__go_token_generate(p *C.ly__ctoken_params, out *C.uint8_t, outSize C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if p == nil || out == nil {
 		return fail(errInvalidArgument, "params and out must not be NULL")
@@ -87,8 +87,8 @@ func parseToken(token *C.ly__cu8, size C.uint32_t) (*netcode.ConnectToken, C.int
 	return t, C.LY_OK
 }
 
-//export ly_token_read
-func ly_token_read(token *C.ly__cu8, size C.uint32_t, info *C.ly_token_info) (rc C.int) {
+//export ly__go_token_read
+func ly__go_token_read(token *C.ly__cu8, size C.uint32_t, info *C.ly_token_info) (rc C.int) {
 	defer recoverPanic(&rc)
 	if info == nil {
 		return fail(errInvalidArgument, "info is NULL")
@@ -108,8 +108,8 @@ func ly_token_read(token *C.ly__cu8, size C.uint32_t, info *C.ly_token_info) (rc
 	return C.LY_OK
 }
 
-//export ly_token_address
-func ly_token_address(token *C.ly__cu8, size C.uint32_t, index C.uint32_t, buf *C.char, bufSize C.uint32_t) (rc C.int) {
+//export ly__go_token_address
+func ly__go_token_address(token *C.ly__cu8, size C.uint32_t, index C.uint32_t, buf *C.char, bufSize C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	t, rc := parseToken(token, size)
 	if t == nil {
@@ -121,8 +121,8 @@ func ly_token_address(token *C.ly__cu8, size C.uint32_t, index C.uint32_t, buf *
 	return writeString(t.ServerAddresses[index].String(), buf, bufSize)
 }
 
-//export ly_shutdown
-func ly_shutdown() (rc C.int) {
+//export ly__go_shutdown
+func ly__go_shutdown() (rc C.int) {
 	defer recoverPanic(&rc)
 	// Every entry comes back locked and is unlocked and closed even if
 	// closing another panics; the first panic is raised again at the end.

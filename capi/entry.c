@@ -1,0 +1,123 @@
+/* The public entry points that run Go code. Each is a small C function
+ * that blocks the host's asynchronous signals, calls the Go export of the
+ * same name with the prefix ly__go_, and restores the thread's mask, so a
+ * host signal is never handled on a goroutine stack and a collector that
+ * stops threads with signals never stops one inside the Go runtime
+ * (hostsignals.c says why). A signal that arrived meanwhile is delivered
+ * when the mask is restored, before the call returns.
+ *
+ * The C compiler checks each line against lightyear_conn.h (the
+ * definition) and against cgo's _cgo_export.h (the call);
+ * TestEveryExportRecovers checks that every Go export has its line. */
+#include "lightyear_conn.h"
+#include "capi_internal.h"
+#include "_cgo_export.h"
+
+#ifndef _WIN32
+#include <signal.h>
+
+extern sigset_t ly__async_signals; /* hostsignals.c */
+
+#define LY_ENTRY(name, params, args)                                  \
+    LY_API int ly_##name params {                                     \
+        sigset_t saved;                                               \
+        pthread_sigmask(SIG_BLOCK, &ly__async_signals, &saved);       \
+        int rc = ly__go_##name args;                                  \
+        pthread_sigmask(SIG_SETMASK, &saved, NULL);                   \
+        return rc;                                                    \
+    }
+#else
+#define LY_ENTRY(name, params, args) \
+    LY_API int ly_##name params { return ly__go_##name args; }
+#endif
+
+LY_ENTRY(server_connect_local, (ly_server *server, uint64_t id, ly_client **out), (server, id, out))
+LY_ENTRY(server_set_conditioner,
+         (ly_server *server, const ly_conditioner_config *send, const ly_conditioner_config *recv),
+         (server, send, recv))
+LY_ENTRY(server_create, (const ly_server_config *config, ly_server **out), (config, out))
+LY_ENTRY(server_destroy, (ly_server *server), (server))
+LY_ENTRY(server_start, (ly_server *server), (server))
+LY_ENTRY(server_stop, (ly_server *server), (server))
+LY_ENTRY(server_running, (ly_server *server), (server))
+LY_ENTRY(server_update, (ly_server *server, double dt_seconds), (server, dt_seconds))
+LY_ENTRY(server_flush, (ly_server *server), (server))
+LY_ENTRY(server_send,
+         (ly_server *server, ly_client_id client, const uint8_t *data, uint32_t size),
+         (server, client, data, size))
+LY_ENTRY(server_broadcast,
+         (ly_server *server, const uint8_t *data, uint32_t size),
+         (server, data, size))
+LY_ENTRY(server_disconnect, (ly_server *server, ly_client_id client), (server, client))
+LY_ENTRY(server_disconnect_all, (ly_server *server), (server))
+LY_ENTRY(server_num_connected, (ly_server *server), (server))
+LY_ENTRY(server_max_clients, (ly_server *server), (server))
+LY_ENTRY(server_connected_ids,
+         (ly_server *server, ly_client_id *ids, uint32_t max_ids),
+         (server, ids, max_ids))
+LY_ENTRY(server_client_address,
+         (ly_server *server, ly_client_id client, char *buf, uint32_t buf_size),
+         (server, client, buf, buf_size))
+LY_ENTRY(server_client_user_data,
+         (ly_server *server, ly_client_id client, uint8_t *user_data),
+         (server, client, user_data))
+LY_ENTRY(server_address,
+         (ly_server *server, uint32_t index, char *buf, uint32_t buf_size),
+         (server, index, buf, buf_size))
+LY_ENTRY(server_poll,
+         (ly_server *server, ly_event *event, uint8_t *buf, uint32_t buf_size),
+         (server, event, buf, buf_size))
+LY_ENTRY(server_poll_batch,
+         (ly_server *server, ly_event *events, uint32_t max_events, uint8_t *buf, uint32_t buf_size),
+         (server, events, max_events, buf, buf_size))
+LY_ENTRY(server_stats, (ly_server *server, ly_stats *stats), (server, stats))
+LY_ENTRY(server_client_stats,
+         (ly_server *server, ly_client_id client, ly_stats *stats),
+         (server, client, stats))
+LY_ENTRY(server_add_steam,
+         (ly_server *server, const ly_steam_server_config *config),
+         (server, config))
+LY_ENTRY(client_create,
+         (const uint8_t *token, uint32_t token_size, const ly_client_config *config, ly_client **out),
+         (token, token_size, config, out))
+LY_ENTRY(client_create_manual,
+         (const char *server_address, uint64_t client_id, uint64_t protocol_id, const uint8_t *private_key, uint32_t private_key_size, const ly_client_config *config, ly_client **out),
+         (server_address, client_id, protocol_id, private_key, private_key_size, config, out))
+LY_ENTRY(client_destroy, (ly_client *client), (client))
+LY_ENTRY(client_connect, (ly_client *client), (client))
+LY_ENTRY(client_set_token,
+         (ly_client *client, const uint8_t *token, uint32_t token_size),
+         (client, token, token_size))
+LY_ENTRY(client_update, (ly_client *client, double dt_seconds), (client, dt_seconds))
+LY_ENTRY(client_send, (ly_client *client, const uint8_t *data, uint32_t size), (client, data, size))
+LY_ENTRY(client_receive,
+         (ly_client *client, uint8_t *buf, uint32_t buf_size, uint32_t *needed),
+         (client, buf, buf_size, needed))
+LY_ENTRY(client_get_state, (ly_client *client, int *state), (client, state))
+LY_ENTRY(client_disconnect_reason, (ly_client *client), (client))
+LY_ENTRY(client_disconnect, (ly_client *client), (client))
+LY_ENTRY(client_local_address,
+         (ly_client *client, char *buf, uint32_t buf_size),
+         (client, buf, buf_size))
+LY_ENTRY(client_id_of, (ly_client *client, ly_client_id *id), (client, id))
+LY_ENTRY(client_set_conditioner,
+         (ly_client *client, const ly_conditioner_config *send, const ly_conditioner_config *recv),
+         (client, send, recv))
+LY_ENTRY(client_stats, (ly_client *client, ly_stats *stats), (client, stats))
+LY_ENTRY(client_create_steam,
+         (const ly_steam_client_config *config, ly_client **out),
+         (config, out))
+LY_ENTRY(token_generate,
+         (const ly_token_params *params, uint8_t *out, uint32_t out_size),
+         (params, out, out_size))
+LY_ENTRY(token_read,
+         (const uint8_t *token, uint32_t token_size, ly_token_info *info),
+         (token, token_size, info))
+LY_ENTRY(token_address,
+         (const uint8_t *token, uint32_t token_size, uint32_t index, char *buf, uint32_t buf_size),
+         (token, token_size, index, buf, buf_size))
+LY_ENTRY(key_generate, (uint8_t *key), (key))
+LY_ENTRY(conditioner_preset_config, (int preset, ly_conditioner_config *config), (preset, config))
+LY_ENTRY(steam_open, (const ly_steam_config *config), (config))
+LY_ENTRY(steam_close, (void), ())
+LY_ENTRY(shutdown, (void), ())
