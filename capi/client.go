@@ -62,8 +62,14 @@ func clientConfig(cfg *C.ly__cclient_config) (netcode.ClientConfig, C.int) {
 	return netcode.ClientConfig{ClientID: uint64(cfg.client_id), ReceiveQueueSize: int(cfg.receive_queue_size)}, C.LY_OK
 }
 
+// addClient makes a handle for c, or closes c if the table is full.
 func addClient(c client, out **C.ly_client) C.int {
-	*out = C.ly__client_from_bits(C.uintptr_t(handles.add(kindClient, &clientHandle{cli: c})))
+	h := handles.add(kindClient, &clientHandle{cli: c})
+	if h == 0 {
+		c.Close()
+		return fail(errInternal, "handle table full (at most %d handles live at once)", indexMask+1)
+	}
+	*out = C.ly__client_from_bits(C.uintptr_t(h))
 	return C.LY_OK
 }
 

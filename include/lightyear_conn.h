@@ -14,6 +14,10 @@
  *  - Handles (ly_server*, ly_client*) are opaque tokens, never pointers to
  *    memory: NULL, destroyed, twice-destroyed and made-up handles are
  *    detected and return LY_ERR_INVALID_HANDLE. Nothing dereferences them.
+ *    A handle value is never made twice in the life of the process, so a
+ *    stale handle can never reach a newer server or client. At most
+ *    1,048,576 handles are live at once; creating more fails with
+ *    LY_ERR_INTERNAL.
  *  - Threads: every function may be called from any thread. Calls on one
  *    handle are serialised inside the library; calls on different handles
  *    run in parallel.
