@@ -41,6 +41,11 @@ func DialUDP(server netip.AddrPort) (transport.Transport, error) {
 
 const readBatch = 32
 
+// neverSent is Client.lastSend before the first packet of an attempt, so
+// that it goes at once. (A reading before the clock's start, like now-1h,
+// would overflow now-lastSend near core.MaxClock.)
+const neverSent = time.Duration(-1)
+
 // Client is a netcode.io client. It implements core.Client.
 //
 // Unsafe for concurrent use: one goroutine drives it.
@@ -60,9 +65,9 @@ type Client struct {
 
 	state       core.ClientState
 	reason      core.DisconnectReason
-	now         time.Duration
+	now         time.Duration // summed dt, saturated at core.MaxClock
 	connectedAt time.Duration // when the current attempt started
-	lastSend    time.Duration
+	lastSend    time.Duration // or neverSent
 	lastRecv    time.Duration
 
 	serverIndex int
@@ -204,7 +209,7 @@ func (c *Client) startAttempt() error {
 	c.state, c.reason = core.StateSendingRequest, core.ReasonNone
 	c.sequence = 0
 	c.replay.reset()
-	c.lastSend = c.now - time.Hour // send at once
+	c.lastSend = neverSent
 	c.lastRecv = c.now
 	c.pendingSet = false
 	c.clientIndex, c.maxClients = 0, 0
@@ -276,7 +281,7 @@ func (c *Client) Update(dt time.Duration) error {
 	if dt < 0 {
 		return fmt.Errorf("%w: negative dt", core.ErrInvalidArgument)
 	}
-	c.now += dt
+	c.now = core.AdvanceClock(c.now, dt)
 	if c.state <= core.StateDisconnected {
 		return nil
 	}
@@ -324,7 +329,7 @@ func (c *Client) Update(dt time.Duration) error {
 // timedOut: nothing for longer than the token's timeout (> 0 only).
 func (c *Client) timedOut() bool {
 	t := c.token.TimeoutSeconds
-	return t > 0 && c.lastRecv+time.Duration(t)*time.Second < c.now
+	return t > 0 && c.now-c.lastRecv > time.Duration(t)*time.Second
 }
 
 func (c *Client) receive() error {
@@ -398,7 +403,7 @@ func (c *Client) handle(pkt []byte, from netip.AddrPort) DropReason {
 // sendDue sends the handshake packet or keep-alive when 0.1 s has passed
 // since the last packet sent.
 func (c *Client) sendDue() {
-	if c.lastSend+sendRate > c.now {
+	if c.lastSend != neverSent && c.now-c.lastSend < sendRate {
 		return
 	}
 	switch c.state {
