@@ -338,10 +338,12 @@ LY_API int ly_server_stop(ly_server *server);
 /* 1 if running, 0 if not, or LY_ERR_INVALID_HANDLE. */
 LY_API int ly_server_running(ly_server *server);
 
-/* Advances the server's clock by dt_seconds (>= 0), reads and handles
- * every datagram that arrived, sends keep-alives, times clients out.
+/* Advances the server's clock by dt_seconds (finite, >= 0), reads and
+ * handles every datagram that arrived, sends keep-alives, times clients
+ * out. The clock saturates after about 292 years of summed dt instead of
+ * wrapping (time then stops: nothing more times out).
  * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_NOT_RUNNING,
- * LY_ERR_INVALID_ARGUMENT (negative or NaN dt), LY_ERR_SOCKET. */
+ * LY_ERR_INVALID_ARGUMENT (negative, NaN or infinite dt), LY_ERR_SOCKET. */
 LY_API int ly_server_update(ly_server *server, double dt_seconds);
 
 /* Sends size bytes (1..LY_MAX_PAYLOAD_SIZE) to a connected client. The
@@ -675,9 +677,10 @@ LY_API int ly_client_connect(ly_client *client);
  * a local client, which has no token), LY_ERR_ALREADY_ACTIVE. */
 LY_API int ly_client_set_token(ly_client *client, const uint8_t *token, uint32_t token_size);
 
-/* Advances the client's clock by dt_seconds (>= 0), reads what arrived,
- * sends what is due. Errors: LY_ERR_INVALID_HANDLE,
- * LY_ERR_INVALID_ARGUMENT (negative or NaN dt), LY_ERR_SOCKET. */
+/* Advances the client's clock by dt_seconds (finite, >= 0; saturating as
+ * in ly_server_update), reads what arrived, sends what is due.
+ * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (negative, NaN or
+ * infinite dt), LY_ERR_SOCKET. */
 LY_API int ly_client_update(ly_client *client, double dt_seconds);
 
 /* Sends size bytes (1..LY_MAX_PAYLOAD_SIZE), copied before the call

@@ -195,7 +195,7 @@ impl Server {
         check(unsafe { sys::ly_server_running(self.raw) }).map(|r| r == 1)
     }
 
-    /// Advances the server's clock by `dt_seconds` (>= 0): reads every datagram that
+    /// Advances the server's clock by `dt_seconds` (finite, >= 0): reads every datagram that
     /// arrived, sends keep-alives, times clients out.
     pub fn update(&mut self, dt_seconds: f64) -> Result<()> {
         // SAFETY: as above.
