@@ -662,10 +662,13 @@ LY_API int ly_client_create_manual(const char *server_address, uint64_t client_i
  * invalid afterwards. Errors: LY_ERR_INVALID_HANDLE. */
 LY_API int ly_client_destroy(ly_client *client);
 
-/* Starts connecting with the token's first server address.
+/* Starts connecting with the token's first server address whose socket
+ * opens: an address this host cannot open a socket for (IPv6 on a kernel
+ * without it) is skipped, as one that times out is later.
  * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_ALREADY_ACTIVE,
  * LY_ERR_INVALID_TOKEN (the state becomes
- * LY_STATE_INVALID_CONNECT_TOKEN), LY_ERR_SOCKET. A local client
+ * LY_STATE_INVALID_CONNECT_TOKEN), LY_ERR_SOCKET (no address's socket
+ * opened; the state becomes LY_STATE_DISCONNECTED). A local client
  * reconnecting: LY_ERR_NOT_RUNNING (its server is stopped),
  * LY_ERR_INVALID_ARGUMENT (another local client with its id is
  * connected), as ly_server_connect_local. */

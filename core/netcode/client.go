@@ -3,6 +3,7 @@ package netcode
 import (
 	"crypto/cipher"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -153,7 +154,9 @@ func (c *Client) SetToken(token []byte) error {
 }
 
 // Connect parses the token and starts the handshake with its first server
-// address.
+// address whose socket opens: an address whose family this host cannot
+// open (IPv6 on a kernel without it) is skipped, as a timed-out one is
+// later. Connect fails only when no address can be used.
 func (c *Client) Connect() error {
 	if c.closed {
 		return core.ErrClosed
@@ -179,12 +182,27 @@ func (c *Client) Connect() error {
 	c.c2s, c.s2c = newAEAD(&t.ClientToServerKey), newAEAD(&t.ServerToClientKey)
 	c.received.Clear()
 	c.connectedAt = c.now
-	c.serverIndex = 0
-	if err := c.startAttempt(); err != nil {
+	if err := c.attemptFrom(0); err != nil {
 		c.finish(core.StateDisconnected, core.ReasonTransportError)
 		return err
 	}
 	return nil
+}
+
+// attemptFrom begins the handshake with the first server address from
+// index i on whose socket opens, and returns every open error if none
+// does. i must be a valid index.
+func (c *Client) attemptFrom(i int) error {
+	var errs []error
+	for ; i < len(c.token.ServerAddresses); i++ {
+		c.serverIndex = i
+		err := c.startAttempt()
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // startAttempt begins the handshake with server address serverIndex.
@@ -197,7 +215,7 @@ func (c *Client) startAttempt() error {
 		}
 		raw, err := c.cfg.Dial(c.server)
 		if err != nil {
-			return fmt.Errorf("netcode: opening client socket: %w", err)
+			return fmt.Errorf("netcode: opening client socket for %v: %w", c.server, err)
 		}
 		tr, err := c.cfg.Conditioning.condition(raw, c.clock)
 		if err != nil {
@@ -226,13 +244,10 @@ func sameFamily(local, server netip.AddrPort) bool {
 	return !s.Is4() || l.IsUnspecified()
 }
 
-// tryNextServer moves to the next address in the token, if there is one.
+// tryNextServer moves to the next address in the token whose socket
+// opens, if there is one.
 func (c *Client) tryNextServer() bool {
-	if c.serverIndex+1 >= len(c.token.ServerAddresses) {
-		return false
-	}
-	c.serverIndex++
-	return c.startAttempt() == nil
+	return c.serverIndex+1 < len(c.token.ServerAddresses) && c.attemptFrom(c.serverIndex+1) == nil
 }
 
 // finish ends the connection or attempt in state s.

@@ -178,7 +178,7 @@ namespace Lightyear.Conn
             handle.Dispose();
         }
 
-        /// <summary>Starts connecting with the token's first server address (a local client reconnects).</summary>
+        /// <summary>Starts connecting with the token's first server address whose socket opens (an address of a family the host lacks, such as IPv6, is skipped; a local client reconnects).</summary>
         public void Connect()
         {
             Check(Native.ly_client_connect(Handle()), "ly_client_connect");

@@ -155,8 +155,8 @@ impl Client {
         self.raw
     }
 
-    /// Starts connecting with the token's first server address (or reconnects a local
-    /// client).
+    /// Starts connecting with the token's first server address whose socket opens (an address
+    /// of a family the host lacks, such as IPv6, is skipped), or reconnects a local client.
     pub fn connect(&mut self) -> Result<()> {
         // SAFETY: handles are validated by the library.
         check(unsafe { sys::ly_client_connect(self.raw) }).map(drop)
