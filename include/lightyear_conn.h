@@ -282,8 +282,9 @@ typedef struct ly_server_config {
     uint32_t struct_size;       /* sizeof(ly_server_config) */
     uint64_t protocol_id;
     uint8_t private_key[LY_KEY_SIZE];
-    /* Addresses to bind for netcode clients. "[::]:port" is dual-stack.
-     * NULL or "": no netcode backend and no socket (a server for local
+    /* Addresses to bind for netcode clients. "[::]:port" serves IPv4 and
+     * IPv6 clients on one socket, or IPv4 alone (bound to 0.0.0.0) on a
+     * host without IPv6. NULL or "": no netcode backend and no socket (a server for local
      * clients only). */
     const char *bind_addresses;
     /* The addresses the backend writes into tokens (one must match).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/lightyear-conn/lightyear_conn/core"
@@ -31,14 +32,30 @@ type ClientConfig struct {
 	ReceiveQueueSize int
 }
 
-// DialUDP is the default ClientConfig.Dial.
+// DialUDP is the default ClientConfig.Dial. It fails for an IPv6 server
+// on a host without IPv6 (the error wraps syscall.EAFNOSUPPORT), so that
+// Connect moves on to the token's next address at once.
 func DialUDP(server netip.AddrPort) (transport.Transport, error) {
 	local := netip.IPv4Unspecified()
 	if !server.Addr().Unmap().Is4() {
 		local = netip.IPv6Unspecified()
 	}
-	return transport.ListenUDP(netip.AddrPortFrom(local, 0))
+	u, err := listenUDP(netip.AddrPortFrom(local, 0))
+	if err != nil {
+		return nil, err
+	}
+	// [::] falls back to an IPv4 socket when the kernel has no IPv6: one
+	// that could never reach this server.
+	if !sameFamily(u.LocalAddr(), server) {
+		u.Close()
+		return nil, fmt.Errorf("netcode: no IPv6 socket for %v on this host: %w", server, syscall.EAFNOSUPPORT)
+	}
+	return u, nil
 }
+
+// listenUDP is transport.ListenUDP; a test replaces it to act as a host
+// without IPv6.
+var listenUDP = transport.ListenUDP
 
 const readBatch = 32
 

@@ -85,3 +85,30 @@ func TestFailoverPastUnopenableAddress(t *testing.T) {
 		require.Equal(t, netip.AddrPort{}, c.LocalAddr())
 	})
 }
+
+// DialUDP on a host without IPv6, where a [::] socket falls back to IPv4:
+// it refuses an IPv6 server at once (a socket that could never reach it
+// would cost the client a timeout) and still dials IPv4 ones.
+func TestDialUDPWithoutIPv6(t *testing.T) {
+	real := listenUDP
+	var opened []*transport.UDP
+	listenUDP = func(a netip.AddrPort) (*transport.UDP, error) {
+		if a.Addr().Is6() { // what transport.ListenUDP does for [::] there
+			a = netip.AddrPortFrom(netip.IPv4Unspecified(), a.Port())
+		}
+		u, err := real(a)
+		opened = append(opened, u)
+		return u, err
+	}
+	defer func() { listenUDP = real }()
+
+	_, err := DialUDP(netip.MustParseAddrPort("[::1]:40000"))
+	require.ErrorIs(t, err, syscall.EAFNOSUPPORT)
+	require.Len(t, opened, 1)
+	_, err = opened[0].ReadBatch(make([]transport.Message, 1))
+	require.ErrorIs(t, err, transport.ErrClosed, "the useless socket is closed")
+
+	tr, err := DialUDP(netip.MustParseAddrPort("127.0.0.1:40000"))
+	require.NoError(t, err)
+	require.NoError(t, tr.Close())
+}

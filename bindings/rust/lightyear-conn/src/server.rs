@@ -65,7 +65,7 @@ impl ServerConfig {
 
     /// Adds an address to bind for netcode clients: `"127.0.0.1:40000"`, `"[::1]:0"` (port 0
     /// picks a free port; read it back with [`Server::address`]), `"[::]:40000"`
-    /// (dual-stack; then set the public addresses).
+    /// (dual-stack, or IPv4 alone on a host without IPv6; then set the public addresses).
     pub fn bind(mut self, addr: impl Into<String>) -> Self {
         self.bind_addresses.push(addr.into());
         self
