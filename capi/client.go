@@ -54,16 +54,22 @@ func onClient(h *C.ly_client, fallback C.int, f func(*clientHandle) error) C.int
 // clientConfig reads an optional ly_client_config.
 func clientConfig(cfg *C.ly__cclient_config) (netcode.ClientConfig, C.int) {
 	if cfg == nil {
-		return netcode.ClientConfig{}, C.LY_OK
+		return netcode.ClientConfig{Dial: dialHook}, C.LY_OK
 	}
 	if cfg.struct_size < C.uint32_t(unsafe.Sizeof(*cfg)) {
 		return netcode.ClientConfig{}, fail(errInvalidArgument, "ly_client_config.struct_size is %d, want %d (call ly_client_config_defaults)", cfg.struct_size, unsafe.Sizeof(*cfg))
 	}
-	return netcode.ClientConfig{ClientID: uint64(cfg.client_id), ReceiveQueueSize: int(cfg.receive_queue_size)}, C.LY_OK
+	return netcode.ClientConfig{ClientID: uint64(cfg.client_id), ReceiveQueueSize: int(cfg.receive_queue_size), Dial: dialHook}, C.LY_OK
 }
 
+// addClient makes a handle for c, or closes c if the table is full.
 func addClient(c client, out **C.ly_client) C.int {
-	*out = C.ly__client_from_bits(C.uintptr_t(handles.add(kindClient, &clientHandle{cli: c})))
+	h := handles.add(kindClient, &clientHandle{cli: c})
+	if h == 0 {
+		c.Close()
+		return fail(errInternal, "handle table full (at most %d handles live at once)", indexMask+1)
+	}
+	*out = C.ly__client_from_bits(C.uintptr_t(h))
 	return C.LY_OK
 }
 

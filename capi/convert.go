@@ -59,13 +59,20 @@ func writeString(s string, buf *C.char, size C.uint32_t) C.int {
 }
 
 // duration converts a dt in seconds, refusing negative, NaN and infinite
-// values.
+// values. A finite dt too long for a time.Duration (over 292 years)
+// saturates to the longest, as the clocks it advances do.
 func duration(dt C.double) (time.Duration, bool) {
 	f := float64(dt)
-	if math.IsNaN(f) || f < 0 || f > float64(math.MaxInt64)/1e9 {
+	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
 		return 0, false
 	}
-	return time.Duration(f * 1e9), true
+	ns := f * 1e9
+	// float64(math.MaxInt64) is 2^63, one past the range: converting it
+	// (or anything above) to an integer is undefined, so compare first.
+	if ns >= math.MaxInt64 {
+		return math.MaxInt64, true
+	}
+	return time.Duration(ns), true
 }
 
 func goClientID(id C.ly_client_id) core.ClientID {

@@ -12,15 +12,34 @@ import (
 //	bits 63..48  0x4C59 ("LY"): makes every handle a non-canonical address
 //	             on 64-bit machines, so it can never be real memory
 //	bits 47..44  the kind (server, client)
-//	bits 43..24  a generation, bumped each time a slot is reused
-//	bits 23..0   the slot index
+//	bits 43..20  a generation (1..2^24-1), bumped each time a slot is reused
+//	bits 19..0   the slot index: at most 2^20 (1,048,576) handles live
+//
+// A handle value is never made twice in the life of the process, so a
+// stale handle can never name a newer object:
+//   - a slot whose generation would wrap is retired, never reused;
+//   - freed slots are reused first-in first-out, and (until all 2^20 slots
+//     exist) only while more than reuseDistance slots are free, so between
+//     two handles of one slot at least reuseDistance other handles are
+//     destroyed. A slot retires after 2^24-1 handles, that is after at
+//     least 2^34 destroys in all; the table runs out after about 2^44
+//     (17.6 million million) handles, over two years of creating and
+//     destroying 200,000 handles a second.
+//
+// (Before: a 20-bit generation and last-in first-out reuse, so 2^20
+// create/destroy cycles gave a new handle a destroyed one's exact value.)
 const (
 	handleMagic = uint64(0x4C59) << 48
 	kindShift   = 44
-	genShift    = 24
-	genMask     = 1<<20 - 1
-	indexMask   = 1<<24 - 1
+	genShift    = 20
+	genMask     = 1<<24 - 1
+	indexMask   = 1<<20 - 1
 )
+
+// reuseDistance is how many free slots the table keeps back before it
+// reuses one: memory for about a thousand slots (16 bytes each, plus
+// chunk pointers) buys a thousandfold spread of reuse.
+const reuseDistance = 1024
 
 type handleKind uint64
 
@@ -59,10 +78,18 @@ type table struct {
 	mu   sync.Mutex               // guards every field below
 	n    uint64                   // slots handed out so far
 	gens []uint64                 // per slot: the generation of its next (or current) entry
-	free []uint64                 // free slot indices, a stack
+	// free holds the free slot indices, oldest first: add takes from the
+	// front, release appends. Popping the front of a slice keeps the
+	// array; append copies only the live part when it grows, so the
+	// memory stays proportional to the queue.
+	free []uint64
+	// keep is how many free slots add leaves in the queue before reusing
+	// one (reuseDistance for the package's table; the tests' own tables
+	// use 0, plain first-in first-out).
+	keep int
 }
 
-var handles table
+var handles = table{keep: reuseDistance}
 
 // slot returns the slot at idx in the published directory, or nil.
 func (t *table) slot(idx uint64) *atomic.Pointer[entry] {
@@ -77,16 +104,18 @@ func (t *table) slot(idx uint64) *atomic.Pointer[entry] {
 	return &(*d)[ci][idx&chunkMask]
 }
 
+// add makes a handle naming obj, or returns 0 when every slot is live or
+// retired.
 func (t *table) add(kind handleKind, obj any) uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var idx uint64
-	if n := len(t.free); n > 0 {
-		idx, t.free = t.free[n-1], t.free[:n-1]
-	} else {
-		if t.n > indexMask {
-			panic("lightyear_conn: handle table full")
-		}
+	switch {
+	case len(t.free) > t.keep, len(t.free) > 0 && t.n > indexMask:
+		// The oldest free slot; the newest t.keep wait for later, unless
+		// no new slot can be made.
+		idx, t.free = t.free[0], t.free[1:]
+	case t.n <= indexMask:
 		idx = t.n
 		t.n++
 		t.gens = append(t.gens, 1)
@@ -100,11 +129,24 @@ func (t *table) add(kind handleKind, obj any) uint64 {
 			grown[len(old)] = new(chunk)
 			t.dir.Store(&grown)
 		}
+	default:
+		return 0
 	}
-	h := handleMagic | uint64(kind)<<kindShift | (t.gens[idx]&genMask)<<genShift | idx
+	h := handleMagic | uint64(kind)<<kindShift | t.gens[idx]<<genShift | idx
 	// The entry is complete before the store publishes it.
 	t.slot(idx).Store(&entry{obj: obj, h: h})
 	return h
+}
+
+// release empties slot idx and bumps its generation; t.mu is held. A slot
+// whose generation would wrap is retired: left empty and never queued, so
+// no handle value repeats.
+func (t *table) release(idx uint64) {
+	t.slot(idx).Store(nil)
+	t.gens[idx]++
+	if t.gens[idx] <= genMask {
+		t.free = append(t.free, idx)
+	}
 }
 
 // lookup returns the entry a handle names, or nil. It takes no lock.
@@ -154,10 +196,8 @@ func (t *table) remove(kind handleKind, h uint64) *entry {
 	t.mu.Lock()
 	// removeAll may have emptied the slot meanwhile (and add reused it).
 	idx := h & indexMask
-	if s := t.slot(idx); s.Load() == e {
-		s.Store(nil)
-		t.gens[idx]++
-		t.free = append(t.free, idx)
+	if t.slot(idx).Load() == e {
+		t.release(idx)
 	}
 	t.mu.Unlock()
 	return e
@@ -168,12 +208,9 @@ func (t *table) removeAll() []*entry {
 	t.mu.Lock()
 	var live []*entry
 	for i := uint64(0); i < t.n; i++ {
-		s := t.slot(i)
-		if e := s.Load(); e != nil {
+		if e := t.slot(i).Load(); e != nil {
 			live = append(live, e)
-			s.Store(nil)
-			t.gens[i]++
-			t.free = append(t.free, i)
+			t.release(i)
 		}
 	}
 	t.mu.Unlock()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -105,6 +106,221 @@ func TestHandleTableGrowAndRemoveAll(t *testing.T) {
 	}
 	if h := tb.add(kindServer, &serverHandle{}); tb.lookup(kindServer, h) == nil {
 		t.Fatal("table unusable after removeAll")
+	}
+}
+
+// One slot made and destroyed more than 2^20+1 times (the old generation
+// limit, after which LIFO reuse gave a destroyed handle's exact value to a
+// new one): no value repeats, and every stale handle stays dead. keep is
+// 0 so that every cycle reuses the same slot, the worst case.
+func TestHandleSlotPastOldLimit(t *testing.T) {
+	var tb table
+	const cycles = 1<<20 + 2
+	seen := make([]uint64, 0, cycles)
+	var prev uint64
+	for i := 0; i < cycles; i++ {
+		h := tb.add(kindServer, &serverHandle{})
+		if h == 0 || h&indexMask != 0 {
+			t.Fatalf("cycle %d: handle %#x, want one in slot 0", i, h)
+		}
+		if prev != 0 && tb.lookup(kindServer, prev) != nil {
+			t.Fatalf("cycle %d: stale handle %#x names the slot's new entry %#x", i, prev, h)
+		}
+		e := tb.remove(kindServer, h)
+		if e == nil {
+			t.Fatalf("cycle %d: remove of a live handle failed", i)
+		}
+		e.mu.Unlock()
+		seen = append(seen, h)
+		prev = h
+	}
+	slices.Sort(seen)
+	if i := len(slices.Compact(seen)); i != cycles {
+		t.Fatalf("%d distinct handle values in %d cycles", i, cycles)
+	}
+	for _, h := range seen {
+		if tb.lookup(kindServer, h) != nil || tb.remove(kindServer, h) != nil {
+			t.Fatalf("destroyed handle %#x still found", h)
+		}
+	}
+}
+
+// Freed slots are reused oldest first, and only while more than keep of
+// them are free.
+func TestHandleTableFIFO(t *testing.T) {
+	tb := table{keep: 4}
+	var hs []uint64
+	for i := 0; i < 8; i++ {
+		hs = append(hs, tb.add(kindClient, &clientHandle{}))
+	}
+	free := func(slot int) {
+		t.Helper()
+		e := tb.remove(kindClient, hs[slot])
+		if e == nil {
+			t.Fatalf("remove of slot %d failed", slot)
+		}
+		e.mu.Unlock()
+	}
+	addIn := func(want uint64) {
+		t.Helper()
+		h := tb.add(kindClient, &clientHandle{})
+		if h&indexMask != want {
+			t.Fatalf("add used slot %d, want %d", h&indexMask, want)
+		}
+		hs = append(hs, h)
+	}
+	for _, slot := range []int{6, 2, 7, 0} {
+		free(slot)
+	}
+	addIn(8) // only keep slots free: a new one
+	free(5)
+	addIn(6) // five free: the oldest
+	addIn(9) // four again
+	free(1)
+	addIn(2)
+	free(3)
+	addIn(7)
+	addIn(10)
+
+	// Plain FIFO (keep 0): the order of the frees.
+	var fifo table
+	hs = hs[:0]
+	for i := 0; i < 5; i++ {
+		hs = append(hs, fifo.add(kindServer, &serverHandle{}))
+	}
+	order := []uint64{3, 1, 4, 0, 2}
+	for _, slot := range order {
+		e := fifo.remove(kindServer, hs[slot])
+		e.mu.Unlock()
+	}
+	for _, want := range order {
+		if h := fifo.add(kindServer, &serverHandle{}); h&indexMask != want {
+			t.Fatalf("FIFO add used slot %d, want %d", h&indexMask, want)
+		}
+	}
+}
+
+// With the package's setting, a single create/destroy loop spreads over
+// reuseDistance+1 slots, and each slot comes back only after
+// reuseDistance other handles were destroyed.
+func TestHandleReuseDistance(t *testing.T) {
+	tb := table{keep: reuseDistance}
+	lastUse := map[uint64]int{} // slot: cycle of its last handle
+	for i := 0; i < 5*reuseDistance; i++ {
+		h := tb.add(kindClient, &clientHandle{})
+		slot := h & indexMask
+		if last, ok := lastUse[slot]; ok && i-last <= reuseDistance {
+			t.Fatalf("slot %d reused after %d cycles, want more than %d", slot, i-last, reuseDistance)
+		}
+		lastUse[slot] = i
+		e := tb.remove(kindClient, h)
+		e.mu.Unlock()
+	}
+	if tb.n != reuseDistance+1 {
+		t.Fatalf("%d slots made, want %d", tb.n, reuseDistance+1)
+	}
+}
+
+// A slot whose generation would wrap is retired: never reused, so its
+// last handle cannot come back either.
+func TestHandleSlotRetires(t *testing.T) {
+	var tb table
+	e := tb.remove(kindServer, tb.add(kindServer, &serverHandle{}))
+	e.mu.Unlock()
+	tb.gens[0] = genMask - 1 // as if the slot had been used 2^24-3 times
+	var last []uint64
+	for i := 0; i < 2; i++ {
+		h := tb.add(kindServer, &serverHandle{})
+		if h&indexMask != 0 {
+			t.Fatalf("slot %d used, want 0", h&indexMask)
+		}
+		last = append(last, h)
+		e := tb.remove(kindServer, h)
+		e.mu.Unlock()
+	}
+	if g := last[1] >> genShift & genMask; g != genMask {
+		t.Fatalf("last generation %#x, want %#x", g, genMask)
+	}
+	for i := 0; i < 3; i++ {
+		h := tb.add(kindServer, &serverHandle{})
+		if h&indexMask == 0 {
+			t.Fatalf("retired slot 0 reused: %#x", h)
+		}
+		e := tb.remove(kindServer, h)
+		e.mu.Unlock()
+	}
+	for _, h := range last {
+		if tb.lookup(kindServer, h) != nil {
+			t.Fatalf("stale handle %#x found", h)
+		}
+	}
+	if slices.Contains(tb.free, 0) {
+		t.Fatal("retired slot 0 is queued")
+	}
+}
+
+// A full table refuses with 0 (the exports turn it into LY_ERR_INTERNAL),
+// and reuses a free slot even below keep once no new slot can be made.
+func TestHandleTableFull(t *testing.T) {
+	tb := table{keep: reuseDistance}
+	h := tb.add(kindClient, &clientHandle{})
+	tb.add(kindClient, &clientHandle{})
+	e := tb.remove(kindClient, h)
+	e.mu.Unlock()
+	tb.n = indexMask + 1 // pretend every slot was made
+	if h2 := tb.add(kindClient, &clientHandle{}); h2 == 0 || h2&indexMask != h&indexMask || h2 == h {
+		t.Fatalf("free slot not reused when the table is full: %#x after %#x", h2, h)
+	}
+	if h3 := tb.add(kindClient, &clientHandle{}); h3 != 0 {
+		t.Fatalf("full table made handle %#x", h3)
+	}
+}
+
+// The lookup every export pays allocates nothing.
+func TestHandleAcquireAllocs(t *testing.T) {
+	tb := table{keep: reuseDistance}
+	h := tb.add(kindServer, &serverHandle{})
+	if n := testing.AllocsPerRun(100, func() {
+		e := tb.acquire(kindServer, h)
+		e.mu.Unlock()
+	}); n != 0 {
+		t.Fatalf("acquire allocates %v times", n)
+	}
+}
+
+// Through the exports: a destroyed server's handle cannot reach the
+// server that later gets its slot (what aliased before).
+func TestStaleServerHandleThroughExports(t *testing.T) {
+	var old *cServer
+	mustOK(t, "ly_server_create", ly_server_create(serverConfig(""), &old))
+	slot := serverBits(old) & indexMask
+	mustOK(t, "ly_server_destroy", ly_server_destroy(old))
+	seen := map[uint64]bool{serverBits(old): true}
+	for i := 0; ; i++ {
+		if i > 2*reuseDistance+100 {
+			t.Fatalf("slot %d not reused in %d creates", slot, i)
+		}
+		var s *cServer
+		mustOK(t, "ly_server_create", ly_server_create(serverConfig(""), &s))
+		if seen[serverBits(s)] {
+			t.Fatalf("handle %#x made twice", serverBits(s))
+		}
+		seen[serverBits(s)] = true
+		if serverBits(s)&indexMask != slot {
+			mustOK(t, "ly_server_destroy", ly_server_destroy(s))
+			continue
+		}
+		if rc := ly_server_start(old); rc != errInvalidHandle {
+			t.Fatalf("ly_server_start(stale) = %d", rc)
+		}
+		if rc := ly_server_destroy(old); rc != errInvalidHandle {
+			t.Fatalf("ly_server_destroy(stale) = %d", rc)
+		}
+		if rc := ly_server_running(s); rc != 0 {
+			t.Fatalf("new server touched through the stale handle: running = %d", rc)
+		}
+		mustOK(t, "ly_server_destroy", ly_server_destroy(s))
+		return
 	}
 }
 

@@ -107,7 +107,11 @@ func ly__go_server_create(cfg *C.ly__cserver_config, out **C.ly_server) (rc C.in
 	if h.srv, err = multi.New(backends...); err != nil {
 		return failErr(err, errInternal)
 	}
-	*out = C.ly__server_from_bits(C.uintptr_t(handles.add(kindServer, h)))
+	bits := handles.add(kindServer, h)
+	if bits == 0 { // nothing is open before Start: the server is just dropped
+		return fail(errInternal, "handle table full (at most %d handles live at once)", indexMask+1)
+	}
+	*out = C.ly__server_from_bits(C.uintptr_t(bits))
 	return C.LY_OK
 }
 

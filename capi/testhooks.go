@@ -6,9 +6,16 @@ package main
 */
 import "C"
 
+import (
+	"net/netip"
+
+	"github.com/lightyear-conn/lightyear_conn/core/transport"
+)
+
 // What the Go tests of this package need and cannot write themselves:
-// cgo is not available in _test.go files. Only panicPoint runs in the
-// library (one nil check); the rest is for the tests.
+// cgo is not available in _test.go files. Only panicPoint and dialHook
+// are read by the library (a nil check, a nil field); the rest is for the
+// tests.
 
 // panicHook is nil except in tests, which set it to make panicPoint panic.
 // panicPoint is called where the library reads the caller's input (byte
@@ -21,6 +28,11 @@ func panicPoint() {
 		panicHook()
 	}
 }
+
+// dialHook is nil except in tests, which set it to open the sockets of the
+// netcode clients made afterwards their own way (a host without IPv6, say).
+// nil is netcode's default, DialUDP.
+var dialHook func(netip.AddrPort) (transport.Transport, error)
 
 // The C types the exports take, for the tests.
 type (

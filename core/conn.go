@@ -50,8 +50,9 @@ type Client interface {
 	// Disconnect ends the connection or the attempt, telling the server.
 	// Disconnecting an idle client is a no-op.
 	Disconnect() error
-	// Update advances the client's clock by dt, reads what arrived and sends
-	// what is due (requests, keep-alives).
+	// Update advances the client's clock by dt (>= 0; the clock saturates
+	// at MaxClock), reads what arrived and sends what is due (requests,
+	// keep-alives).
 	Update(dt time.Duration) error
 	// State is the current state; DisconnectReason says why the last
 	// connection or attempt ended (ReasonNone while it goes on).
@@ -83,8 +84,9 @@ type Server interface {
 	// started again.
 	Stop() error
 	Running() bool
-	// Update advances the server's clock by dt, reads and handles what
-	// arrived, sends keep-alives and times clients out.
+	// Update advances the server's clock by dt (>= 0; the clock saturates
+	// at MaxClock), reads and handles what arrived, sends keep-alives and
+	// times clients out.
 	Update(dt time.Duration) error
 	// Send sends one payload of 1..MaxPayload bytes to a connected client.
 	Send(id ClientID, payload []byte) error

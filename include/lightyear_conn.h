@@ -14,6 +14,10 @@
  *  - Handles (ly_server*, ly_client*) are opaque tokens, never pointers to
  *    memory: NULL, destroyed, twice-destroyed and made-up handles are
  *    detected and return LY_ERR_INVALID_HANDLE. Nothing dereferences them.
+ *    A handle value is never made twice in the life of the process, so a
+ *    stale handle can never reach a newer server or client. At most
+ *    1,048,576 handles are live at once; creating more fails with
+ *    LY_ERR_INTERNAL.
  *  - Threads: every function may be called from any thread. Calls on one
  *    handle are serialised inside the library; calls on different handles
  *    run in parallel.
@@ -278,8 +282,9 @@ typedef struct ly_server_config {
     uint32_t struct_size;       /* sizeof(ly_server_config) */
     uint64_t protocol_id;
     uint8_t private_key[LY_KEY_SIZE];
-    /* Addresses to bind for netcode clients. "[::]:port" is dual-stack.
-     * NULL or "": no netcode backend and no socket (a server for local
+    /* Addresses to bind for netcode clients. "[::]:port" serves IPv4 and
+     * IPv6 clients on one socket, or IPv4 alone (bound to 0.0.0.0) on a
+     * host without IPv6. NULL or "": no netcode backend and no socket (a server for local
      * clients only). */
     const char *bind_addresses;
     /* The addresses the backend writes into tokens (one must match).
@@ -334,10 +339,12 @@ LY_API int ly_server_stop(ly_server *server);
 /* 1 if running, 0 if not, or LY_ERR_INVALID_HANDLE. */
 LY_API int ly_server_running(ly_server *server);
 
-/* Advances the server's clock by dt_seconds (>= 0), reads and handles
- * every datagram that arrived, sends keep-alives, times clients out.
+/* Advances the server's clock by dt_seconds (finite, >= 0), reads and
+ * handles every datagram that arrived, sends keep-alives, times clients
+ * out. The clock saturates after about 292 years of summed dt instead of
+ * wrapping (time then stops: nothing more times out).
  * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_NOT_RUNNING,
- * LY_ERR_INVALID_ARGUMENT (negative or NaN dt), LY_ERR_SOCKET. */
+ * LY_ERR_INVALID_ARGUMENT (negative, NaN or infinite dt), LY_ERR_SOCKET. */
 LY_API int ly_server_update(ly_server *server, double dt_seconds);
 
 /* Sends size bytes (1..LY_MAX_PAYLOAD_SIZE) to a connected client. The
@@ -660,10 +667,13 @@ LY_API int ly_client_create_manual(const char *server_address, uint64_t client_i
  * invalid afterwards. Errors: LY_ERR_INVALID_HANDLE. */
 LY_API int ly_client_destroy(ly_client *client);
 
-/* Starts connecting with the token's first server address.
+/* Starts connecting with the token's first server address whose socket
+ * opens: an address this host cannot open a socket for (IPv6 on a kernel
+ * without it) is skipped, as one that times out is later.
  * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_ALREADY_ACTIVE,
  * LY_ERR_INVALID_TOKEN (the state becomes
- * LY_STATE_INVALID_CONNECT_TOKEN), LY_ERR_SOCKET. A local client
+ * LY_STATE_INVALID_CONNECT_TOKEN), LY_ERR_SOCKET (no address's socket
+ * opened; the state becomes LY_STATE_DISCONNECTED). A local client
  * reconnecting: LY_ERR_NOT_RUNNING (its server is stopped),
  * LY_ERR_INVALID_ARGUMENT (another local client with its id is
  * connected), as ly_server_connect_local. */
@@ -675,9 +685,10 @@ LY_API int ly_client_connect(ly_client *client);
  * a local client, which has no token), LY_ERR_ALREADY_ACTIVE. */
 LY_API int ly_client_set_token(ly_client *client, const uint8_t *token, uint32_t token_size);
 
-/* Advances the client's clock by dt_seconds (>= 0), reads what arrived,
- * sends what is due. Errors: LY_ERR_INVALID_HANDLE,
- * LY_ERR_INVALID_ARGUMENT (negative or NaN dt), LY_ERR_SOCKET. */
+/* Advances the client's clock by dt_seconds (finite, >= 0; saturating as
+ * in ly_server_update), reads what arrived, sends what is due.
+ * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (negative, NaN or
+ * infinite dt), LY_ERR_SOCKET. */
 LY_API int ly_client_update(ly_client *client, double dt_seconds);
 
 /* Sends size bytes (1..LY_MAX_PAYLOAD_SIZE), copied before the call

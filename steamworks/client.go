@@ -206,7 +206,7 @@ func (c *Client) Update(dt time.Duration) error {
 	if c.closed {
 		return core.ErrClosed
 	}
-	c.now += dt
+	c.now = core.AdvanceClock(c.now, dt)
 	if err := c.lib.pump(); err != nil {
 		return err
 	}

@@ -160,7 +160,7 @@ func (s *Server) Update(dt time.Duration) error {
 	if !s.running {
 		return core.ErrNotStarted
 	}
-	s.now += dt
+	s.now = core.AdvanceClock(s.now, dt)
 	if err := s.lib.pump(); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/lightyear-conn/lightyear_conn/core"
 	"github.com/lightyear-conn/lightyear_conn/core/transport"
 )
 
@@ -122,7 +123,7 @@ func (l *Link) hold(now time.Duration, buf []byte, n int, addr netip.AddrPort) {
 	if reordered {
 		l.stats.Reordered++
 	}
-	l.line.push(now+d, l.seq, datagram{buf: buf, n: n, addr: addr})
+	l.line.push(core.AdvanceClock(now, d), l.seq, datagram{buf: buf, n: n, addr: addr})
 	l.seq++
 }
 

@@ -167,3 +167,17 @@ func TestConcurrentSides(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// The clock saturates: two updates whose sum overflows time.Duration
+// leave the time since a peer's last message at the top, not negative.
+func TestHugeUpdatesSaturate(t *testing.T) {
+	s := started(t, Config{})
+	_, err := s.Connect(1)
+	require.NoError(t, err)
+	huge := 9_200_000_000 * time.Second
+	require.NoError(t, s.Update(huge))
+	require.NoError(t, s.Update(huge))
+	st, ok := s.ClientStats(core.LocalID(1))
+	require.True(t, ok)
+	require.Equal(t, core.MaxClock, st.SinceLastReceive)
+}

@@ -3,8 +3,10 @@ package netcode
 import (
 	"crypto/cipher"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/lightyear-conn/lightyear_conn/core"
@@ -30,16 +32,37 @@ type ClientConfig struct {
 	ReceiveQueueSize int
 }
 
-// DialUDP is the default ClientConfig.Dial.
+// DialUDP is the default ClientConfig.Dial. It fails for an IPv6 server
+// on a host without IPv6 (the error wraps syscall.EAFNOSUPPORT), so that
+// Connect moves on to the token's next address at once.
 func DialUDP(server netip.AddrPort) (transport.Transport, error) {
 	local := netip.IPv4Unspecified()
 	if !server.Addr().Unmap().Is4() {
 		local = netip.IPv6Unspecified()
 	}
-	return transport.ListenUDP(netip.AddrPortFrom(local, 0))
+	u, err := listenUDP(netip.AddrPortFrom(local, 0))
+	if err != nil {
+		return nil, err
+	}
+	// [::] falls back to an IPv4 socket when the kernel has no IPv6: one
+	// that could never reach this server.
+	if !sameFamily(u.LocalAddr(), server) {
+		u.Close()
+		return nil, fmt.Errorf("netcode: no IPv6 socket for %v on this host: %w", server, syscall.EAFNOSUPPORT)
+	}
+	return u, nil
 }
 
+// listenUDP is transport.ListenUDP; a test replaces it to act as a host
+// without IPv6.
+var listenUDP = transport.ListenUDP
+
 const readBatch = 32
+
+// neverSent is Client.lastSend before the first packet of an attempt, so
+// that it goes at once. (A reading before the clock's start, like now-1h,
+// would overflow now-lastSend near core.MaxClock.)
+const neverSent = time.Duration(-1)
 
 // Client is a netcode.io client. It implements core.Client.
 //
@@ -60,9 +83,9 @@ type Client struct {
 
 	state       core.ClientState
 	reason      core.DisconnectReason
-	now         time.Duration
+	now         time.Duration // summed dt, saturated at core.MaxClock
 	connectedAt time.Duration // when the current attempt started
-	lastSend    time.Duration
+	lastSend    time.Duration // or neverSent
 	lastRecv    time.Duration
 
 	serverIndex int
@@ -148,7 +171,9 @@ func (c *Client) SetToken(token []byte) error {
 }
 
 // Connect parses the token and starts the handshake with its first server
-// address.
+// address whose socket opens: an address whose family this host cannot
+// open (IPv6 on a kernel without it) is skipped, as a timed-out one is
+// later. Connect fails only when no address can be used.
 func (c *Client) Connect() error {
 	if c.closed {
 		return core.ErrClosed
@@ -174,12 +199,27 @@ func (c *Client) Connect() error {
 	c.c2s, c.s2c = newAEAD(&t.ClientToServerKey), newAEAD(&t.ServerToClientKey)
 	c.received.Clear()
 	c.connectedAt = c.now
-	c.serverIndex = 0
-	if err := c.startAttempt(); err != nil {
+	if err := c.attemptFrom(0); err != nil {
 		c.finish(core.StateDisconnected, core.ReasonTransportError)
 		return err
 	}
 	return nil
+}
+
+// attemptFrom begins the handshake with the first server address from
+// index i on whose socket opens, and returns every open error if none
+// does. i must be a valid index.
+func (c *Client) attemptFrom(i int) error {
+	var errs []error
+	for ; i < len(c.token.ServerAddresses); i++ {
+		c.serverIndex = i
+		err := c.startAttempt()
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // startAttempt begins the handshake with server address serverIndex.
@@ -192,7 +232,7 @@ func (c *Client) startAttempt() error {
 		}
 		raw, err := c.cfg.Dial(c.server)
 		if err != nil {
-			return fmt.Errorf("netcode: opening client socket: %w", err)
+			return fmt.Errorf("netcode: opening client socket for %v: %w", c.server, err)
 		}
 		tr, err := c.cfg.Conditioning.condition(raw, c.clock)
 		if err != nil {
@@ -204,7 +244,7 @@ func (c *Client) startAttempt() error {
 	c.state, c.reason = core.StateSendingRequest, core.ReasonNone
 	c.sequence = 0
 	c.replay.reset()
-	c.lastSend = c.now - time.Hour // send at once
+	c.lastSend = neverSent
 	c.lastRecv = c.now
 	c.pendingSet = false
 	c.clientIndex, c.maxClients = 0, 0
@@ -221,13 +261,10 @@ func sameFamily(local, server netip.AddrPort) bool {
 	return !s.Is4() || l.IsUnspecified()
 }
 
-// tryNextServer moves to the next address in the token, if there is one.
+// tryNextServer moves to the next address in the token whose socket
+// opens, if there is one.
 func (c *Client) tryNextServer() bool {
-	if c.serverIndex+1 >= len(c.token.ServerAddresses) {
-		return false
-	}
-	c.serverIndex++
-	return c.startAttempt() == nil
+	return c.serverIndex+1 < len(c.token.ServerAddresses) && c.attemptFrom(c.serverIndex+1) == nil
 }
 
 // finish ends the connection or attempt in state s.
@@ -276,7 +313,7 @@ func (c *Client) Update(dt time.Duration) error {
 	if dt < 0 {
 		return fmt.Errorf("%w: negative dt", core.ErrInvalidArgument)
 	}
-	c.now += dt
+	c.now = core.AdvanceClock(c.now, dt)
 	if c.state <= core.StateDisconnected {
 		return nil
 	}
@@ -324,7 +361,7 @@ func (c *Client) Update(dt time.Duration) error {
 // timedOut: nothing for longer than the token's timeout (> 0 only).
 func (c *Client) timedOut() bool {
 	t := c.token.TimeoutSeconds
-	return t > 0 && c.lastRecv+time.Duration(t)*time.Second < c.now
+	return t > 0 && c.now-c.lastRecv > time.Duration(t)*time.Second
 }
 
 func (c *Client) receive() error {
@@ -398,7 +435,7 @@ func (c *Client) handle(pkt []byte, from netip.AddrPort) DropReason {
 // sendDue sends the handshake packet or keep-alive when 0.1 s has passed
 // since the last packet sent.
 func (c *Client) sendDue() {
-	if c.lastSend+sendRate > c.now {
+	if c.lastSend != neverSent && c.now-c.lastSend < sendRate {
 		return
 	}
 	switch c.state {

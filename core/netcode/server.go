@@ -32,7 +32,7 @@ type Server struct {
 	running   bool
 	socks     []*outbox
 	clock     func() time.Duration // s.now, for the link conditioner
-	now       time.Duration
+	now       time.Duration        // summed dt, saturated at core.MaxClock
 	nowUnix   uint64
 	lastSweep time.Duration
 	// minExpire is the restart rule: a token expiring before the first
@@ -233,7 +233,7 @@ func (s *Server) Update(dt time.Duration) error {
 	if dt < 0 {
 		return fmt.Errorf("%w: negative dt", core.ErrInvalidArgument)
 	}
-	s.now += dt
+	s.now = core.AdvanceClock(s.now, dt)
 	s.nowUnix = uint64(s.cfg.Now().Unix())
 	s.flush() // what BatchSends held since the last tick goes out before reading
 	var err error
@@ -480,7 +480,7 @@ func (s *Server) sendPayload(c *conn, payload []byte) {
 
 func (s *Server) sendKeepAlives() {
 	for _, c := range s.connected {
-		if c.lastSend+sendRate <= s.now {
+		if s.now-c.lastSend >= sendRate {
 			s.sendKeepAlive(c)
 		}
 	}
@@ -489,7 +489,7 @@ func (s *Server) sendKeepAlives() {
 func (s *Server) timeOutClients() {
 	for i := len(s.connected) - 1; i >= 0; i-- {
 		c := s.connected[i]
-		if c.timeout > 0 && c.lastRecv+c.timeout <= s.now {
+		if c.timeout > 0 && s.now-c.lastRecv >= c.timeout {
 			s.disconnect(c, core.ReasonTimedOut, false)
 		}
 	}
@@ -527,7 +527,7 @@ func (s *Server) sweep() {
 	s.lastSweep = s.now
 	for addr, p := range s.pending {
 		if (p.expireUnix != NeverExpires && p.expireUnix <= s.nowUnix) ||
-			(p.timeout > 0 && p.lastAccess+p.timeout < s.now) {
+			(p.timeout > 0 && s.now-p.lastAccess > p.timeout) {
 			delete(s.pending, addr)
 		}
 	}

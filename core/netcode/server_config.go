@@ -13,7 +13,9 @@ import (
 type ServerConfig struct {
 	ProtocolID uint64
 	PrivateKey Key
-	// Addresses to bind (at least one). `[::]:port` is dual-stack.
+	// Addresses to bind (at least one). `[::]:port` serves IPv4 and IPv6
+	// clients on one socket, or IPv4 alone (0.0.0.0) on a host without
+	// IPv6 (see transport.ListenUDP).
 	Addresses []netip.AddrPort
 	// PublicAddresses are the addresses clients reach this server at, as
 	// the backend writes them in the private part of tokens; a request is

@@ -1,9 +1,12 @@
 package transport
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
+	"syscall"
 )
 
 // DefaultSocketBuffer is the SO_RCVBUF and SO_SNDBUF size ListenUDP asks
@@ -37,10 +40,11 @@ var _ Transport = (*UDP)(nil)
 // ListenUDP binds a UDP transport to addr with default options.
 //
 // An IPv4 address binds an IPv4 socket and an IPv6 address an IPv6-only one,
-// except the unspecified [::], which binds a dual-stack socket. Peers are
-// always reported as plain IPv4 or IPv6 addresses (never IPv4-mapped), and
-// IPv4 destinations work on a dual-stack socket. Port 0 picks a free port;
-// LocalAddr reports it.
+// except the unspecified [::], which binds a dual-stack socket serving IPv4
+// and IPv6 peers, or, on a host whose kernel has no IPv6, an IPv4 socket on
+// 0.0.0.0 (LocalAddr says which). Peers are always reported as plain IPv4
+// or IPv6 addresses (never IPv4-mapped), and IPv4 destinations work on a
+// dual-stack socket. Port 0 picks a free port; LocalAddr reports it.
 func ListenUDP(addr netip.AddrPort) (*UDP, error) {
 	return ListenUDPOptions(addr, UDPOptions{})
 }
@@ -58,12 +62,33 @@ func listenUDPConn(addr netip.AddrPort, opts UDPOptions) (*net.UDPConn, error) {
 	case ip.IsUnspecified():
 		network = "udp" // a wildcard listen on "udp" is dual-stack
 	}
-	conn, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, addr.Port())))
+	conn, err := listenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, addr.Port())))
+	if err != nil && network == "udp" && ip.Is6() && familyUnavailable(err) {
+		// No IPv6 in this kernel: a game server bound to [::] still
+		// serves IPv4 clients, as it would on a dual-stack socket.
+		conn, err = listenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero, Port: int(addr.Port())})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("transport: %w", err)
 	}
 	setSocketBuffers(conn, opts)
 	return conn, nil
+}
+
+// listenUDP is net.ListenUDP; tests replace it to act as a host without
+// IPv6.
+var listenUDP = net.ListenUDP
+
+// familyUnavailable reports whether err says the socket's address family
+// is not in this kernel: EAFNOSUPPORT, or winsock's WSAEAFNOSUPPORT (10047),
+// which Go does not map to it. Only this error falls back: [::] already in
+// use, say, must not quietly become an IPv4-only server.
+func familyUnavailable(err error) bool {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return false
+	}
+	return errno == syscall.EAFNOSUPPORT || runtime.GOOS == "windows" && errno == 10047
 }
 
 // setSocketBuffers asks for bigger socket buffers. Failure is not an error:

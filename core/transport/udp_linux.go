@@ -79,8 +79,8 @@ func newUDP(conn *net.UDPConn, forcePortable bool) (*UDP, error) {
 	var domain int
 	supported := false
 	cerr := raw.Control(func(fd uintptr) {
-		// The real family, not the requested one: a wildcard bind falls
-		// back to IPv4 on a host without IPv6.
+		// The real family, not the requested one: a [::] bind falls back
+		// to IPv4 on a host without IPv6 (listenUDPConn).
 		domain, err = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_DOMAIN)
 		supported = mmsgSupported(fd, &u.rd)
 	})

@@ -313,6 +313,7 @@ static void test_server_basics(void)
     CHECK_OK(ly_server_update(s, TEST_DT));
     CHECK_EQ(ly_server_update(s, -TEST_DT), LY_ERR_INVALID_ARGUMENT);
     CHECK_EQ(ly_server_update(s, NAN), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_update(s, INFINITY), LY_ERR_INVALID_ARGUMENT);
 
     CHECK_EQ(ly_server_send(s, nobody, data, 10), LY_ERR_UNKNOWN_CLIENT);
     CHECK_EQ(ly_server_send(s, nobody, NULL, 10), LY_ERR_INVALID_ARGUMENT);
@@ -557,6 +558,7 @@ static void test_client_idle(void)
     CHECK_OK(ly_client_update(c, TEST_DT));
     CHECK_EQ(ly_client_update(c, -1.0), LY_ERR_INVALID_ARGUMENT);
     CHECK_EQ(ly_client_update(c, NAN), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_update(c, INFINITY), LY_ERR_INVALID_ARGUMENT);
     CHECK_OK(ly_client_disconnect(c)); /* a no-op when idle */
     CHECK_OK(ly_client_get_state(c, &st));
     CHECK_EQ(st, LY_STATE_DISCONNECTED);

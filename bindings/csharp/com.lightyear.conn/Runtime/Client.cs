@@ -178,7 +178,7 @@ namespace Lightyear.Conn
             handle.Dispose();
         }
 
-        /// <summary>Starts connecting with the token's first server address (a local client reconnects).</summary>
+        /// <summary>Starts connecting with the token's first server address whose socket opens (an address of a family the host lacks, such as IPv6, is skipped; a local client reconnects).</summary>
         public void Connect()
         {
             Check(Native.ly_client_connect(Handle()), "ly_client_connect");
@@ -193,7 +193,7 @@ namespace Lightyear.Conn
                 Check(Native.ly_client_set_token(Handle(), t, (uint)connectToken.Length), "ly_client_set_token");
         }
 
-        /// <summary>Advances the client's clock by dtSeconds (>= 0), reads what arrived, sends what is due.</summary>
+        /// <summary>Advances the client's clock by dtSeconds (finite, >= 0), reads what arrived, sends what is due.</summary>
         public void Update(double dtSeconds)
         {
             int rc = Native.ly_client_update(Handle(), dtSeconds);

@@ -17,7 +17,8 @@ namespace Lightyear.Conn
 
         /// <summary>
         /// Addresses to bind for netcode clients, separated by spaces or commas
-        /// ("127.0.0.1:40000 [::1]:40000"; "[::]:port" is dual-stack; port 0
+        /// ("127.0.0.1:40000 [::1]:40000"; "[::]:port" is dual-stack, or IPv4
+        /// alone on a host without IPv6; port 0
         /// picks a free port, see <see cref="Server.GetAddress"/>). Null or "":
         /// no netcode backend and no socket, a server for local clients only.
         /// </summary>

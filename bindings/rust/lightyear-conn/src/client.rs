@@ -155,8 +155,8 @@ impl Client {
         self.raw
     }
 
-    /// Starts connecting with the token's first server address (or reconnects a local
-    /// client).
+    /// Starts connecting with the token's first server address whose socket opens (an address
+    /// of a family the host lacks, such as IPv6, is skipped), or reconnects a local client.
     pub fn connect(&mut self) -> Result<()> {
         // SAFETY: handles are validated by the library.
         check(unsafe { sys::ly_client_connect(self.raw) }).map(drop)
@@ -171,8 +171,8 @@ impl Client {
         check(unsafe { sys::ly_client_set_token(self.raw, t.as_ptr(), t.len() as u32) }).map(drop)
     }
 
-    /// Advances the client's clock by `dt_seconds` (>= 0): reads what arrived, sends what is
-    /// due (handshake resends, keep-alives), applies timeouts.
+    /// Advances the client's clock by `dt_seconds` (finite, >= 0): reads what arrived, sends
+    /// what is due (handshake resends, keep-alives), applies timeouts.
     pub fn update(&mut self, dt_seconds: f64) -> Result<()> {
         // SAFETY: handles are validated by the library.
         check(unsafe { sys::ly_client_update(self.raw, dt_seconds) }).map(drop)

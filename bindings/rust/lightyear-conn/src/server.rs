@@ -65,7 +65,7 @@ impl ServerConfig {
 
     /// Adds an address to bind for netcode clients: `"127.0.0.1:40000"`, `"[::1]:0"` (port 0
     /// picks a free port; read it back with [`Server::address`]), `"[::]:40000"`
-    /// (dual-stack; then set the public addresses).
+    /// (dual-stack, or IPv4 alone on a host without IPv6; then set the public addresses).
     pub fn bind(mut self, addr: impl Into<String>) -> Self {
         self.bind_addresses.push(addr.into());
         self
@@ -195,7 +195,7 @@ impl Server {
         check(unsafe { sys::ly_server_running(self.raw) }).map(|r| r == 1)
     }
 
-    /// Advances the server's clock by `dt_seconds` (>= 0): reads every datagram that
+    /// Advances the server's clock by `dt_seconds` (finite, >= 0): reads every datagram that
     /// arrived, sends keep-alives, times clients out.
     pub fn update(&mut self, dt_seconds: f64) -> Result<()> {
         // SAFETY: as above.
