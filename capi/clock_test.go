@@ -33,10 +33,10 @@ func TestUpdateDt(t *testing.T) {
 		{"1e300 s", 1e300, 0},
 		{"largest double", math.MaxFloat64, 0},
 	} {
-		if rc := ly_server_update(f.srv, cDouble(c.dt)); rc != c.rc {
+		if rc := ly__go_server_update(f.srv, cDouble(c.dt)); rc != c.rc {
 			t.Errorf("%s: ly_server_update = %d, want %d", c.name, rc, c.rc)
 		}
-		if rc := ly_client_update(f.nc, cDouble(c.dt)); rc != c.rc {
+		if rc := ly__go_client_update(f.nc, cDouble(c.dt)); rc != c.rc {
 			t.Errorf("%s: ly_client_update = %d, want %d", c.name, rc, c.rc)
 		}
 	}
@@ -61,20 +61,20 @@ func TestUpdateDt(t *testing.T) {
 func TestHugeUpdatesTimeOutThroughExports(t *testing.T) {
 	f := newFixture(t)
 	defer f.close()
-	mustOK(t, "ly_client_connect", ly_client_connect(f.nc))
+	mustOK(t, "ly_client_connect", ly__go_client_connect(f.nc))
 	var state cInt
 	for i := 0; state != cInt(core.StateConnected); i++ {
 		if i == 500 {
 			t.Fatalf("client not connected: state %d", state)
 		}
-		mustOK(t, "ly_client_update", ly_client_update(f.nc, 0.01))
-		mustOK(t, "ly_server_update", ly_server_update(f.srv, 0.01))
-		mustOK(t, "ly_client_get_state", ly_client_get_state(f.nc, &state))
+		mustOK(t, "ly_client_update", ly__go_client_update(f.nc, 0.01))
+		mustOK(t, "ly_server_update", ly__go_server_update(f.srv, 0.01))
+		mustOK(t, "ly_client_get_state", ly__go_client_get_state(f.nc, &state))
 	}
 	drainEvents(t, f.srv)
-	mustOK(t, "ly_client_update", ly_client_update(f.nc, 9.2e9))
-	mustOK(t, "ly_server_update", ly_server_update(f.srv, 9.2e9))
-	mustOK(t, "ly_server_update", ly_server_update(f.srv, 9.2e9))
+	mustOK(t, "ly_client_update", ly__go_client_update(f.nc, 9.2e9))
+	mustOK(t, "ly_server_update", ly__go_server_update(f.srv, 9.2e9))
+	mustOK(t, "ly_server_update", ly__go_server_update(f.srv, 9.2e9))
 	var timedOut bool
 	for _, ev := range drainEvents(t, f.srv) {
 		if ev.typ == core.EventDisconnected && ev.id == core.NetcodeID(1) && ev.reason == core.ReasonTimedOut {
@@ -98,7 +98,7 @@ func drainEvents(t *testing.T, s *cServer) []polled {
 	buf := make([]byte, 2048)
 	for {
 		var ev cEvent
-		rc := ly_server_poll(s, &ev, cbuf(buf), cU32(len(buf)))
+		rc := ly__go_server_poll(s, &ev, cbuf(buf), cU32(len(buf)))
 		if rc < 0 {
 			t.Fatalf("ly_server_poll: %d", rc)
 		}

@@ -23,11 +23,11 @@ func TestWildcardServerServesIPv4ThroughExports(t *testing.T) {
 	cfg.bind_addresses = cString("[::]:0")
 	cfg.public_addresses = cString("127.0.0.1:0")
 	var srv *cServer
-	mustOK(t, "ly_server_create", ly_server_create((*cCServerConfig)(unsafe.Pointer(cfg)), &srv))
-	defer ly_server_destroy(srv)
-	mustOK(t, "ly_server_start", ly_server_start(srv))
+	mustOK(t, "ly_server_create", ly__go_server_create((*cCServerConfig)(unsafe.Pointer(cfg)), &srv))
+	defer ly__go_server_destroy(srv)
+	mustOK(t, "ly_server_start", ly__go_server_start(srv))
 	buf := make([]byte, 64)
-	n := ly_server_address(srv, 0, cchars(buf), 64)
+	n := ly__go_server_address(srv, 0, cchars(buf), 64)
 	if n <= 0 {
 		t.Fatalf("ly_server_address: %d", n)
 	}
@@ -38,21 +38,21 @@ func TestWildcardServerServesIPv4ThroughExports(t *testing.T) {
 	to := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), bound.Port())
 
 	tok := make([]byte, 2048)
-	mustOK(t, "ly_token_generate", ly_token_generate(tokenParams(to.String()), cbuf(tok), 2048))
+	mustOK(t, "ly_token_generate", ly__go_token_generate(tokenParams(to.String()), cbuf(tok), 2048))
 	var c *cClient
-	mustOK(t, "ly_client_create", ly_client_create(cbytes(tok), 2048, nil, &c))
-	defer ly_client_destroy(c)
-	mustOK(t, "ly_client_connect", ly_client_connect(c))
+	mustOK(t, "ly_client_create", ly__go_client_create(cbytes(tok), 2048, nil, &c))
+	defer ly__go_client_destroy(c)
+	mustOK(t, "ly_client_connect", ly__go_client_connect(c))
 	var state cInt
 	for i := 0; state != cInt(core.StateConnected); i++ {
 		if i == 500 {
 			t.Fatalf("client not connected: state %d", state)
 		}
-		mustOK(t, "ly_client_update", ly_client_update(c, 0.01))
-		mustOK(t, "ly_server_update", ly_server_update(srv, 0.01))
-		mustOK(t, "ly_client_get_state", ly_client_get_state(c, &state))
+		mustOK(t, "ly_client_update", ly__go_client_update(c, 0.01))
+		mustOK(t, "ly_server_update", ly__go_server_update(srv, 0.01))
+		mustOK(t, "ly_client_get_state", ly__go_client_get_state(c, &state))
 	}
-	n = ly_server_client_address(srv, cClientID(core.NetcodeID(5)), cchars(buf), 64)
+	n = ly__go_server_client_address(srv, cClientID(core.NetcodeID(5)), cchars(buf), 64)
 	if n <= 0 {
 		t.Fatalf("ly_server_client_address: %d", n)
 	}

@@ -30,11 +30,11 @@ func TestConnectSkipsUnopenableAddress(t *testing.T) {
 	connect := func(addrs string) (*cClient, cInt) {
 		t.Helper()
 		tok := make([]byte, 2048)
-		mustOK(t, "ly_token_generate", ly_token_generate(tokenParams(addrs), cbuf(tok), 2048))
+		mustOK(t, "ly_token_generate", ly__go_token_generate(tokenParams(addrs), cbuf(tok), 2048))
 		var c *cClient
-		mustOK(t, "ly_client_create", ly_client_create(cbytes(tok), 2048, nil, &c))
+		mustOK(t, "ly_client_create", ly__go_client_create(cbytes(tok), 2048, nil, &c))
 		f.keepClient(c)
-		return c, ly_client_connect(c)
+		return c, ly__go_client_connect(c)
 	}
 
 	c, rc := connect("[2001:db8::1]:40000 " + f.addr)
@@ -46,16 +46,16 @@ func TestConnectSkipsUnopenableAddress(t *testing.T) {
 		if i == 500 {
 			t.Fatalf("client not connected: state %d", state)
 		}
-		mustOK(t, "ly_client_update", ly_client_update(c, 0.01))
-		mustOK(t, "ly_server_update", ly_server_update(f.srv, 0.01))
-		mustOK(t, "ly_client_get_state", ly_client_get_state(c, &state))
+		mustOK(t, "ly_client_update", ly__go_client_update(c, 0.01))
+		mustOK(t, "ly_server_update", ly__go_server_update(f.srv, 0.01))
+		mustOK(t, "ly_client_get_state", ly__go_client_get_state(c, &state))
 	}
 
 	c, rc = connect("[2001:db8::1]:40000 [2001:db8::2]:40000")
 	if rc != errSocket {
 		t.Fatalf("ly_client_connect with no openable address = %d, want LY_ERR_SOCKET", rc)
 	}
-	mustOK(t, "ly_client_get_state", ly_client_get_state(c, &state))
+	mustOK(t, "ly_client_get_state", ly__go_client_get_state(c, &state))
 	if state != cInt(core.StateDisconnected) {
 		t.Fatalf("state %d after a failed connect", state)
 	}

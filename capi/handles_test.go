@@ -292,34 +292,34 @@ func TestHandleAcquireAllocs(t *testing.T) {
 // server that later gets its slot (what aliased before).
 func TestStaleServerHandleThroughExports(t *testing.T) {
 	var old *cServer
-	mustOK(t, "ly_server_create", ly_server_create(serverConfig(""), &old))
+	mustOK(t, "ly_server_create", ly__go_server_create(serverConfig(""), &old))
 	slot := serverBits(old) & indexMask
-	mustOK(t, "ly_server_destroy", ly_server_destroy(old))
+	mustOK(t, "ly_server_destroy", ly__go_server_destroy(old))
 	seen := map[uint64]bool{serverBits(old): true}
 	for i := 0; ; i++ {
 		if i > 2*reuseDistance+100 {
 			t.Fatalf("slot %d not reused in %d creates", slot, i)
 		}
 		var s *cServer
-		mustOK(t, "ly_server_create", ly_server_create(serverConfig(""), &s))
+		mustOK(t, "ly_server_create", ly__go_server_create(serverConfig(""), &s))
 		if seen[serverBits(s)] {
 			t.Fatalf("handle %#x made twice", serverBits(s))
 		}
 		seen[serverBits(s)] = true
 		if serverBits(s)&indexMask != slot {
-			mustOK(t, "ly_server_destroy", ly_server_destroy(s))
+			mustOK(t, "ly_server_destroy", ly__go_server_destroy(s))
 			continue
 		}
-		if rc := ly_server_start(old); rc != errInvalidHandle {
+		if rc := ly__go_server_start(old); rc != errInvalidHandle {
 			t.Fatalf("ly_server_start(stale) = %d", rc)
 		}
-		if rc := ly_server_destroy(old); rc != errInvalidHandle {
+		if rc := ly__go_server_destroy(old); rc != errInvalidHandle {
 			t.Fatalf("ly_server_destroy(stale) = %d", rc)
 		}
-		if rc := ly_server_running(s); rc != 0 {
+		if rc := ly__go_server_running(s); rc != 0 {
 			t.Fatalf("new server touched through the stale handle: running = %d", rc)
 		}
-		mustOK(t, "ly_server_destroy", ly_server_destroy(s))
+		mustOK(t, "ly_server_destroy", ly__go_server_destroy(s))
 		return
 	}
 }

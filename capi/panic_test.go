@@ -552,21 +552,17 @@ func checkAlive(t *testing.T, f *fixture, which, gone string, call func() cInt) 
 func TestEveryExportRecovers(t *testing.T) {
 	goExports, cExports := exportsOf(t)
 	header := headerFunctions(t)
-	// Each Go export ly__go_X is reached through its entry ly_X (entry.c).
+	// Each Go export ly__go_X is reached through its C entry ly_X (entry.c).
 	entries := entriesOf(t)
-	var wrapped []string
-	for _, exp := range goExports {
-		name, ok := strings.CutPrefix(exp, "ly__go_")
-		if !ok || !contains(entries, name) {
-			t.Errorf("Go export %s has no LY_ENTRY line in entry.c", exp)
-			continue
+	for _, name := range goExports {
+		if !contains(entries, name) {
+			t.Errorf("Go export %s has no LY_ENTRY line in entry.c", name)
 		}
-		wrapped = append(wrapped, "ly_"+name)
 	}
 	if len(entries) != len(goExports) {
 		t.Errorf("entry.c has %d LY_ENTRY lines for %d Go exports", len(entries), len(goExports))
 	}
-	all := append(wrapped, cExports...)
+	all := append(append([]string{}, goExports...), cExports...)
 	sort.Strings(all)
 	if strings.Join(all, " ") != strings.Join(header, " ") {
 		t.Errorf("exports written in Go and C:\n  %v\nLY_API functions of the header:\n  %v", all, header)
@@ -576,8 +572,9 @@ func TestEveryExportRecovers(t *testing.T) {
 	}
 }
 
-// exportsOf parses capi: the //export functions (each checked for its
-// recoverPanic) and the LY_API functions defined in the C files.
+// exportsOf parses capi: the public names of the Go exports (ly_X for
+// //export ly__go_X, each checked for its recoverPanic) and the LY_API
+// functions defined in the C files.
 func exportsOf(t *testing.T) (goExports, cExports []string) {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -600,7 +597,11 @@ func exportsOf(t *testing.T) (goExports, cExports []string) {
 			}
 			for _, cm := range fn.Doc.List {
 				if exp, ok := strings.CutPrefix(cm.Text, "//export "); ok {
-					goExports = append(goExports, exp)
+					name, ok := strings.CutPrefix(exp, "ly__go_")
+					if !ok {
+						t.Errorf("%s: a Go export is named ly__go_X and reached through ly_X in entry.c", exp)
+					}
+					goExports = append(goExports, "ly_"+name)
 					if why := recovers(fn); why != "" {
 						t.Errorf("%s (%s): %s", exp, fset.Position(fn.Pos()), why)
 					}
@@ -624,7 +625,7 @@ func exportsOf(t *testing.T) (goExports, cExports []string) {
 	return goExports, cExports
 }
 
-// entriesOf lists the names of entry.c's LY_ENTRY lines (without "ly_").
+// entriesOf lists the public names of entry.c's LY_ENTRY lines.
 func entriesOf(t *testing.T) []string {
 	t.Helper()
 	src, err := os.ReadFile("entry.c")
@@ -633,7 +634,7 @@ func entriesOf(t *testing.T) []string {
 	}
 	var out []string
 	for _, m := range regexp.MustCompile(`(?m)^LY_ENTRY\((\w+),`).FindAllSubmatch(src, -1) {
-		out = append(out, string(m[1]))
+		out = append(out, "ly_"+string(m[1]))
 	}
 	return out
 }
