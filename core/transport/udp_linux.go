@@ -165,19 +165,24 @@ func (u *UDP) ReadBatch(msgs []Message) (int, error) {
 	n := 0
 	for i := 0; i < u.rdN; i++ {
 		h := &r.hdrs[i]
-		size := int(h.Len)
 		addr, ok := decodeSockaddr(&r.names[i], h.Hdr.Namelen, &u.rdZones)
-		// A truncated datagram is a corrupt one. When an earlier one was
-		// dropped, later ones shift down into its Message, if they fit.
-		if !ok || h.Hdr.Flags&unix.MSG_TRUNC != 0 || size > len(msgs[n].Buf) {
+		if !ok {
+			// No IPv4 or IPv6 sender, which a UDP socket never reports:
+			// dropped, and later datagrams shift down into its Message.
 			u.dropped.Add(1)
 			continue
 		}
+		// Without MSG_TRUNC in the call's flags, Len is what the kernel
+		// stored, at most the Buf's length; MSG_TRUNC in the message's
+		// flags says the datagram was longer.
+		size := int(h.Len)
+		m := &msgs[n]
+		m.N = size
 		if n != i {
-			copy(msgs[n].Buf, msgs[i].Buf[:size])
+			m.N = copy(m.Buf, msgs[i].Buf[:size])
 		}
-		msgs[n].N = size
-		msgs[n].Addr = addr
+		m.Addr = addr
+		m.Truncated = h.Hdr.Flags&unix.MSG_TRUNC != 0 || m.N < size
 		n++
 	}
 	return n, nil
