@@ -28,6 +28,11 @@ type ClientConfig struct {
 	// ReceiveQueueSize bounds the payloads waiting for Receive; more are
 	// dropped and counted. Default 256.
 	ReceiveQueueSize int
+	// MaxReadsPerUpdate bounds the datagrams one Update reads; default
+	// DefaultMaxReadsPerUpdate. Update reads until the socket is empty or
+	// this many were read, so that a flood cannot keep one Update reading
+	// forever; what is left waits in the socket's buffer for the next one.
+	MaxReadsPerUpdate int
 }
 
 // DialUDP is the default ClientConfig.Dial.
@@ -100,6 +105,9 @@ func NewClient(token []byte, cfg ClientConfig) *Client {
 	}
 	if cfg.ReceiveQueueSize <= 0 {
 		cfg.ReceiveQueueSize = 256
+	}
+	if cfg.MaxReadsPerUpdate <= 0 {
+		cfg.MaxReadsPerUpdate = DefaultMaxReadsPerUpdate
 	}
 	c := &Client{cfg: cfg, rawToken: append([]byte(nil), token...), received: eventq.New(cfg.ReceiveQueueSize)}
 	for i := range c.rx {
@@ -327,24 +335,33 @@ func (c *Client) timedOut() bool {
 	return t > 0 && c.lastRecv+time.Duration(t)*time.Second < c.now
 }
 
+// receive handles what arrived until the transport reports nothing pending
+// (a read of 0; a short batch may come from a socket with more queued) or
+// MaxReadsPerUpdate datagrams were read.
 func (c *Client) receive() error {
-	for {
-		n, err := c.tr.ReadBatch(c.rx[:])
+	for read := 0; read < c.cfg.MaxReadsPerUpdate; {
+		n, err := c.tr.ReadBatch(c.rx[:min(len(c.rx), c.cfg.MaxReadsPerUpdate-read)])
 		if err != nil {
 			return err
 		}
-		for i := 0; i < n; i++ {
+		if n == 0 {
+			return nil
+		}
+		read += n
+		for i := range n {
 			m := &c.rx[i]
 			c.stats.PacketsReceived++
 			c.stats.BytesReceived += uint64(m.N)
-			if d := c.handle(m.Buf[:m.N], m.Addr); d != DropNone {
+			d := DropOversized // larger than any netcode packet: nothing to parse
+			if !m.Truncated && m.N <= maxPacketSize {
+				d = c.handle(m.Buf[:m.N], m.Addr)
+			}
+			if d != DropNone {
 				countDrop(&c.stats, d)
 			}
 		}
-		if n < len(c.rx) {
-			return nil
-		}
 	}
+	return nil
 }
 
 func (c *Client) handle(pkt []byte, from netip.AddrPort) DropReason {
