@@ -336,8 +336,8 @@ func (c *Client) timedOut() bool {
 }
 
 // receive handles what arrived until the transport reports nothing pending
-// (a read of 0; a short batch may come from a socket with more queued) or
-// MaxReadsPerUpdate datagrams were read.
+// (a read of 0, or readDrained; a short batch may come from a socket with
+// more queued) or MaxReadsPerUpdate datagrams were read.
 func (c *Client) receive() error {
 	for read := 0; read < c.cfg.MaxReadsPerUpdate; {
 		n, err := c.tr.ReadBatch(c.rx[:min(len(c.rx), c.cfg.MaxReadsPerUpdate-read)])
@@ -360,8 +360,19 @@ func (c *Client) receive() error {
 				countDrop(&c.stats, d)
 			}
 		}
+		if readDrained(c.tr) {
+			return nil
+		}
 	}
 	return nil
+}
+
+// readDrained reports whether tr's last ReadBatch emptied its socket, when
+// tr can tell: that saves the read that would return 0 (a system call per
+// socket per update on Linux).
+func readDrained(tr transport.Transport) bool {
+	d, ok := tr.(transport.ReadDrainer)
+	return ok && d.ReadDrained()
 }
 
 func (c *Client) handle(pkt []byte, from netip.AddrPort) DropReason {

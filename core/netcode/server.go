@@ -250,8 +250,8 @@ func (s *Server) Update(dt time.Duration) error {
 }
 
 // receive handles what arrived on o until the transport reports nothing
-// pending (a read of 0; a short batch may come from a socket with more
-// queued) or MaxReadsPerUpdate datagrams were read.
+// pending (a read of 0, or readDrained; a short batch may come from a
+// socket with more queued) or MaxReadsPerUpdate datagrams were read.
 func (s *Server) receive(o *outbox) error {
 	for read := 0; read < s.cfg.MaxReadsPerUpdate; {
 		n, err := o.tr.ReadBatch(s.rx[:min(len(s.rx), s.cfg.MaxReadsPerUpdate-read)])
@@ -269,6 +269,9 @@ func (s *Server) receive(o *outbox) error {
 			if d := s.handle(o, m); d != DropNone {
 				countDrop(&s.stats, d)
 			}
+		}
+		if readDrained(o.tr) {
+			return nil
 		}
 	}
 	return nil

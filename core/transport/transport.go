@@ -43,7 +43,8 @@ type Message struct {
 //     already arrived and returns how many it filled; 0 with a nil error means
 //     nothing is pending (for a socket: EAGAIN). It never blocks. A batch
 //     shorter than msgs says nothing about what is still pending: only 0
-//     does, so a caller that drains a transport reads until it gets 0.
+//     does (or ReadDrainer, where implemented), so a caller that drains a
+//     transport reads until it gets 0.
 //   - A datagram too big for its Buf still takes a Message, with Truncated
 //     set, so that the caller sees and counts it. ReadBatch sets N, Addr
 //     and Truncated of every Message it fills.
@@ -64,4 +65,16 @@ type Transport interface {
 	WriteBatch(msgs []Message) (int, error)
 	LocalAddr() netip.AddrPort
 	Close() error
+}
+
+// ReadDrainer is implemented by a Transport that learns, as it reads,
+// that its socket has nothing more pending. A caller draining it may stop
+// when ReadDrained is true instead of making one more ReadBatch to get 0,
+// which on Linux is one more system call (about 1.3 µs here) per socket
+// per update.
+type ReadDrainer interface {
+	// ReadDrained reports whether the last ReadBatch stopped because the
+	// socket had nothing more pending; false when it cannot tell. Like
+	// ReadBatch, it is not safe for concurrent use with ReadBatch.
+	ReadDrained() bool
 }

@@ -216,3 +216,42 @@ func TestUDPTruncatedFillsBatch(t *testing.T) {
 	assert.Equal(t, pattern(maxBatch, 20), in[0].Buf[:in[0].N])
 	assert.Zero(t, b.Stats().RecvDropped)
 }
+
+// ReadDrained is true exactly when the kernel's batch stopped short, that
+// is when the socket was emptied; a full batch, or one with a truncated
+// datagram in it, says nothing.
+func TestUDPReadDrained(t *testing.T) {
+	a, err := ListenUDP(lo4)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := ListenUDP(lo4)
+	require.NoError(t, err)
+	defer b.Close()
+	var _ ReadDrainer = b
+	in := newMsgs(8)
+	out := []Message{{Buf: pattern(0, 2000), N: 2000, Addr: b.LocalAddr()}}
+	for i := 1; i < 10; i++ {
+		out = append(out, Message{Buf: pattern(i, 20), N: 20, Addr: b.LocalAddr()})
+	}
+	_, err = a.WriteBatch(out)
+	require.NoError(t, err)
+	for _, want := range []struct {
+		n       int
+		drained bool
+	}{{8, false}, {2, true}, {0, true}} {
+		n, err := b.ReadBatch(in)
+		require.NoError(t, err)
+		require.Equal(t, want.n, n)
+		assert.Equal(t, want.drained, b.ReadDrained(), "after reading %d", n)
+	}
+	_, err = b.ReadBatch(nil)
+	require.NoError(t, err)
+	assert.False(t, b.ReadDrained(), "an empty batch asks nothing")
+
+	fallback, err := listenFallbackTransport(lo4)
+	require.NoError(t, err)
+	defer fallback.Close()
+	_, err = fallback.ReadBatch(in)
+	require.NoError(t, err)
+	assert.False(t, fallback.(*UDP).ReadDrained(), "the portable path cannot tell")
+}
