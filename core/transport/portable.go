@@ -144,8 +144,8 @@ func (p *portableUDP) readLoop() {
 			continue
 		}
 		failures = 0
-		// Elsewhere a longer datagram is cut to the buffer silently; the
-		// spare byte past MaxDatagram shows it.
+		// Other systems cut a longer datagram to the buffer without an
+		// error; the spare byte past MaxDatagram shows it.
 		if n > MaxDatagram {
 			n, truncated = MaxDatagram, true
 		}
