@@ -340,8 +340,13 @@ LY_API int ly_server_stop(ly_server *server);
 LY_API int ly_server_running(ly_server *server);
 
 /* Advances the server's clock by dt_seconds (finite, >= 0), reads and
- * handles every datagram that arrived, sends keep-alives, times clients
- * out. The clock saturates after about 292 years of summed dt instead of
+ * handles the datagrams that arrived, sends keep-alives, times clients
+ * out. Each socket is read until it is empty or, so that a flood cannot
+ * make one update endless, until max(4096, 16 * max_clients) datagrams
+ * were read from it; the rest waits in the socket's buffer for the next
+ * update. Junk is dropped and counted in ly_server_stats (a datagram over
+ * the biggest netcode packet in dropped_oversized) and never stops the
+ * read. The clock saturates after about 292 years of summed dt instead of
  * wrapping (time then stops: nothing more times out).
  * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_NOT_RUNNING,
  * LY_ERR_INVALID_ARGUMENT (negative, NaN or infinite dt), LY_ERR_SOCKET. */
@@ -469,7 +474,7 @@ typedef struct ly_stats {
     /* Seconds since the last packet was accepted (per connection only). */
     double seconds_since_last_receive;
     /* Added later: a caller whose struct_size ends before a field gets every field before it. */
-    uint64_t dropped_oversized;       /* datagram over the biggest netcode packet (1300 bytes) */
+    uint64_t dropped_oversized;       /* datagram over the biggest netcode packet (1225 bytes) */
     uint64_t dropped_table_full;      /* connection request refused: token history or pending table full */
 } ly_stats;
 
@@ -686,9 +691,10 @@ LY_API int ly_client_connect(ly_client *client);
 LY_API int ly_client_set_token(ly_client *client, const uint8_t *token, uint32_t token_size);
 
 /* Advances the client's clock by dt_seconds (finite, >= 0; saturating as
- * in ly_server_update), reads what arrived, sends what is due.
- * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (negative, NaN or
- * infinite dt), LY_ERR_SOCKET. */
+ * in ly_server_update), reads what arrived (until the socket is empty, at
+ * most 4096 datagrams per update; the rest waits for the next one), sends
+ * what is due. Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT
+ * (negative, NaN or infinite dt), LY_ERR_SOCKET. */
 LY_API int ly_client_update(ly_client *client, double dt_seconds);
 
 /* Sends size bytes (1..LY_MAX_PAYLOAD_SIZE), copied before the call

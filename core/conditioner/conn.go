@@ -177,8 +177,9 @@ func (c *Conn) ReadBatch(msgs []transport.Message) (int, error) {
 
 // fill reads from the inner transport into the receive line, into pooled
 // buffers that the line then owns. It stops once the inner transport runs
-// dry or after Limit datagrams: under a flood the line is full anyway, and
-// the bound keeps one call from reading forever. Called with mu held.
+// dry (a read of 0: a short batch does not say so) or after Limit
+// datagrams: under a flood the line is full anyway, and the bound keeps
+// one call from reading forever. Called with mu held.
 func (c *Conn) fill(now time.Duration) error {
 	if c.in == nil {
 		c.in = make([]transport.Message, batch)
@@ -190,13 +191,13 @@ func (c *Conn) fill(now time.Duration) error {
 		n, err := c.inner.ReadBatch(c.in)
 		for i := range c.in[:n] {
 			m := &c.in[i]
-			c.recv.pushOwned(now, m.Buf, m.N, m.Addr)
+			c.recv.pushOwned(now, datagram{buf: m.Buf, n: m.N, addr: m.Addr, truncated: m.Truncated})
 			m.Buf = c.recv.getBuf(transport.MaxDatagram)
 		}
 		if err != nil {
 			return err
 		}
-		if n < len(c.in) {
+		if n == 0 {
 			return nil
 		}
 		read += n

@@ -181,7 +181,8 @@ func TestConnReadBound(t *testing.T) {
 }
 
 // A Message whose N lies outside its Buf is dropped and counted, not a
-// panic; a reader's buffer too small for a datagram drops it too.
+// panic; a reader's buffer too small for a datagram cuts it and flags it
+// Truncated, as a transport does.
 func TestConnInvalid(t *testing.T) {
 	_, ma, mb := memPair(t)
 	var clk clock
@@ -197,9 +198,47 @@ func TestConnInvalid(t *testing.T) {
 	small := []transport.Message{{Buf: make([]byte, 2)}, {Buf: make([]byte, 1)}}
 	n, err = b.ReadBatch(small)
 	require.NoError(t, err)
-	require.Equal(t, 1, n)
-	assert.Equal(t, byte(0), small[0].Buf[0])
-	assert.Equal(t, uint64(1), b.Stats().Recv.Invalid)
+	require.Equal(t, 2, n)
+	assert.Equal(t, []byte{0, 0}, small[0].Buf[:small[0].N])
+	assert.False(t, small[0].Truncated, "fits exactly")
+	assert.Equal(t, []byte{3}, small[1].Buf[:small[1].N])
+	assert.True(t, small[1].Truncated)
+	assert.Zero(t, b.Stats().Recv.Invalid)
+}
+
+// A datagram the inner transport read truncated keeps its flag through a
+// delaying receive line, copies included, and the datagrams behind it are
+// all read in the same call: a truncated one does not end the fill.
+func TestConnKeepsTruncated(t *testing.T) {
+	_, ma, mb := memPair(t)
+	var clk clock
+	a := wrap(t, ma, nil, &Config{Latency: time.Millisecond, Duplicate: 1, Seed: 1}, &clk)
+	out := append([]transport.Message{{Buf: make([]byte, transport.MaxDatagram+1), N: transport.MaxDatagram + 1, Addr: a.LocalAddr()}},
+		numbered(2*batch, a)...)
+	_, err := mb.WriteBatch(out)
+	require.NoError(t, err)
+	in := newMsgs(1)
+	n, err := a.ReadBatch(in)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing due yet")
+	assert.Zero(t, ma.Pending(), "one call read everything behind the truncated datagram")
+	clk.t = time.Millisecond
+	var truncated, whole int
+	for {
+		n, err := a.ReadBatch(in)
+		require.NoError(t, err)
+		if n == 0 {
+			break
+		}
+		if in[0].Truncated {
+			truncated++
+			assert.Equal(t, transport.MaxDatagram, in[0].N)
+		} else {
+			whole++
+		}
+	}
+	assert.Equal(t, 2, truncated, "the datagram and its duplicate")
+	assert.Equal(t, 2*2*batch, whole)
 }
 
 func TestWrapErrors(t *testing.T) {

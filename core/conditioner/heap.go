@@ -8,9 +8,10 @@ import (
 // datagram is one datagram held in a delay line. buf is owned by the line
 // until the datagram leaves it.
 type datagram struct {
-	buf  []byte
-	n    int
-	addr netip.AddrPort
+	buf       []byte
+	n         int
+	addr      netip.AddrPort
+	truncated bool // read cut to buf (transport.Message.Truncated)
 }
 
 // entry is a datagram's place in the heap. It is small and pointer-free,

@@ -32,7 +32,7 @@ type LinkStats struct {
 	Duplicated uint64 // extra copies made by Duplicate
 	Reordered  uint64 // held back by ReorderDelay
 	Overflowed uint64 // dropped because the line held Limit datagrams
-	Invalid    uint64 // N outside Buf or over 65507 bytes when offered, or larger than the reader's Buf when read
+	Invalid    uint64 // N outside Buf or over 65507 bytes when offered
 	Held       int    // datagrams in the line now
 }
 
@@ -74,19 +74,20 @@ func (l *Link) Push(now time.Duration, b []byte, addr netip.AddrPort) {
 	}
 	buf := l.getBuf(len(b))
 	copy(buf, b)
-	l.admit(now, buf, len(b), addr)
+	l.admit(now, datagram{buf: buf, n: len(b), addr: addr})
 }
 
-// pushOwned is Push for a buffer from getBuf, which the line takes over:
-// the receive path reads straight into pooled buffers and so copies only
-// duplicates.
-func (l *Link) pushOwned(now time.Duration, buf []byte, n int, addr netip.AddrPort) {
+// pushOwned is Push for a datagram in a buffer from getBuf, which the line
+// takes over: the receive path reads straight into pooled buffers and so
+// copies only duplicates. A truncated datagram keeps its flag, so that the
+// reader still sees it for what it is.
+func (l *Link) pushOwned(now time.Duration, p datagram) {
 	l.stats.In++
 	if l.lose() {
-		l.putBuf(buf)
+		l.putBuf(p.buf)
 		return
 	}
-	l.admit(now, buf, n, addr)
+	l.admit(now, p)
 }
 
 // lose rolls for Loss. A probability of 0 costs no draw.
@@ -100,30 +101,31 @@ func (l *Link) lose() bool {
 
 // admit rolls for duplication and holds the datagram and any copy, each
 // with its own delay.
-func (l *Link) admit(now time.Duration, buf []byte, n int, addr netip.AddrPort) {
+func (l *Link) admit(now time.Duration, p datagram) {
 	dup := l.cfg.Duplicate > 0 && l.rng.Float64() < l.cfg.Duplicate
-	l.hold(now, buf, n, addr)
+	l.hold(now, p)
 	if dup {
 		l.stats.Duplicated++
-		c := l.getBuf(n)
-		copy(c, buf[:n])
-		l.hold(now, c, n, addr)
+		c := p
+		c.buf = l.getBuf(p.n)
+		copy(c.buf, p.buf[:p.n])
+		l.hold(now, c)
 	}
 }
 
 // hold delays one datagram. The delay is drawn before the capacity check,
 // so a full line does not shift the random stream of later packets.
-func (l *Link) hold(now time.Duration, buf []byte, n int, addr netip.AddrPort) {
+func (l *Link) hold(now time.Duration, p datagram) {
 	d, reordered := l.delay()
 	if l.line.len() >= l.cfg.Limit {
 		l.stats.Overflowed++
-		l.putBuf(buf)
+		l.putBuf(p.buf)
 		return
 	}
 	if reordered {
 		l.stats.Reordered++
 	}
-	l.line.push(core.AdvanceClock(now, d), l.seq, datagram{buf: buf, n: n, addr: addr})
+	l.line.push(core.AdvanceClock(now, d), l.seq, p)
 	l.seq++
 }
 
@@ -143,21 +145,18 @@ func (l *Link) delay() (d time.Duration, reordered bool) {
 }
 
 // Read moves the datagrams due at now (release time <= now) into msgs, in
-// release order, and returns how many it filled. A datagram larger than
-// its Message's Buf is dropped and counted as Invalid.
+// release order, and returns how many it filled. As a transport does, it
+// cuts a datagram larger than its Message's Buf to it and sets Truncated.
 func (l *Link) Read(now time.Duration, msgs []transport.Message) int {
 	n := 0
 	for n < len(msgs) && l.due(now) {
 		p := l.line.pop()
 		m := &msgs[n]
-		if p.n <= len(m.Buf) {
-			m.N = copy(m.Buf, p.buf[:p.n])
-			m.Addr = p.addr
-			n++
-			l.stats.Delivered++
-		} else {
-			l.stats.Invalid++
-		}
+		m.N = copy(m.Buf, p.buf[:p.n])
+		m.Addr = p.addr
+		m.Truncated = p.truncated || m.N < p.n
+		n++
+		l.stats.Delivered++
 		l.putBuf(p.buf)
 	}
 	return n

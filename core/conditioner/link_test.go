@@ -127,7 +127,8 @@ func TestLinkOverflow(t *testing.T) {
 }
 
 // Datagrams over MaxDatagram bytes pass in unpooled buffers; over UDP's
-// limit they are refused; a reader's buffer too small for one drops it.
+// limit they are refused; a reader's buffer too small for one cuts it and
+// flags it Truncated.
 func TestLinkSizes(t *testing.T) {
 	l := newLinkT(t, Config{})
 	l.Push(0, make([]byte, 3000), peer)
@@ -136,13 +137,17 @@ func TestLinkSizes(t *testing.T) {
 	l.Push(0, []byte{}, peer)
 	msgs := []transport.Message{{Buf: make([]byte, 3000)}, {Buf: make([]byte, 100)}, {Buf: make([]byte, 100)}}
 	n := l.Read(0, msgs)
-	require.Equal(t, 2, n)
+	require.Equal(t, 3, n)
 	assert.Equal(t, 3000, msgs[0].N)
-	assert.Equal(t, 0, msgs[1].N, "the empty datagram, after the 200-byte one was dropped")
+	assert.False(t, msgs[0].Truncated)
+	assert.Equal(t, 100, msgs[1].N, "the 200-byte one, cut to the reader's Buf")
+	assert.True(t, msgs[1].Truncated)
+	assert.Equal(t, 0, msgs[2].N, "the empty datagram")
+	assert.False(t, msgs[2].Truncated)
 	s := l.Stats()
 	assert.Equal(t, uint64(4), s.In)
-	assert.Equal(t, uint64(2), s.Invalid)
-	assert.Equal(t, uint64(2), s.Delivered)
+	assert.Equal(t, uint64(1), s.Invalid)
+	assert.Equal(t, uint64(3), s.Delivered)
 	assert.Len(t, l.free, 2, "only MaxDatagram buffers are pooled")
 }
 

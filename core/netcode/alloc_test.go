@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lightyear-conn/lightyear_conn/core"
+	"github.com/lightyear-conn/lightyear_conn/core/transport"
 	"github.com/stretchr/testify/require"
 )
 
@@ -64,6 +65,43 @@ func TestZeroAllocsPerPacket(t *testing.T) {
 			require.Zero(t, keepAlive, "keep-alives both ways")
 			require.Equal(t, core.StateConnected, c.State())
 			require.Zero(t, s.Stats().Dropped())
+
+			// An oversized datagram in front of a payload: counted, and the
+			// payload behind it read by the same update, at no cost either.
+			bigUp := []transport.Message{{Buf: make([]byte, 2000), N: 2000, Addr: s.PublicAddresses()[0]}}
+			bigDown := []transport.Message{{Buf: make([]byte, 2000), N: 2000, Addr: c.LocalAddr()}}
+			oversized := testing.AllocsPerRun(100, func() {
+				if _, err := c.raw.WriteBatch(bigUp); err != nil {
+					panic(err)
+				}
+				if err := c.Send(payload); err != nil {
+					panic(err)
+				}
+				if err := s.Update(time.Millisecond); err != nil {
+					panic(err)
+				}
+				for s.PollEvent(&ev) {
+				}
+				if _, err := s.socks[0].raw.WriteBatch(bigDown); err != nil {
+					panic(err)
+				}
+				if err := s.Send(id, payload); err != nil {
+					panic(err)
+				}
+				if err := c.Update(time.Millisecond); err != nil {
+					panic(err)
+				}
+				for {
+					if _, ok := c.Receive(); !ok {
+						break
+					}
+				}
+			})
+			require.Zero(t, oversized, "oversized datagrams both ways")
+			require.Equal(t, uint64(101), s.Stats().DroppedOversized) // AllocsPerRun adds a warm-up run
+			require.Equal(t, uint64(101), c.Stats().DroppedOversized)
+			require.Equal(t, s.Stats().DroppedOversized, s.Stats().Dropped())
+			require.Equal(t, c.Stats().DroppedOversized, c.Stats().Dropped())
 		})
 	}
 }

@@ -82,7 +82,7 @@ func (a *attacker) received() []transport.Message {
 			a.maxRecv = max(a.maxRecv, m.N)
 			out = append(out, transport.Message{Buf: bytes.Clone(m.Buf[:m.N]), N: m.N, Addr: m.Addr})
 		}
-		if n < len(a.rx) {
+		if n == 0 { // a short batch does not mean an empty socket
 			return out
 		}
 	}
@@ -578,11 +578,13 @@ func TestAttackBitFlips(t *testing.T) {
 	require.Equal(t, replayed+1, s.Stats().DroppedReplayed)
 }
 
-// 5. Truncated (0..17 and 1077 bytes) and oversized (1079, 1300, 1500)
+// 5. Truncated (0..17 and 1077 bytes) and oversized (1079 up to 2000)
 // datagrams, cut from or padded onto a valid request and a valid payload
 // packet, from a stranger and from the connected client's own address:
 // each is read, dropped, counted under the expected cause, and never
-// answered.
+// answered. Over the biggest netcode packet (1225 bytes), and over what a
+// read keeps (MaxDatagram), the cause is DroppedOversized, also in the
+// client's own counters when it came from the client.
 func TestAttackBadSizes(t *testing.T) {
 	r := newRig(t, "127.0.0.1")
 	s := r.startServer(r.serverConfig(4))
@@ -607,6 +609,7 @@ func TestAttackBadSizes(t *testing.T) {
 	malformed := func(s core.Stats) uint64 { return s.DroppedMalformed }
 	unknown := func(s core.Stats) uint64 { return s.DroppedUnknownAddress }
 	decrypt := func(s core.Stats) uint64 { return s.DroppedDecryptFailed }
+	oversized := func(s core.Stats) uint64 { return s.DroppedOversized }
 
 	type dgram struct {
 		what       string
@@ -625,10 +628,15 @@ func TestAttackBadSizes(t *testing.T) {
 		if fromClient {
 			plCounter = decrypt
 		}
-		for _, n := range []int{requestPacketSize - 1, requestPacketSize + 1, 1300, transport.MaxDatagram} {
+		for _, n := range []int{requestPacketSize - 1, requestPacketSize + 1, maxPacketSize} {
 			sends = append(sends,
 				dgram{"request resized to", resize(req, n), fromClient, malformed},
 				dgram{"payload resized to", resize(pl, n), fromClient, plCounter})
+		}
+		for _, n := range []int{maxPacketSize + 1, 1300, transport.MaxDatagram, transport.MaxDatagram + 1, 2000} {
+			sends = append(sends,
+				dgram{"request resized to", resize(req, n), fromClient, oversized},
+				dgram{"payload resized to", resize(pl, n), fromClient, oversized})
 		}
 	}
 	for _, d := range sends {
@@ -639,13 +647,18 @@ func TestAttackBadSizes(t *testing.T) {
 		}
 		what := fmt.Sprintf("%s %d bytes from %s", d.what, len(d.pkt), src)
 		before := s.Stats()
+		clientBefore, _ := s.ClientStats(id)
 		write(t, tr, d.pkt, srv)
 		require.NoError(t, s.Update(0))
 		after := s.Stats()
+		clientAfter, _ := s.ClientStats(id)
 		require.Equal(t, uint64(1), after.PacketsReceived-before.PacketsReceived, "%s: not read", what)
 		require.Equal(t, uint64(1), d.counter(after)-d.counter(before), what)
 		require.Equal(t, uint64(1), after.Dropped()-before.Dropped(), what)
 		require.Equal(t, before.PacketsSent, after.PacketsSent, "%s: answered", what)
+		if d.fromClient && len(d.pkt) > maxPacketSize {
+			require.Equal(t, uint64(1), clientAfter.DroppedOversized-clientBefore.DroppedOversized, "%s: client's count", what)
+		}
 	}
 	stranger.requireSilent("bad sizes")
 	require.Equal(t, 1, s.NumConnected())

@@ -30,6 +30,11 @@ type ClientConfig struct {
 	// ReceiveQueueSize bounds the payloads waiting for Receive; more are
 	// dropped and counted. Default 256.
 	ReceiveQueueSize int
+	// MaxReadsPerUpdate bounds the datagrams one Update reads; default
+	// DefaultMaxReadsPerUpdate. Update reads until the socket is empty or
+	// this many were read, so that a flood cannot keep one Update reading
+	// forever; what is left waits in the socket's buffer for the next one.
+	MaxReadsPerUpdate int
 }
 
 // DialUDP is the default ClientConfig.Dial. It fails for an IPv6 server
@@ -123,6 +128,9 @@ func NewClient(token []byte, cfg ClientConfig) *Client {
 	}
 	if cfg.ReceiveQueueSize <= 0 {
 		cfg.ReceiveQueueSize = 256
+	}
+	if cfg.MaxReadsPerUpdate <= 0 {
+		cfg.MaxReadsPerUpdate = DefaultMaxReadsPerUpdate
 	}
 	c := &Client{cfg: cfg, rawToken: append([]byte(nil), token...), received: eventq.New(cfg.ReceiveQueueSize)}
 	for i := range c.rx {
@@ -364,24 +372,44 @@ func (c *Client) timedOut() bool {
 	return t > 0 && c.now-c.lastRecv > time.Duration(t)*time.Second
 }
 
+// receive handles what arrived until the transport reports nothing pending
+// (a read of 0, or readDrained; a short batch may come from a socket with
+// more queued) or MaxReadsPerUpdate datagrams were read.
 func (c *Client) receive() error {
-	for {
-		n, err := c.tr.ReadBatch(c.rx[:])
+	for read := 0; read < c.cfg.MaxReadsPerUpdate; {
+		n, err := c.tr.ReadBatch(c.rx[:min(len(c.rx), c.cfg.MaxReadsPerUpdate-read)])
 		if err != nil {
 			return err
 		}
-		for i := 0; i < n; i++ {
+		if n == 0 {
+			return nil
+		}
+		read += n
+		for i := range n {
 			m := &c.rx[i]
 			c.stats.PacketsReceived++
 			c.stats.BytesReceived += uint64(m.N)
-			if d := c.handle(m.Buf[:m.N], m.Addr); d != DropNone {
+			d := DropOversized // larger than any netcode packet: nothing to parse
+			if !m.Truncated && m.N <= maxPacketSize {
+				d = c.handle(m.Buf[:m.N], m.Addr)
+			}
+			if d != DropNone {
 				countDrop(&c.stats, d)
 			}
 		}
-		if n < len(c.rx) {
+		if readDrained(c.tr) {
 			return nil
 		}
 	}
+	return nil
+}
+
+// readDrained reports whether tr's last ReadBatch emptied its socket, when
+// tr can tell: that saves the read that would return 0 (a system call per
+// socket per update on Linux).
+func readDrained(tr transport.Transport) bool {
+	d, ok := tr.(transport.ReadDrainer)
+	return ok && d.ReadDrained()
 }
 
 func (c *Client) handle(pkt []byte, from netip.AddrPort) DropReason {

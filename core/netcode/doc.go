@@ -40,6 +40,10 @@ const (
 	// DefaultMaxTokenLifetime is the reference's default for the restart
 	// rule (ServerConfig.MaxTokenLifetime).
 	DefaultMaxTokenLifetime = 30 * time.Second
+	// DefaultMaxReadsPerUpdate is the client's bound on the datagrams one
+	// Update reads, and the least of the server's per socket
+	// (ClientConfig.MaxReadsPerUpdate, ServerConfig.MaxReadsPerUpdate).
+	DefaultMaxReadsPerUpdate = 4096
 )
 
 // Key is a 32-byte symmetric key: the private key shared by the backend and

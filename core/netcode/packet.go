@@ -59,10 +59,13 @@ const (
 	// reused token, wrong protocol id, server address not in the token,
 	// already connected, a packet unexpected in the current state).
 	DropRejected
+	// DropOversized: larger than the biggest netcode packet (maxPacketSize,
+	// a 1200-byte payload), or truncated by the read.
+	DropOversized
 	numDropReasons
 )
 
-var dropNames = [...]string{"none", "malformed", "replayed", "decryption failed", "unknown address", "queue full", "rejected"}
+var dropNames = [...]string{"none", "malformed", "replayed", "decryption failed", "unknown address", "queue full", "rejected", "oversized"}
 
 func (d DropReason) String() string {
 	if d < numDropReasons {

@@ -249,27 +249,46 @@ func (s *Server) Update(dt time.Duration) error {
 	return err
 }
 
+// receive handles what arrived on o until the transport reports nothing
+// pending (a read of 0, or readDrained; a short batch may come from a
+// socket with more queued) or MaxReadsPerUpdate datagrams were read.
 func (s *Server) receive(o *outbox) error {
-	for {
-		n, err := o.tr.ReadBatch(s.rx[:])
+	for read := 0; read < s.cfg.MaxReadsPerUpdate; {
+		n, err := o.tr.ReadBatch(s.rx[:min(len(s.rx), s.cfg.MaxReadsPerUpdate-read)])
 		if err != nil {
 			return err
 		}
-		for i := 0; i < n; i++ {
+		if n == 0 {
+			return nil
+		}
+		read += n
+		for i := range n {
 			m := &s.rx[i]
 			s.stats.PacketsReceived++
 			s.stats.BytesReceived += uint64(m.N)
-			if d := s.handle(o, m.Buf[:m.N], m.Addr); d != DropNone {
+			if d := s.handle(o, m); d != DropNone {
 				countDrop(&s.stats, d)
 			}
 		}
-		if n < len(s.rx) {
+		if readDrained(o.tr) {
 			return nil
 		}
 	}
+	return nil
 }
 
-func (s *Server) handle(o *outbox, pkt []byte, from netip.AddrPort) DropReason {
+func (s *Server) handle(o *outbox, m *transport.Message) DropReason {
+	pkt, from := m.Buf[:m.N], m.Addr
+	if m.Truncated || len(pkt) > maxPacketSize {
+		// Larger than any netcode packet: nothing to parse. Counted
+		// against the client too when it came from one.
+		if c := s.byAddr[from]; c != nil {
+			c.stats.PacketsReceived++
+			c.stats.BytesReceived += uint64(len(pkt))
+			countDrop(&c.stats, DropOversized)
+		}
+		return DropOversized
+	}
 	if len(pkt) > 0 && pkt[0] == byte(PacketRequest) {
 		return s.handleRequest(o, pkt, from)
 	}

@@ -54,6 +54,13 @@ type ServerConfig struct {
 	// EventQueueSize bounds the payload events waiting for PollEvent; more
 	// are dropped and counted. Default max(1024, 8*MaxClients).
 	EventQueueSize int
+	// MaxReadsPerUpdate bounds the datagrams one Update reads from each
+	// socket; default max(DefaultMaxReadsPerUpdate, 16*MaxClients). Update
+	// reads a socket until it is empty or this many were read, so that a
+	// flood cannot keep one Update reading forever; what is left waits in
+	// the socket's buffer for the next Update (the kernel drops what does
+	// not fit there).
+	MaxReadsPerUpdate int
 	// BatchSends makes Send and Broadcast queue datagrams instead of
 	// writing each at once. They leave together (one sendmmsg per 64 on
 	// Linux) at Flush, at the next Update, or when 64 wait for one socket:
@@ -96,6 +103,9 @@ func (c *ServerConfig) withDefaults() (ServerConfig, error) {
 	}
 	if cfg.EventQueueSize <= 0 {
 		cfg.EventQueueSize = max(1024, 8*cfg.MaxClients)
+	}
+	if cfg.MaxReadsPerUpdate <= 0 {
+		cfg.MaxReadsPerUpdate = max(DefaultMaxReadsPerUpdate, 16*cfg.MaxClients)
 	}
 	if err := cfg.Conditioning.validate(); err != nil {
 		return cfg, fmt.Errorf("%w: %w", ErrInvalidConfig, err)

@@ -54,6 +54,35 @@ func readN(t testing.TB, tr Transport, want int) []received {
 	return got
 }
 
+// readMsgs is readN keeping whole Messages, flags included; each Buf is a
+// copy of Buf[:N]. size is the length of the Bufs read into.
+func readMsgs(t testing.TB, tr Transport, want, size int) []Message {
+	t.Helper()
+	msgs := make([]Message, 32)
+	for i := range msgs {
+		msgs[i].Buf = make([]byte, size)
+	}
+	var got []Message
+	deadline := time.Now().Add(waitTimeout)
+	for len(got) < want {
+		n, err := tr.ReadBatch(msgs[:min(len(msgs), want-len(got))])
+		if err != nil {
+			t.Fatalf("ReadBatch: %v", err)
+		}
+		for _, m := range msgs[:n] {
+			m.Buf = append([]byte(nil), m.Buf[:m.N]...)
+			got = append(got, m)
+		}
+		if n == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("got %d of %d datagrams within %v", len(got), want, waitTimeout)
+			}
+			idle()
+		}
+	}
+	return got
+}
+
 // idle is how the poll loops wait for more data, as a game loop waits for
 // its next tick. A loop that never blocks (spinning, or only yielding)
 // delays the wakeup of the portable transport's reader goroutine: the idle

@@ -41,10 +41,10 @@ type MemStats struct {
 	Unroutable uint64 // nobody listening at the destination
 	Invalid    uint64 // a Message with N outside Buf or over 65507 bytes
 	Overflowed uint64 // destination queue full
-	Truncated  uint64 // dropped at read: larger than the reader's Buf
+	Truncated  uint64 // larger than the reader's Buf: read cut, flagged Truncated
 }
 
-// Dropped is every datagram sent but not read.
+// Dropped is every datagram sent but not read whole.
 func (s MemStats) Dropped() uint64 {
 	return s.Filtered + s.Unroutable + s.Invalid + s.Overflowed + s.Truncated
 }

@@ -24,7 +24,7 @@ func (c *MemConn) Pending() int {
 }
 
 // ReadBatch implements Transport. A datagram larger than its Message's Buf
-// is dropped and counted as Truncated.
+// is delivered cut to it, flagged Truncated, and counted as Truncated.
 func (c *MemConn) ReadBatch(msgs []Message) (int, error) {
 	nw := c.nw
 	nw.mu.Lock()
@@ -36,13 +36,13 @@ func (c *MemConn) ReadBatch(msgs []Message) (int, error) {
 	for n < len(msgs) && c.queue.len() > 0 {
 		p := c.queue.pop()
 		m := &msgs[n]
-		if p.n <= len(m.Buf) {
-			m.N = copy(m.Buf, p.buf[:p.n])
-			m.Addr = p.from
-			n++
-		} else {
+		m.N = copy(m.Buf, p.buf[:p.n])
+		m.Addr = p.from
+		m.Truncated = m.N < p.n
+		if m.Truncated {
 			nw.stats.Truncated++
 		}
+		n++
 		nw.putBuf(p.buf)
 	}
 	return n, nil

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -52,14 +53,19 @@ type portableUDP struct {
 	closeOnce sync.Once
 
 	skipped atomic.Uint64
-	dropped atomic.Uint64
 }
 
 type ringSlot struct {
-	n    int
-	addr netip.AddrPort
-	buf  [MaxDatagram + 1]byte // one spare byte detects oversized datagrams
+	n         int
+	addr      netip.AddrPort
+	truncated bool                  // the datagram was longer than n
+	buf       [MaxDatagram + 1]byte // one spare byte detects oversized datagrams
 }
+
+// wsaEMsgSize is Windows' WSAEMSGSIZE. A Windows read whose datagram was
+// larger than the buffer fills the buffer and fails with it, without the
+// sender's address; no other system has an errno this large.
+const wsaEMsgSize = syscall.Errno(10040)
 
 var _ Transport = (*portableUDP)(nil)
 
@@ -97,7 +103,7 @@ func startPortable(conn *net.UDPConn, read func([]byte) (int, netip.AddrPort, er
 func (p *portableUDP) LocalAddr() netip.AddrPort { return p.local }
 
 func (p *portableUDP) Stats() UDPStats {
-	return UDPStats{SendSkipped: p.skipped.Load(), RecvDropped: p.dropped.Load()}
+	return UDPStats{SendSkipped: p.skipped.Load()} // it drops nothing it reads
 }
 
 // readLoop fills the ring until Close. It must never take the process down:
@@ -118,10 +124,16 @@ func (p *portableUDP) readLoop() {
 		}
 		s := &p.slots[tail%ringSlots]
 		n, addr, err := p.read(s.buf[:])
-		if err != nil {
-			if p.closed.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
+		truncated := false
+		switch {
+		case err == nil:
+		case p.closed.Load() || errors.Is(err, net.ErrClosed):
+			return
+		case errors.Is(err, wsaEMsgSize):
+			// An oversized datagram, not a failure: it goes to the caller
+			// flagged, so that it is counted.
+			n, addr, truncated = len(s.buf), netip.AddrPort{}, true
+		default:
 			// Transient: Windows, for one, reports an ICMP port unreachable
 			// from an earlier send as a read error. Back off if it persists
 			// so a broken socket cannot spin a core.
@@ -132,11 +144,13 @@ func (p *portableUDP) readLoop() {
 			continue
 		}
 		failures = 0
+		// Other systems cut a longer datagram to the buffer without an
+		// error; the spare byte past MaxDatagram shows it.
 		if n > MaxDatagram {
-			p.dropped.Add(1)
-			continue
+			n, truncated = MaxDatagram, true
 		}
 		s.n = n
+		s.truncated = truncated
 		s.addr = unmapAddrPort(addr)
 		p.tail.Store(tail + 1) // publishes the slot
 	}
@@ -189,12 +203,9 @@ func (p *portableUDP) ReadBatch(msgs []Message) (int, error) {
 		s := &p.slots[head%ringSlots]
 		head++
 		m := &msgs[n]
-		if s.n > len(m.Buf) {
-			p.dropped.Add(1) // a truncated datagram is a corrupt one
-			continue
-		}
 		m.N = copy(m.Buf, s.buf[:s.n])
 		m.Addr = s.addr
+		m.Truncated = s.truncated || m.N < s.n
 		n++
 	}
 	p.head.Store(head) // hands the slots back to the reader

@@ -30,8 +30,10 @@ type UDPStats struct {
 	// SendSkipped counts datagrams WriteBatch skipped: refused by the network,
 	// a Message with N outside Buf, or an address the socket cannot reach.
 	SendSkipped uint64
-	// RecvDropped counts received datagrams discarded because they did not
-	// fit the caller's buffer (or MaxDatagram, on the portable path).
+	// RecvDropped counts received datagrams discarded because the kernel
+	// reported no IPv4 or IPv6 sender, which it should never do. A datagram
+	// too big for the caller's buffer is not dropped here: it is delivered
+	// with Message.Truncated set.
 	RecvDropped uint64
 }
 

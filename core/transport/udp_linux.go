@@ -39,6 +39,7 @@ type UDP struct {
 	rdCount int           // headers prepared for this call
 	rdN     int           // datagrams the kernel filled
 	rdErr   syscall.Errno // fatal error from the callback
+	rdEmpty bool          // the last recvmmsg stopped short: see ReadDrained
 	rdZones zoneCache
 	readFn  func(fd uintptr) bool
 
@@ -133,6 +134,7 @@ func (u *UDP) ReadBatch(msgs []Message) (int, error) {
 	if u.portable != nil {
 		return u.portable.ReadBatch(msgs)
 	}
+	u.rdEmpty = false
 	if u.closed.Load() {
 		return 0, ErrClosed
 	}
@@ -161,27 +163,42 @@ func (u *UDP) ReadBatch(msgs []Message) (int, error) {
 		}
 		return 0, fmt.Errorf("transport: recvmmsg: %w", err)
 	}
+	u.rdEmpty = u.rdN < u.rdCount
 
 	n := 0
 	for i := 0; i < u.rdN; i++ {
 		h := &r.hdrs[i]
-		size := int(h.Len)
 		addr, ok := decodeSockaddr(&r.names[i], h.Hdr.Namelen, &u.rdZones)
-		// A truncated datagram is a corrupt one. When an earlier one was
-		// dropped, later ones shift down into its Message, if they fit.
-		if !ok || h.Hdr.Flags&unix.MSG_TRUNC != 0 || size > len(msgs[n].Buf) {
+		if !ok {
+			// No IPv4 or IPv6 sender, which a UDP socket never reports:
+			// dropped, and later datagrams shift down into its Message.
 			u.dropped.Add(1)
 			continue
 		}
+		// Without MSG_TRUNC in the call's flags, Len is what the kernel
+		// stored, at most the Buf's length; MSG_TRUNC in the message's
+		// flags says the datagram was longer.
+		size := int(h.Len)
+		m := &msgs[n]
+		m.N = size
 		if n != i {
-			copy(msgs[n].Buf, msgs[i].Buf[:size])
+			m.N = copy(m.Buf, msgs[i].Buf[:size])
 		}
-		msgs[n].N = size
-		msgs[n].Addr = addr
+		m.Addr = addr
+		m.Truncated = h.Hdr.Flags&unix.MSG_TRUNC != 0 || m.N < size
 		n++
 	}
 	return n, nil
 }
+
+// ReadDrained implements ReadDrainer. A non-blocking recvmmsg fills every
+// header it is given unless receiving the next datagram fails: with EAGAIN
+// when the queue is empty, or with an error the kernel then keeps for the
+// next call (ReadBatch retries the transient ones). So a short count means
+// an empty socket, and the caller saves the read that would return 0. A
+// truncated datagram does not end the kernel's batch (MSG_TRUNC is only a
+// flag). The portable fallback cannot tell and reports false.
+func (u *UDP) ReadDrained() bool { return u.portable == nil && u.rdEmpty }
 
 // readCallback runs under the poller's read lock. Returning true always
 // means the poller never parks us: no data is a zero count, not a wait.

@@ -177,3 +177,81 @@ func TestUDPOptions(t *testing.T) {
 	assert.Equal(t, getBuf(def, unix.SO_SNDBUF), getBuf(u, unix.SO_SNDBUF), "negative keeps the OS default")
 	assert.NotEqual(t, getBuf(def, unix.SO_RCVBUF), getBuf(u, unix.SO_RCVBUF))
 }
+
+// On the recvmmsg path the kernel flags a datagram longer than its buffer
+// with MSG_TRUNC and goes on: with a 2000-byte datagram queued in front of
+// 100 small ones, one ReadBatch fills the whole batch, the first Message
+// truncated, and the next ReadBatch starts where it stopped.
+func TestUDPTruncatedFillsBatch(t *testing.T) {
+	a, err := ListenUDP(lo4)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := ListenUDP(lo4)
+	require.NoError(t, err)
+	defer b.Close()
+	require.Nil(t, b.portable)
+	out := []Message{{Buf: pattern(0, 2000), N: 2000, Addr: b.LocalAddr()}}
+	for i := 1; i <= 100; i++ {
+		out = append(out, Message{Buf: pattern(i, 20), N: 20, Addr: b.LocalAddr()})
+	}
+	n, err := a.WriteBatch(out)
+	require.NoError(t, err)
+	require.Equal(t, len(out), n)
+	// Loopback queues a datagram at the receiver within the send call.
+	in := newMsgs(maxBatch)
+	n, err = b.ReadBatch(in)
+	require.NoError(t, err)
+	require.Equal(t, maxBatch, n, "a truncated datagram must not shorten the batch")
+	assert.True(t, in[0].Truncated)
+	assert.Equal(t, MaxDatagram, in[0].N)
+	assert.Equal(t, a.LocalAddr(), in[0].Addr)
+	for i := 1; i < n; i++ {
+		require.False(t, in[i].Truncated, "datagram %d", i)
+		require.Equal(t, pattern(i, 20), in[i].Buf[:in[i].N], "datagram %d", i)
+	}
+	n, err = b.ReadBatch(in)
+	require.NoError(t, err)
+	require.Equal(t, 100+1-maxBatch, n)
+	assert.False(t, in[0].Truncated, "the flag is cleared on a Message read into again")
+	assert.Equal(t, pattern(maxBatch, 20), in[0].Buf[:in[0].N])
+	assert.Zero(t, b.Stats().RecvDropped)
+}
+
+// ReadDrained is true exactly when the kernel's batch stopped short, that
+// is when the socket was emptied; a full batch, or one with a truncated
+// datagram in it, says nothing.
+func TestUDPReadDrained(t *testing.T) {
+	a, err := ListenUDP(lo4)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := ListenUDP(lo4)
+	require.NoError(t, err)
+	defer b.Close()
+	var _ ReadDrainer = b
+	in := newMsgs(8)
+	out := []Message{{Buf: pattern(0, 2000), N: 2000, Addr: b.LocalAddr()}}
+	for i := 1; i < 10; i++ {
+		out = append(out, Message{Buf: pattern(i, 20), N: 20, Addr: b.LocalAddr()})
+	}
+	_, err = a.WriteBatch(out)
+	require.NoError(t, err)
+	for _, want := range []struct {
+		n       int
+		drained bool
+	}{{8, false}, {2, true}, {0, true}} {
+		n, err := b.ReadBatch(in)
+		require.NoError(t, err)
+		require.Equal(t, want.n, n)
+		assert.Equal(t, want.drained, b.ReadDrained(), "after reading %d", n)
+	}
+	_, err = b.ReadBatch(nil)
+	require.NoError(t, err)
+	assert.False(t, b.ReadDrained(), "an empty batch asks nothing")
+
+	fallback, err := listenFallbackTransport(lo4)
+	require.NoError(t, err)
+	defer fallback.Close()
+	_, err = fallback.ReadBatch(in)
+	require.NoError(t, err)
+	assert.False(t, fallback.(*UDP).ReadDrained(), "the portable path cannot tell")
+}

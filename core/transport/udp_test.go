@@ -2,7 +2,9 @@ package transport
 
 import (
 	"errors"
+	"net"
 	"net/netip"
+	"os"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -170,4 +172,65 @@ func TestPortableReaderErrors(t *testing.T) {
 	require.NoError(t, p.Close())
 	assert.Less(t, time.Since(start), time.Second)
 	assert.Less(t, calls.Load(), int64(1000), "the reader spun")
+}
+
+// A datagram over MaxDatagram (2000 bytes) in front of 100 small ones is
+// read as the first Message, cut to MaxDatagram and flagged Truncated; the
+// small ones all follow, whole and in order.
+func TestUDPOversizedDatagram(t *testing.T) {
+	for _, impl := range udpImpls {
+		t.Run(impl.name, func(t *testing.T) {
+			a := listenT(t, impl.listen, lo4)
+			b := listenT(t, impl.listen, lo4)
+			const small = 100
+			out := []Message{{Buf: pattern(0, 2000), N: 2000, Addr: b.LocalAddr()}}
+			for i := 1; i <= small; i++ {
+				out = append(out, Message{Buf: pattern(i, 20), N: 20, Addr: b.LocalAddr()})
+			}
+			n, err := a.WriteBatch(out)
+			require.NoError(t, err)
+			require.Equal(t, len(out), n)
+
+			got := readMsgs(t, b, len(out), MaxDatagram)
+			assert.True(t, got[0].Truncated)
+			assert.Equal(t, MaxDatagram, got[0].N)
+			assert.Equal(t, pattern(0, 2000)[:MaxDatagram], got[0].Buf)
+			assert.Equal(t, a.LocalAddr(), got[0].Addr)
+			for i := 1; i <= small; i++ {
+				assert.False(t, got[i].Truncated, "datagram %d", i)
+				assert.Equal(t, pattern(i, 20), got[i].Buf, "datagram %d", i)
+			}
+			assert.Zero(t, b.(interface{ Stats() UDPStats }).Stats().RecvDropped)
+		})
+	}
+}
+
+// Windows fails the read of a datagram larger than the buffer with
+// WSAEMSGSIZE (after filling the buffer, without the sender). The portable
+// reader passes it on as a truncated datagram: not an error to back off
+// from, and not a silent loss.
+func TestPortableMsgSizeError(t *testing.T) {
+	conn, err := listenUDPConn(lo4, UDPOptions{})
+	require.NoError(t, err)
+	var calls atomic.Int64
+	peer := netip.MustParseAddrPort("127.0.0.1:9")
+	p := startPortable(conn, func(b []byte) (int, netip.AddrPort, error) {
+		switch calls.Add(1) {
+		case 1, 2, 3:
+			return len(b), netip.AddrPort{}, &net.OpError{Op: "wsarecvfrom", Net: "udp", Err: os.NewSyscallError("wsarecvfrom", wsaEMsgSize)}
+		case 4:
+			return copy(b, "fine"), peer, nil
+		}
+		return conn.ReadFromUDPAddrPort(b) // blocks until Close
+	})
+	t.Cleanup(func() { p.Close() })
+	got := readMsgs(t, p, 4, MaxDatagram)
+	for i := range 3 {
+		assert.True(t, got[i].Truncated, "datagram %d", i)
+		assert.Equal(t, MaxDatagram, got[i].N, "datagram %d", i)
+		assert.False(t, got[i].Addr.IsValid(), "Windows reports no sender")
+	}
+	assert.False(t, got[3].Truncated)
+	assert.Equal(t, "fine", string(got[3].Buf))
+	assert.Equal(t, peer, got[3].Addr)
 }

@@ -2,12 +2,17 @@
  * test_echo.c - a server and two clients in one process, over UDP on
  * 127.0.0.1 and on ::1: handshake (a manual client and a token client
  * with user data), payloads of 1, 100 and 1200 bytes both ways, single and
- * batch polling, the connection queries, and every way a connection ends.
+ * batch polling, the connection queries, and every way a connection ends;
+ * and datagrams over the biggest netcode packet, sent from a raw socket.
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "net.h"
@@ -354,10 +359,84 @@ static void dual_bind(void)
     }
 }
 
+/* Sends count datagrams of size bytes from the raw socket fd to port on
+ * 127.0.0.1. Their first byte is a keep-alive's prefix, so a small one
+ * from an address without a key counts as dropped_unknown_address. */
+static void send_raw(int fd, int port, size_t size, int count)
+{
+    static uint8_t dgram[2000];
+    struct sockaddr_in to;
+    int i;
+    CHECK(size <= sizeof dgram);
+    memset(dgram, 0x5a, sizeof dgram);
+    dgram[0] = 0x14;
+    memset(&to, 0, sizeof to);
+    to.sin_family = AF_INET;
+    to.sin_port = htons((uint16_t)port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (i = 0; i < count; i++)
+        CHECK_EQ(sendto(fd, dgram, size, 0, (const struct sockaddr *)&to, sizeof to), (long long)size);
+}
+
+/* A 2000-byte datagram (over the biggest netcode packet, 1225 bytes, and
+ * over what a read keeps) in front of 100 small ones: one
+ * ly_server_update reads all 101 and counts the big one in
+ * dropped_oversized. The server still serves a client, and the client
+ * counts the same datagram in its own stats. */
+static void oversized(void)
+{
+    ly_server *s;
+    ly_client *cs[1];
+    ly_stats st;
+    ly_event ev;
+    uint8_t buf[LY_MAX_PAYLOAD_SIZE], out[100];
+    char addr[LY_ADDRESS_STRING_SIZE], caddr[LY_ADDRESS_STRING_SIZE];
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    CHECK(fd >= 0);
+    s = server_start("127.0.0.1:0", 0, addr);
+    send_raw(fd, port_of(addr), 2000, 1);
+    send_raw(fd, port_of(addr), 40, 100);
+    CHECK_OK(ly_server_update(s, 0));
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    CHECK_OK(ly_server_stats(s, &st));
+    CHECK_EQ(st.packets_received, 101);
+    CHECK_EQ(st.dropped_oversized, 1);
+    CHECK_EQ(st.dropped_unknown_address, 100);
+
+    cs[0] = client_manual(addr, ID_MANUAL);
+    CHECK_OK(ly_client_connect(cs[0]));
+    pump_connected(s, cs, 1);
+    CHECK_EQ(ly_server_poll(s, &ev, NULL, 0), 1);
+    CHECK_EQ(ev.type, LY_EVENT_CONNECTED);
+    fill(out, sizeof out, ID_MANUAL, 0);
+    CHECK_OK(ly_client_send(cs[0], out, sizeof out));
+    wait_event(s, cs, 1, &ev, buf, sizeof buf);
+    CHECK_EQ(ev.type, LY_EVENT_PAYLOAD);
+    CHECK_EQ(ev.payload_size, sizeof out);
+    CHECK(same(buf, sizeof out, ID_MANUAL, 0));
+
+    CHECK(ly_client_local_address(cs[0], caddr, sizeof caddr) > 0);
+    send_raw(fd, port_of(caddr), 2000, 1);
+    CHECK_OK(ly_client_update(cs[0], 0));
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    CHECK_OK(ly_client_stats(cs[0], &st));
+    CHECK_EQ(st.dropped_oversized, 1);
+    CHECK_EQ(client_state(cs[0]), LY_STATE_CONNECTED);
+    printf("oversized: counted by server and client; the client still connected\n");
+
+    close(fd);
+    CHECK_OK(ly_client_destroy(cs[0]));
+    CHECK_OK(ly_server_destroy(s));
+}
+
 int main(void)
 {
     run("127.0.0.1:0", "ipv4");
     run("[::1]:0", "ipv6");
     dual_bind();
+    oversized();
     return check_summary("test_echo");
 }

@@ -193,7 +193,7 @@ namespace Lightyear.Conn
                 Check(Native.ly_client_set_token(Handle(), t, (uint)connectToken.Length), "ly_client_set_token");
         }
 
-        /// <summary>Advances the client's clock by dtSeconds (finite, >= 0), reads what arrived, sends what is due.</summary>
+        /// <summary>Advances the client's clock by dtSeconds (finite, >= 0), reads what arrived (until the socket is empty, at most 4096 datagrams per update), sends what is due.</summary>
         public void Update(double dtSeconds)
         {
             int rc = Native.ly_client_update(Handle(), dtSeconds);

@@ -140,7 +140,7 @@ namespace Lightyear.Conn
             }
         }
 
-        /// <summary>Advances the server's clock by dtSeconds (finite, >= 0), reads and handles every datagram that arrived, sends keep-alives, times clients out.</summary>
+        /// <summary>Advances the server's clock by dtSeconds (finite, >= 0), reads and handles what arrived, sends keep-alives, times clients out. Each socket is read until empty or max(4096, 16 * MaxClients) datagrams per update; the rest waits for the next update.</summary>
         public void Update(double dtSeconds)
         {
             int rc = Native.ly_server_update(Handle(), dtSeconds);

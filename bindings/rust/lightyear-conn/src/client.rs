@@ -171,8 +171,9 @@ impl Client {
         check(unsafe { sys::ly_client_set_token(self.raw, t.as_ptr(), t.len() as u32) }).map(drop)
     }
 
-    /// Advances the client's clock by `dt_seconds` (finite, >= 0): reads what arrived, sends
-    /// what is due (handshake resends, keep-alives), applies timeouts.
+    /// Advances the client's clock by `dt_seconds` (finite, >= 0): reads what arrived (until the socket
+    /// is empty, at most 4096 datagrams per update), sends what is due (handshake resends,
+    /// keep-alives), applies timeouts.
     pub fn update(&mut self, dt_seconds: f64) -> Result<()> {
         // SAFETY: handles are validated by the library.
         check(unsafe { sys::ly_client_update(self.raw, dt_seconds) }).map(drop)

@@ -195,8 +195,9 @@ impl Server {
         check(unsafe { sys::ly_server_running(self.raw) }).map(|r| r == 1)
     }
 
-    /// Advances the server's clock by `dt_seconds` (finite, >= 0): reads every datagram that
-    /// arrived, sends keep-alives, times clients out.
+    /// Advances the server's clock by `dt_seconds` (finite, >= 0): reads what arrived, sends
+    /// keep-alives, times clients out. Each socket is read until it is empty or
+    /// max(4096, 16 × max clients) datagrams were read; the rest waits for the next update.
     pub fn update(&mut self, dt_seconds: f64) -> Result<()> {
         // SAFETY: as above.
         check(unsafe { sys::ly_server_update(self.raw, dt_seconds) }).map(drop)
