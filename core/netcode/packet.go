@@ -59,10 +59,13 @@ const (
 	// reused token, wrong protocol id, server address not in the token,
 	// already connected, a packet unexpected in the current state).
 	DropRejected
+	// DropTableFull: a request with a valid token refused because the
+	// token history or the table of handshakes in progress is full.
+	DropTableFull
 	numDropReasons
 )
 
-var dropNames = [...]string{"none", "malformed", "replayed", "decryption failed", "unknown address", "queue full", "rejected"}
+var dropNames = [...]string{"none", "malformed", "replayed", "decryption failed", "unknown address", "queue full", "rejected", "table full"}
 
 func (d DropReason) String() string {
 	if d < numDropReasons {

@@ -17,5 +17,7 @@ func countDrop(s *core.Stats, d DropReason) {
 		s.DroppedQueueFull++
 	case DropRejected:
 		s.DroppedRejected++
+	case DropTableFull:
+		s.DroppedTableFull++
 	}
 }
