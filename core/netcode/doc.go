@@ -49,9 +49,10 @@ const (
 	DefaultTokenHistorySize = 1 << 19
 	// DefaultMaxPending is the least default of ServerConfig.MaxPending:
 	// 16,384 handshakes in progress, at most about 4 MiB
-	// (PendingEntryBytes each). A handshake takes a round trip, or up to
-	// its token's timeout if the client goes quiet: 3,000 stalled joins a
-	// second with 5 s timeouts.
+	// (PendingEntryBytes each). A handshake takes a round trip, or, if
+	// the client goes quiet, its token's timeout and up to a second more
+	// until the sweep: about 2,700 stalled joins a second with 5 s
+	// timeouts.
 	DefaultMaxPending = 1 << 14
 	// TokenHistoryEntryBytes is the most heap one token history entry
 	// takes (65 to 98 bytes measured; TestTokenHistoryMemory pins it).

@@ -73,6 +73,10 @@ type ServerConfig struct {
 	BatchSends bool
 }
 
+// maxTableSize bounds TokenHistorySize and MaxPending: a billion entries
+// (about 100 GiB of history) is a mistake, not a sizing.
+const maxTableSize = 1 << 30
+
 func (c *ServerConfig) withDefaults() (ServerConfig, error) {
 	cfg := *c
 	if len(cfg.Addresses) == 0 {
@@ -97,6 +101,9 @@ func (c *ServerConfig) withDefaults() (ServerConfig, error) {
 	}
 	if cfg.MaxTokenLifetime == 0 {
 		cfg.MaxTokenLifetime = DefaultMaxTokenLifetime
+	}
+	if cfg.TokenHistorySize > maxTableSize || cfg.MaxPending > maxTableSize {
+		return cfg, fmt.Errorf("%w: token history %d or pending table %d over %d", ErrInvalidConfig, cfg.TokenHistorySize, cfg.MaxPending, maxTableSize)
 	}
 	if cfg.TokenHistorySize <= 0 {
 		cfg.TokenHistorySize = max(DefaultTokenHistorySize, 4*cfg.MaxClients)
