@@ -33,6 +33,16 @@ type serverHandle struct {
 	ids     []core.ClientID // scratch for connected_ids
 }
 
+// serverConfigSizeV1 is the smallest struct_size accepted: the config as
+// it was before token_history_size. On 64-bit ABIs that field took the
+// tail padding and old callers pass the full size (their padding zeroed by
+// ly_server_config_defaults); on 32-bit ones it grew the struct.
+var serverConfigSizeV1 = C.uint32_t(unsafe.Offsetof(C.ly_server_config{}.token_history_size))
+
+// hasField reports whether a caller's struct of size bytes holds the field
+// that ends at end.
+func hasField(size C.uint32_t, end uintptr) bool { return uintptr(size) >= end }
+
 func serverBits(h *C.ly_server) uint64 { return uint64(uintptr(unsafe.Pointer(h))) }
 
 // lockServer finds and locks a server handle; the caller unlocks e.mu.
@@ -65,13 +75,20 @@ func ly__go_server_create(cfg *C.ly__cserver_config, out **C.ly_server) (rc C.in
 	if cfg == nil || out == nil {
 		return fail(errInvalidArgument, "config and out must not be NULL")
 	}
-	if cfg.struct_size < C.uint32_t(unsafe.Sizeof(*cfg)) {
-		return fail(errInvalidArgument, "ly_server_config.struct_size is %d, want %d (call ly_server_config_defaults)", cfg.struct_size, unsafe.Sizeof(*cfg))
+	if cfg.struct_size < serverConfigSizeV1 {
+		return fail(errInvalidArgument, "ly_server_config.struct_size is %d, want at least %d (sizeof(ly_server_config) is %d: call ly_server_config_defaults)", cfg.struct_size, serverConfigSizeV1, unsafe.Sizeof(*cfg))
+	}
+	var historySize int // 0: the default
+	if hasField(cfg.struct_size, unsafe.Offsetof(cfg.token_history_size)+unsafe.Sizeof(cfg.token_history_size)) {
+		historySize = int(cfg.token_history_size)
 	}
 	// Checked here too: a server without bind addresses has no netcode
-	// backend to refuse it, and ly_server_max_clients returns it as an int.
+	// backend to refuse them, and ly_server_max_clients returns it as an int.
 	if cfg.max_clients > 1<<20 {
 		return fail(errInvalidArgument, "max_clients %d is over 1048576", cfg.max_clients)
+	}
+	if historySize > 1<<30 {
+		return fail(errInvalidArgument, "token_history_size %d is over 1073741824", historySize)
 	}
 	bind, err := parseAddresses(cfg.bind_addresses)
 	if err != nil {
@@ -90,12 +107,13 @@ func ly__go_server_create(cfg *C.ly__cserver_config, out **C.ly_server) (rc C.in
 	backends := []multi.Backend{h.loc}
 	if len(bind) > 0 {
 		h.nc, err = netcode.NewServer(netcode.ServerConfig{
-			ProtocolID:      uint64(cfg.protocol_id),
-			PrivateKey:      key,
-			Addresses:       bind,
-			PublicAddresses: public,
-			MaxClients:      h.maxClients,
-			BatchSends:      cfg.batch_sends != 0,
+			ProtocolID:       uint64(cfg.protocol_id),
+			PrivateKey:       key,
+			Addresses:        bind,
+			PublicAddresses:  public,
+			MaxClients:       h.maxClients,
+			BatchSends:       cfg.batch_sends != 0,
+			TokenHistorySize: historySize,
 			// 0 stays 0: the netcode default.
 			MaxTokenLifetime: time.Duration(cfg.max_token_lifetime_seconds) * time.Second,
 		})
@@ -333,9 +351,12 @@ func fillEvent(out *C.ly_event, ev *core.Event, offset int) {
 		reason: C.uint32_t(ev.Reason),
 		client: cClientID(ev.Client),
 	}
-	if ev.Type == core.EventPayload {
+	switch ev.Type {
+	case core.EventPayload:
 		out.payload_size = C.uint32_t(len(ev.Payload))
 		out.payload_offset = C.uint32_t(offset)
+	case core.EventWarning:
+		out.reason = C.uint32_t(ev.Warning)
 	}
 }
 

@@ -81,6 +81,13 @@ LY_API void ly_token_params_defaults(ly_token_params *p) {
     p->timeout_seconds = 5;
 }
 
+/* token_history_size took the tail padding of the 64-bit layout: callers
+ * built before it pass the same struct_size and, having called the filler
+ * below, zeros there. Growing the struct instead would make this filler,
+ * which writes the library's sizeof, overrun an older caller's struct. */
+_Static_assert(sizeof(void *) != 8 || sizeof(ly_server_config) == 80,
+               "ly_server_config must keep its 64-bit size");
+
 LY_API void ly_server_config_defaults(ly_server_config *c) {
     if (!c) return;
     memset(c, 0, sizeof *c);

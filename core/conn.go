@@ -13,6 +13,11 @@ const (
 	EventConnected
 	EventDisconnected
 	EventPayload
+	// EventWarning: the server refused work it should have done (Warning
+	// says what). At most one per second per Warning, so that a flood
+	// cannot fill the queue; the stats count every occurrence. Code that
+	// ignores unknown event types can ignore it.
+	EventWarning
 )
 
 func (t EventType) String() string {
@@ -23,12 +28,41 @@ func (t EventType) String() string {
 		return "disconnected"
 	case EventPayload:
 		return "payload"
+	case EventWarning:
+		return "warning"
+	}
+	return "none"
+}
+
+// Warning says what an EventWarning reports.
+type Warning uint8
+
+const (
+	WarningNone Warning = iota
+	// WarningTokenHistoryFull: a connection request with a new, valid
+	// token was refused because the token history is full of unexpired
+	// tokens (counted in Stats.DroppedTableFull). Event.Client is the
+	// refused client.
+	WarningTokenHistoryFull
+	// WarningPendingFull: a connection request was refused because the
+	// table of handshakes in progress is full (counted in
+	// Stats.DroppedTableFull). Event.Client is the refused client.
+	WarningPendingFull
+	NumWarnings
+)
+
+func (w Warning) String() string {
+	switch w {
+	case WarningTokenHistoryFull:
+		return "token history full"
+	case WarningPendingFull:
+		return "pending handshake table full"
 	}
 	return "none"
 }
 
 // Event is one thing that happened on a server. Payload is set for
-// EventPayload and Reason for EventDisconnected.
+// EventPayload, Reason for EventDisconnected and Warning for EventWarning.
 //
 // Payload is owned by the server and valid only until the next call to
 // PollEvent on that server: copy it to keep it.
@@ -36,6 +70,7 @@ type Event struct {
 	Type    EventType
 	Client  ClientID
 	Reason  DisconnectReason
+	Warning Warning
 	Payload []byte
 }
 

@@ -308,6 +308,21 @@ typedef struct ly_server_config {
      * to your tokens' lifetime: shorter tokens are refused until the
      * server has run for the difference. */
     int32_t max_token_lifetime_seconds;
+    /* The most tokens the server remembers for netcode 1.4.5's reuse rule
+     * (a token is consumed once, then refused while it is valid): each
+     * until it expires, one that never expires for the life of the server
+     * (ly_server_stop and ly_server_start keep them). Up to about 100
+     * bytes each, taken as tokens arrive. 0: the default, 524288 (at most
+     * about 50 MiB: 17,000 joins a second with 30 s tokens, or half a
+     * million joins with tokens that never expire) or 4 x max_clients if
+     * more. When it is full of unexpired tokens a new token is refused
+     * (counted in ly_stats.dropped_table_full, with a LY_EVENT_WARNING at
+     * most once a second); evicting a consumed token instead would let a
+     * flood reopen it. On 64-bit platforms this field takes what was
+     * padding, so sizeof(ly_server_config) did not change; on 32-bit ones
+     * a caller built before it passes a smaller struct_size, which is
+     * accepted and means 0. */
+    uint32_t token_history_size;
 } ly_server_config;
 
 /* Fills config with defaults: struct_size set, max_clients 256,
@@ -317,8 +332,9 @@ LY_API void ly_server_config_defaults(ly_server_config *config);
 /* Makes a stopped server; the config is copied. The server runs a netcode
  * backend on the bind addresses (if any) and a local backend for
  * ly_server_connect_local; client ids are tagged with their backend.
- * Errors: LY_ERR_INVALID_ARGUMENT (NULLs, struct_size, malformed address,
- * max_clients over 1048576). */
+ * Errors: LY_ERR_INVALID_ARGUMENT (NULLs, struct_size smaller than
+ * offsetof(ly_server_config, token_history_size), malformed address,
+ * max_clients over 1048576, token_history_size over 2^30). */
 LY_API int ly_server_create(const ly_server_config *config, ly_server **out);
 
 /* Stops the server if it runs (telling every client) and frees it. The
@@ -489,18 +505,39 @@ LY_API int ly_server_client_stats(ly_server *server, ly_client_id client, ly_sta
 
 /* Events */
 
+/* Event types. More may be added: skip the ones you do not know. */
 typedef enum ly_event_type {
     LY_EVENT_NONE = 0,
     LY_EVENT_CONNECTED = 1,
     LY_EVENT_DISCONNECTED = 2,
-    LY_EVENT_PAYLOAD = 3
+    LY_EVENT_PAYLOAD = 3,
+    /* The server refused work it should have done; reason holds a
+     * ly_warning, client the client concerned. At most one a second per
+     * warning, so that a flood cannot fill the queue: ly_stats counts
+     * every occurrence. */
+    LY_EVENT_WARNING = 4
 } ly_event_type;
+
+/* What a LY_EVENT_WARNING reports. More may be added. */
+typedef enum ly_warning {
+    LY_WARNING_NONE = 0,
+    /* A connection request with a new, valid token was refused: the token
+     * history is full of unexpired tokens (see token_history_size).
+     * Counted in ly_stats.dropped_table_full. */
+    LY_WARNING_TOKEN_HISTORY_FULL = 1,
+    /* A connection request was refused: the table of handshakes in
+     * progress (16384, or 2 x max_clients if more) is full. Counted in
+     * ly_stats.dropped_table_full. */
+    LY_WARNING_PENDING_FULL = 2
+} ly_warning;
 
 /* One server event. Fixed layout (32 bytes), never grows: events are
  * used in arrays. */
 typedef struct ly_event {
     uint32_t type;            /* ly_event_type */
-    uint32_t reason;          /* ly_disconnect_reason, for LY_EVENT_DISCONNECTED */
+    /* ly_disconnect_reason for LY_EVENT_DISCONNECTED, ly_warning for
+     * LY_EVENT_WARNING, 0 otherwise */
+    uint32_t reason;
     ly_client_id client;
     /* For LY_EVENT_PAYLOAD: the payload's size, and (batch poll only) its
      * offset in the payload buffer. Zero for other events. */

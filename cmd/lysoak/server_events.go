@@ -30,6 +30,10 @@ func (r *runner) pollServer() {
 			r.maybeFinish(s)
 		case core.EventPayload:
 			r.receiveUp(ev.Client, ev.Payload)
+		case core.EventWarning:
+			// A join refused for lack of room: the soak's joins must
+			// all fit the default tables.
+			r.fail("server warning: %v (client %v)", ev.Warning, ev.Client)
 		default:
 			r.fail("unknown server event %v", ev.Type)
 		}

@@ -381,8 +381,8 @@ func TestAttackTokenReuse(t *testing.T) {
 	var mac [macSize]byte
 	copy(mac[:], req[requestPacketSize-macSize:])
 	require.Len(t, s.pending, 1)
-	require.Equal(t, rl.addr(), s.tokens[mac].addr)
-	require.False(t, s.tokens[mac].consumed)
+	require.True(t, s.tokens.uses[keyOf(&mac)].from(rl.addr()))
+	require.Equal(t, tokenPending, s.tokens.uses[keyOf(&mac)].state)
 
 	reject := func(what string, from ...*attacker) {
 		t.Helper()
@@ -398,7 +398,7 @@ func TestAttackTokenReuse(t *testing.T) {
 			a.requireSilent(what)
 		}
 		require.Len(t, s.pending, pending, what)
-		require.Equal(t, rl.addr(), s.tokens[mac].addr, what)
+		require.True(t, s.tokens.uses[keyOf(&mac)].from(rl.addr()), what)
 	}
 
 	reject("pending token from a second address", thief, thief, thief)
@@ -408,7 +408,7 @@ func TestAttackTokenReuse(t *testing.T) {
 	addr, ok := s.ClientAddr(id)
 	require.True(t, ok)
 	require.Equal(t, rl.addr(), addr)
-	require.True(t, s.tokens[mac].consumed)
+	require.Equal(t, tokenConsumed, s.tokens.uses[keyOf(&mac)].state)
 
 	reject("token of a connected client", thief)
 
@@ -473,7 +473,7 @@ func TestAttackBadTokensNeverAnswered(t *testing.T) {
 		require.Equal(t, before.PacketsSent, after.PacketsSent, tc.name)
 		a.requireSilent(tc.name)
 		require.Empty(t, s.pending, tc.name)
-		require.Empty(t, s.tokens, tc.name)
+		require.Zero(t, s.tokens.len(), tc.name)
 	}
 
 	// The control: from the same socket a good token is answered with one
@@ -527,7 +527,7 @@ func TestAttackBitFlips(t *testing.T) {
 	req := rl.held[0]
 	flipAll(req, func(what string) {
 		require.Empty(t, s.pending, what)
-		require.Empty(t, s.tokens, what)
+		require.Zero(t, s.tokens.len(), what)
 		require.Zero(t, s.NumConnected(), what)
 	})
 	// Untouched, it is answered with a challenge, and the handshake ends.
@@ -760,7 +760,7 @@ func TestAttackFloodWhilePlaying(t *testing.T) {
 	heapDelta := int64(m1.HeapInuse) - int64(m0.HeapInuse)
 	t.Logf("flood: %d requests, %d payloads delivered of %d sent, heap in use %+d bytes (%d -> %d), pending %d, token history %d",
 		after.DroppedDecryptFailed-before.DroppedDecryptFailed, sum(delivered), players*steps,
-		heapDelta, m0.HeapInuse, m1.HeapInuse, len(s.pending), len(s.tokens))
+		heapDelta, m0.HeapInuse, m1.HeapInuse, len(s.pending), s.tokens.len())
 	require.Zero(t, disconnects, "nobody is disconnected")
 	require.Equal(t, players, s.NumConnected())
 	require.True(t, allConnected(r.clients))
@@ -770,7 +770,7 @@ func TestAttackFloodWhilePlaying(t *testing.T) {
 	require.GreaterOrEqual(t, after.DroppedDecryptFailed-before.DroppedDecryptFailed, uint64(flooded*99/100),
 		"the flood reached the server and every request failed to decrypt")
 	require.Empty(t, s.pending, "the flood left no handshake state")
-	require.Len(t, s.tokens, players, "the flood left nothing in the token history")
+	require.Equal(t, players, s.tokens.len(), "the flood left nothing in the token history")
 	require.Less(t, heapDelta, int64(heapBound), "server heap grew by %d bytes under the flood", heapDelta)
 	for _, a := range attackers {
 		a.requireSilent("flood")

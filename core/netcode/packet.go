@@ -62,10 +62,13 @@ const (
 	// DropOversized: larger than the biggest netcode packet (maxPacketSize,
 	// a 1200-byte payload), or truncated by the read.
 	DropOversized
+	// DropTableFull: a request with a valid token refused because the
+	// token history or the table of handshakes in progress is full.
+	DropTableFull
 	numDropReasons
 )
 
-var dropNames = [...]string{"none", "malformed", "replayed", "decryption failed", "unknown address", "queue full", "rejected", "oversized"}
+var dropNames = [...]string{"none", "malformed", "replayed", "decryption failed", "unknown address", "queue full", "rejected", "oversized", "table full"}
 
 func (d DropReason) String() string {
 	if d < numDropReasons {

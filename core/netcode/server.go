@@ -20,6 +20,16 @@ const globalSequenceStart = 1 << 63
 
 const mappingSweepInterval = time.Second
 
+// pendingQuietLimit is how long a handshake whose token disables timeouts
+// may go quiet before the server forgets it: a client resends its request
+// or response every 0.1 s, so a handshake silent this long is abandoned,
+// and without a limit it would hold its pending slot forever (for good
+// with a token that never expires).
+const pendingQuietLimit = 10 * time.Second
+
+// warningInterval is the least time between two warnings of one kind.
+const warningInterval = time.Second
+
 // Server is a netcode.io server. It implements core.Server.
 //
 // Unsafe for concurrent use: one goroutine drives it.
@@ -51,7 +61,9 @@ type Server struct {
 	byAddr    map[netip.AddrPort]*conn
 	byID      map[uint64]*conn
 	pending   map[netip.AddrPort]*pendingClient
-	tokens    map[[macSize]byte]tokenUse
+	tokens    tokenHistory
+	// nextWarning is when each kind of warning may be raised again.
+	nextWarning [core.NumWarnings]time.Duration
 
 	events eventq.Queue
 	stats  core.Stats
@@ -83,20 +95,12 @@ type conn struct {
 // pendingClient is an address in mid-handshake: the keys from its token,
 // kept until the response arrives or the mapping expires.
 type pendingClient struct {
-	mac        [macSize]byte
+	token      tokenKey
 	sock       *outbox
 	c2s, s2c   cipher.AEAD
 	timeout    time.Duration
 	expireUnix uint64
 	lastAccess time.Duration
-}
-
-// tokenUse is the 1.4.5 reuse state of one token, keyed by its MAC.
-type tokenUse struct {
-	addr       netip.AddrPort
-	expireUnix uint64
-	consumed   bool
-	denied     bool // the accept hook refused it
 }
 
 var _ core.Server = (*Server)(nil)
@@ -115,7 +119,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		byAddr:   make(map[netip.AddrPort]*conn),
 		byID:     make(map[uint64]*conn),
 		pending:  make(map[netip.AddrPort]*pendingClient),
-		tokens:   make(map[[macSize]byte]tokenUse),
+		tokens:   newTokenHistory(c.TokenHistorySize),
 		events:   eventq.New(c.EventQueueSize),
 	}
 	s.codec.init(c.ProtocolID)
@@ -356,39 +360,39 @@ func (s *Server) handleRequest(o *outbox, pkt []byte, from netip.AddrPort) DropR
 	if s.byAddr[from] != nil || s.byID[r.token.ClientID] != nil {
 		return DropRejected
 	}
-	use, seen := s.tokens[r.mac]
-	if seen && (use.consumed || use.addr != from) {
+	key := keyOf(&r.mac)
+	use, seen := s.tokens.lookup(key)
+	if seen && (use.state == tokenConsumed || !use.from(from)) {
 		return DropRejected
 	}
 	if !seen {
-		if len(s.tokens) >= s.cfg.TokenHistorySize {
-			s.forgetExpiredTokens()
-			if len(s.tokens) >= s.cfg.TokenHistorySize {
-				return DropRejected
-			}
+		if s.tokens.full(s.nowUnix) {
+			s.warn(core.WarningTokenHistoryFull, r.token.ClientID)
+			return DropTableFull
 		}
-		use = tokenUse{addr: from, expireUnix: r.expire}
-		if s.cfg.Accept != nil {
-			use.denied = !s.cfg.Accept(core.ConnectRequest{
-				Client: core.NetcodeID(r.token.ClientID), Addr: from, UserData: &r.token.UserData,
-			})
+		use = newTokenUse(from)
+		if s.cfg.Accept != nil && !s.cfg.Accept(core.ConnectRequest{
+			Client: core.NetcodeID(r.token.ClientID), Addr: from, UserData: &r.token.UserData,
+		}) {
+			use.state = tokenDenied
 		}
-		s.tokens[r.mac] = use
+		s.tokens.add(key, use, r.expire)
 	}
-	if use.denied || len(s.connected) >= s.cfg.MaxClients {
+	if use.state == tokenDenied || len(s.connected) >= s.cfg.MaxClients {
 		s.sendDenied(o, from, newAEAD(&r.token.ServerToClientKey))
 		return DropNone
 	}
 	p := s.pending[from]
-	if p == nil || p.mac != r.mac {
+	if p == nil || p.token != key {
+		// Full: refused until the sweep (every second) frees quiet or
+		// expired handshakes. No sweep here: a flood would pay for a scan
+		// of the whole table with every request.
 		if p == nil && len(s.pending) >= s.cfg.MaxPending {
-			s.sweep()
-			if len(s.pending) >= s.cfg.MaxPending {
-				return DropRejected
-			}
+			s.warn(core.WarningPendingFull, r.token.ClientID)
+			return DropTableFull
 		}
 		p = &pendingClient{
-			mac:        r.mac,
+			token:      key,
 			c2s:        newAEAD(&r.token.ClientToServerKey),
 			s2c:        newAEAD(&r.token.ServerToClientKey),
 			timeout:    time.Duration(max(r.token.TimeoutSeconds, 0)) * time.Second,
@@ -460,10 +464,7 @@ func (s *Server) handleResponse(p *pendingClient, body []byte, from netip.AddrPo
 	s.connected = append(s.connected, c)
 	s.byAddr[from] = c
 	s.byID[c.id] = c
-	if use, ok := s.tokens[p.mac]; ok {
-		use.consumed = true
-		s.tokens[p.mac] = use
-	}
+	s.tokens.consume(p.token)
 	delete(s.pending, from)
 	s.events.Push(core.Event{Type: core.EventConnected, Client: core.NetcodeID(c.id)})
 	s.sendKeepAlive(c)
@@ -541,23 +542,32 @@ func (s *Server) disconnectAll(reason core.DisconnectReason) {
 	}
 }
 
-// sweep forgets handshakes whose token expired or that went quiet.
+// sweep forgets handshakes whose token expired or that went quiet (for
+// the token's timeout, or pendingQuietLimit if it has none), and the
+// expired tokens of the history.
 func (s *Server) sweep() {
 	s.lastSweep = s.now
 	for addr, p := range s.pending {
-		if (p.expireUnix != NeverExpires && p.expireUnix <= s.nowUnix) ||
-			(p.timeout > 0 && s.now-p.lastAccess > p.timeout) {
+		quiet := p.timeout
+		if quiet <= 0 {
+			quiet = pendingQuietLimit
+		}
+		if (p.expireUnix != NeverExpires && p.expireUnix <= s.nowUnix) || s.now-p.lastAccess > quiet {
 			delete(s.pending, addr)
 		}
 	}
+	s.tokens.forget(s.nowUnix)
 }
 
-func (s *Server) forgetExpiredTokens() {
-	for mac, u := range s.tokens {
-		if u.expireUnix != NeverExpires && u.expireUnix <= s.nowUnix {
-			delete(s.tokens, mac)
-		}
+// warn raises an EventWarning about client, unless one of the same kind
+// was raised less than warningInterval ago: the stats count every
+// refusal, the event only tells the game that they happen.
+func (s *Server) warn(w core.Warning, client uint64) {
+	if s.now < s.nextWarning[w] {
+		return
 	}
+	s.nextWarning[w] = s.now + warningInterval
+	s.events.Push(core.Event{Type: core.EventWarning, Client: core.NetcodeID(client), Warning: w})
 }
 
 func (s *Server) flush() {

@@ -41,12 +41,24 @@ type ServerConfig struct {
 	// the difference; a longer one may slip past the rule. Tokens that
 	// never expire always pass. Whole seconds, like token timestamps.
 	MaxTokenLifetime time.Duration
-	// TokenHistorySize bounds the tokens remembered for the reuse rules;
-	// default max(2048, 4*MaxClients). When it is full of unexpired tokens
-	// new ones are refused.
+	// TokenHistorySize bounds the tokens remembered for netcode 1.4.5's
+	// reuse rule (a token is consumed once, then refused while it is
+	// valid); default max(DefaultTokenHistorySize, 4*MaxClients). A token
+	// is remembered until it expires, one that never expires for the life
+	// of the Server (Stop and Start keep it). Size it for your join rate
+	// times your tokens' lifetime; it costs up to TokenHistoryEntryBytes
+	// (100) per entry, taken as tokens arrive. When it is full of
+	// unexpired tokens a new token is refused (a flood must not evict a
+	// consumed one): counted in Stats.DroppedTableFull, with an
+	// EventWarning (WarningTokenHistoryFull) at most once a second.
 	TokenHistorySize int
-	// MaxPending bounds the addresses in mid-handshake; default
-	// max(1024, 2*MaxClients).
+	// MaxPending bounds the handshakes in progress (one per client
+	// address, from its request to its response, or until it is quiet for
+	// its token's timeout, 10 s if the token has none); default
+	// max(DefaultMaxPending, 2*MaxClients), up to PendingEntryBytes (250)
+	// each. When it is full a request is refused, counted in
+	// Stats.DroppedTableFull, with an EventWarning (WarningPendingFull) at
+	// most once a second; the client's resends get in once a slot frees.
 	MaxPending int
 	// Conditioning, when set, simulates a bad network on the server's
 	// sockets (see SetConditioning to change it while running).
@@ -69,6 +81,10 @@ type ServerConfig struct {
 	// Update, which adds up to one tick of latency.
 	BatchSends bool
 }
+
+// maxTableSize bounds TokenHistorySize and MaxPending: a billion entries
+// (about 100 GiB of history) is a mistake, not a sizing.
+const maxTableSize = 1 << 30
 
 func (c *ServerConfig) withDefaults() (ServerConfig, error) {
 	cfg := *c
@@ -95,11 +111,14 @@ func (c *ServerConfig) withDefaults() (ServerConfig, error) {
 	if cfg.MaxTokenLifetime == 0 {
 		cfg.MaxTokenLifetime = DefaultMaxTokenLifetime
 	}
+	if cfg.TokenHistorySize > maxTableSize || cfg.MaxPending > maxTableSize {
+		return cfg, fmt.Errorf("%w: token history %d or pending table %d over %d", ErrInvalidConfig, cfg.TokenHistorySize, cfg.MaxPending, maxTableSize)
+	}
 	if cfg.TokenHistorySize <= 0 {
-		cfg.TokenHistorySize = max(2048, 4*cfg.MaxClients)
+		cfg.TokenHistorySize = max(DefaultTokenHistorySize, 4*cfg.MaxClients)
 	}
 	if cfg.MaxPending <= 0 {
-		cfg.MaxPending = max(1024, 2*cfg.MaxClients)
+		cfg.MaxPending = max(DefaultMaxPending, 2*cfg.MaxClients)
 	}
 	if cfg.EventQueueSize <= 0 {
 		cfg.EventQueueSize = max(1024, 8*cfg.MaxClients)

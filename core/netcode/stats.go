@@ -19,5 +19,7 @@ func countDrop(s *core.Stats, d DropReason) {
 		s.DroppedRejected++
 	case DropOversized:
 		s.DroppedOversized++
+	case DropTableFull:
+		s.DroppedTableFull++
 	}
 }

@@ -245,7 +245,7 @@ static uint32_t max_index;
 static int steam_open, steam_epoch;
 
 static struct {
-    unsigned long long servers, clients, connected, disconnected, spayloads, cpayloads, too_small, shutdowns,
+    unsigned long long servers, clients, connected, disconnected, warnings, spayloads, cpayloads, too_small, shutdowns,
         steam_opens, invalid_handle_calls;
 } st;
 
@@ -504,9 +504,18 @@ static void op_server_create(void)
     }
     cfg.max_clients = max;
     cfg.batch_sends = chance(50) ? 0 : (uint32_t)rnd64() | 1;
+    switch (rnd(20)) {
+    case 0: cfg.token_history_size = 1 + (uint32_t)rnd(4); break; /* fills: refusals and warnings */
+    case 1: cfg.token_history_size = (1u << 30) + 1 + (uint32_t)rnd(1000); argerr = 1; break;
+    default: break;
+    }
     if (chance(4)) {
-        cfg.struct_size = (uint32_t)rnd(sizeof cfg);
+        cfg.struct_size = (uint32_t)rnd(offsetof(ly_server_config, token_history_size));
         argerr = 1;
+    } else if (chance(4)) {
+        /* A caller built before token_history_size: the field is not read. */
+        cfg.struct_size = (uint32_t)offsetof(ly_server_config, token_history_size);
+        argerr = bind == BIND_BAD || max > 1048576u;
     }
     snprintf(what, sizeof what, "server_create(bind=%s, max=%u, struct_size=%u)",
              bind_str[bind] ? bind_str[bind] : "NULL", max, cfg.struct_size);
@@ -805,7 +814,7 @@ static void op_server_stats(void)
 
 static void check_event(const char *what, const ly_event *ev, uint32_t room)
 {
-    REQUIRE(ev->type >= LY_EVENT_CONNECTED && ev->type <= LY_EVENT_PAYLOAD, "%s: event type %u", what, ev->type);
+    REQUIRE(ev->type >= LY_EVENT_CONNECTED && ev->type <= LY_EVENT_WARNING, "%s: event type %u", what, ev->type);
     REQUIRE(ev->client.kind >= 1 && ev->client.kind <= 3, "%s: client kind %u", what, ev->client.kind);
     if (ev->type == LY_EVENT_PAYLOAD)
         REQUIRE(ev->payload_size >= 1 && ev->payload_size <= room, "%s: payload of %u bytes in %u", what,
@@ -815,10 +824,15 @@ static void check_event(const char *what, const ly_event *ev, uint32_t room)
     if (ev->type == LY_EVENT_DISCONNECTED)
         REQUIRE(ev->reason >= LY_REASON_LOCAL && ev->reason <= LY_REASON_TRANSPORT_ERROR, "%s: reason %u", what,
                 ev->reason);
+    if (ev->type == LY_EVENT_WARNING)
+        REQUIRE(ev->reason >= LY_WARNING_TOKEN_HISTORY_FULL && ev->reason <= LY_WARNING_PENDING_FULL,
+                "%s: warning %u", what, ev->reason);
     if (ev->type == LY_EVENT_CONNECTED)
         st.connected++;
     else if (ev->type == LY_EVENT_DISCONNECTED)
         st.disconnected++;
+    else if (ev->type == LY_EVENT_WARNING)
+        st.warnings++;
 }
 
 static void op_server_poll(void)
@@ -1693,11 +1707,11 @@ int main(int argc, char **argv)
     expect("shutdown", ly_shutdown(), OK);
 
     printf("fuzz_capi: seed %" PRIu64 ": %llu iterations, %llu calls in %.1f s; %llu servers, %llu clients made, "
-           "%llu connected and %llu disconnected events, %llu payloads at servers, %llu at clients, "
+           "%llu connected, %llu disconnected and %llu warning events, %llu payloads at servers, %llu at clients, "
            "%llu buffer-too-small retries, %llu calls with an invalid handle, %llu shutdowns, %llu Steam opens; "
            "peak %d live handles, highest slot %u; OK\n",
            seed, iterations, calls, now() - start, st.servers, st.clients, st.connected, st.disconnected,
-           st.spayloads, st.cpayloads, st.too_small, st.invalid_handle_calls, st.shutdowns, st.steam_opens,
+           st.warnings, st.spayloads, st.cpayloads, st.too_small, st.invalid_handle_calls, st.shutdowns, st.steam_opens,
            peak_live, max_index);
     return 0;
 }

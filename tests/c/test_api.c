@@ -919,6 +919,78 @@ static void test_restart_rule(void)
     }
 }
 
+/* A full token history refuses new tokens: each refusal is counted in
+ * dropped_table_full and, at most once a second, a LY_EVENT_WARNING
+ * names the refused client. A caller built before token_history_size
+ * existed (a smaller struct_size, as on 32-bit ABIs) is accepted. */
+static void test_table_full(void)
+{
+    static uint8_t tok[LY_CONNECT_TOKEN_SIZE];
+    ly_server_config cfg;
+    ly_server *s = NULL;
+    ly_client *c[3] = {NULL, NULL, NULL};
+    ly_stats st;
+    ly_event ev;
+    uint8_t buf[LY_MAX_PAYLOAD_SIZE];
+    char addr[LY_ADDRESS_STRING_SIZE];
+    int i, r, connected = 0, warnings = 0;
+
+    ly_server_config_defaults(&cfg);
+    CHECK_EQ(cfg.token_history_size, 0);
+    cfg.protocol_id = TEST_PROTOCOL;
+    memcpy(cfg.private_key, test_key, LY_KEY_SIZE);
+    cfg.bind_addresses = "127.0.0.1:0";
+    cfg.struct_size = (uint32_t)offsetof(ly_server_config, token_history_size);
+    CHECK_OK(ly_server_create(&cfg, &s));
+    CHECK_OK(ly_server_destroy(s));
+    cfg.struct_size = (uint32_t)offsetof(ly_server_config, token_history_size) - 1;
+    CHECK_EQ(ly_server_create(&cfg, &s), LY_ERR_INVALID_ARGUMENT);
+    cfg.struct_size = sizeof cfg;
+    cfg.token_history_size = (1u << 30) + 1;
+    CHECK_EQ(ly_server_create(&cfg, &s), LY_ERR_INVALID_ARGUMENT);
+
+    cfg.token_history_size = 2;
+    CHECK_OK(ly_server_create(&cfg, &s));
+    CHECK_OK(ly_server_start(s));
+    CHECK(ly_server_address(s, 0, addr, sizeof addr) > 0);
+    for (i = 0; i < 3; i++) {
+        make_token(tok, 60 + (uint64_t)i, addr, NULL, 30);
+        CHECK_OK(ly_client_create(tok, sizeof tok, NULL, &c[i]));
+    }
+    CHECK_OK(ly_client_connect(c[0]));
+    CHECK_OK(ly_client_connect(c[1]));
+    pump_connected(s, c, 2);
+    /* The third token finds the history full: its requests (10 a second)
+     * are refused for half a second, with one warning. */
+    CHECK_OK(ly_client_connect(c[2]));
+    for (i = 0; i < 30; i++)
+        pump_once(s, c, 3, TEST_DT);
+    CHECK_EQ(client_state(c[2]), LY_STATE_SENDING_CONNECTION_REQUEST);
+    CHECK_EQ(ly_server_num_connected(s), 2);
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    CHECK_OK(ly_server_stats(s, &st));
+    CHECK(st.dropped_table_full >= 3);
+    while ((r = ly_server_poll(s, &ev, buf, sizeof buf)) == 1) {
+        if (ev.type == LY_EVENT_CONNECTED) {
+            connected++;
+            continue;
+        }
+        CHECK_EQ(ev.type, LY_EVENT_WARNING);
+        CHECK_EQ(ev.reason, LY_WARNING_TOKEN_HISTORY_FULL);
+        CHECK_EQ(ev.client.kind, LY_KIND_NETCODE);
+        CHECK_EQ(ev.client.id, 62);
+        CHECK_EQ(ev.payload_size, 0);
+        warnings++;
+    }
+    CHECK_EQ(r, 0);
+    CHECK_EQ(connected, 2);
+    CHECK_EQ(warnings, 1);
+    for (i = 0; i < 3; i++)
+        CHECK_OK(ly_client_destroy(c[i]));
+    CHECK_OK(ly_server_destroy(s));
+}
+
 /* A token is used up by its handshake: reconnecting takes a fresh one
  * through ly_client_set_token. */
 static void test_reconnect(void)
@@ -1259,6 +1331,7 @@ int main(void)
     test_connected_buffers();
     test_refusals();
     test_restart_rule();
+    test_table_full();
     test_reconnect();
     test_queue_limits();
     test_handles();

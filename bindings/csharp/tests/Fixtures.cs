@@ -67,10 +67,13 @@ namespace Lightyear.Conn.Tests
         readonly ServerEvent[] batch = new ServerEvent[16];
         readonly List<Client> clients = new List<Client>();
 
-        public Fixture(string bind = "127.0.0.1:0", int maxClients = 0, bool batchSends = false)
+        public Fixture(string bind = "127.0.0.1:0", int maxClients = 0, bool batchSends = false, int tokenHistorySize = 0)
         {
             Key = Keys.Generate();
-            var config = new ServerConfig { ProtocolId = Protocol, PrivateKey = Key, BindAddresses = bind, BatchSends = batchSends };
+            var config = new ServerConfig
+            {
+                ProtocolId = Protocol, PrivateKey = Key, BindAddresses = bind, BatchSends = batchSends, TokenHistorySize = tokenHistorySize,
+            };
             if (maxClients > 0)
                 config.MaxClients = maxClients;
             Server = new Server(config);

@@ -35,6 +35,7 @@ namespace Lightyear.Conn.Tests
             add("native errors become LightyearException with the code", NativeErrors);
             add("link conditioner: presets, set, invalid", Conditioner);
             add("stats: server, per client, client", Stats);
+            add("token history full: refused, counted, one Warning event", TokenHistoryFull);
             add("threads: sends from several threads", Threads);
             add("threads: Dispose while other threads call", DisposeRace);
             add("zero managed allocation per payload (local client)", ZeroAllocLocal);
@@ -239,7 +240,8 @@ namespace Lightyear.Conn.Tests
             CheckEnum<ClientKind>(h, "LY_KIND_", 3);
             CheckEnum<ClientState>(h, "LY_STATE_", 10);
             CheckEnum<DisconnectReason>(h, "LY_REASON_", 11);
-            CheckEnum<ServerEventType>(h, "LY_EVENT_", 4);
+            CheckEnum<ServerEventType>(h, "LY_EVENT_", 5);
+            CheckEnum<ServerWarning>(h, "LY_WARNING_", 3);
             CheckEnum<ConditionerPreset>(h, "LY_CONDITIONER_", 4);
             CheckTypedefEnum<SteamFlavour>(h, "ly_steam_flavour", new Dictionary<string, string>
             {
@@ -898,6 +900,27 @@ namespace Lightyear.Conn.Tests
                 var cl = c.Stats;
                 Assert.True(cl.PacketsSent >= 10 && cl.BytesSent >= 1000, "client stats: " + cl);
                 Assert.Code(ErrorCode.UnknownClient, () => f.Server.ClientStats(ClientId.Netcode(9)), "stats of nobody");
+            }
+        }
+
+        static void TokenHistoryFull()
+        {
+            using (var f = new Fixture(tokenHistorySize: 1))
+            using (var late = new Client(f.Token(2), new ClientConfig { ClientId = 2 }))
+            {
+                f.Connect(1);
+                Assert.Equal(0UL, f.Server.Stats.DroppedTableFull, "nothing refused yet");
+                late.Connect();
+                f.PumpUntil(() => f.Events.Exists(e => e.Type == ServerEventType.Warning), "a warning", late);
+                f.PumpUntil(() => f.Server.Stats.DroppedTableFull >= 3, "three refused requests", late);
+                var warnings = f.Events.FindAll(e => e.Type == ServerEventType.Warning);
+                Assert.Equal(1, warnings.Count, "one warning a second, however many refusals");
+                Assert.Equal(ServerWarning.TokenHistoryFull, warnings[0].Warning, "warning");
+                Assert.Equal(ClientId.Netcode(2), warnings[0].ClientId, "the refused client");
+                Assert.Equal(0, warnings[0].PayloadLength, "no payload");
+                Assert.Equal(ServerWarning.None, f.Events[0].Warning, "Warning of a Connected event");
+                Assert.Equal(ClientState.SendingConnectionRequest, late.State, "the late client waits");
+                Assert.Equal(1, f.Server.ConnectedCount, "only the first client");
             }
         }
 

@@ -90,6 +90,7 @@ namespace Lightyear.Conn
             public uint max_clients;
             public uint batch_sends;
             public int max_token_lifetime_seconds;
+            public uint token_history_size;
         }
 
         [StructLayout(LayoutKind.Sequential)]

@@ -47,6 +47,8 @@ namespace Lightyear.Conn
             Err.CheckKey(config.PrivateKey, "PrivateKey");
             if (config.MaxClients < 0)
                 throw new ArgumentOutOfRangeException("MaxClients", config.MaxClients, "must not be negative");
+            if (config.TokenHistorySize < 0)
+                throw new ArgumentOutOfRangeException("TokenHistorySize", config.TokenHistorySize, "must not be negative");
             byte[] bind = Utf8.ToNative(config.BindAddresses, "BindAddresses");
             byte[] pub = Utf8.ToNative(config.PublicAddresses, "PublicAddresses");
             Native.ly_server_config c;
@@ -57,6 +59,7 @@ namespace Lightyear.Conn
             c.max_clients = (uint)config.MaxClients;
             c.batch_sends = config.BatchSends ? 1u : 0u;
             c.max_token_lifetime_seconds = config.MaxTokenLifetimeSeconds;
+            c.token_history_size = (uint)config.TokenHistorySize;
             ServerHandle h;
             int rc;
             fixed (byte* b = bind)

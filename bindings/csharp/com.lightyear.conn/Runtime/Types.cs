@@ -50,13 +50,37 @@ namespace Lightyear.Conn
         TransportError = 10,
     }
 
-    /// <summary>Server event types (ly_event_type).</summary>
+    /// <summary>Server event types (ly_event_type). More may be added: skip the ones you do not know.</summary>
     public enum ServerEventType : uint
     {
         None = 0,
         Connected = 1,
         Disconnected = 2,
         Payload = 3,
+        /// <summary>
+        /// The server refused work it should have done: <see cref="ServerEvent.Warning"/>
+        /// says what, <see cref="ServerEvent.ClientId"/> names the client concerned. At
+        /// most one a second per warning (the stats count every occurrence).
+        /// </summary>
+        Warning = 4,
+    }
+
+    /// <summary>What a <see cref="ServerEventType.Warning"/> event reports (ly_warning). More may be added.</summary>
+    public enum ServerWarning : uint
+    {
+        None = 0,
+        /// <summary>
+        /// A connection request with a new, valid token was refused: the token history
+        /// is full of unexpired tokens (see <see cref="ServerConfig.TokenHistorySize"/>).
+        /// Counted in <see cref="ConnectionStats.DroppedTableFull"/>.
+        /// </summary>
+        TokenHistoryFull = 1,
+        /// <summary>
+        /// A connection request was refused: the table of handshakes in progress
+        /// (16384, or 2 x MaxClients if more) is full. Counted in
+        /// <see cref="ConnectionStats.DroppedTableFull"/>.
+        /// </summary>
+        PendingFull = 2,
     }
 
     /// <summary>The library's error codes (LY_OK, LY_ERR_*).</summary>
@@ -199,6 +223,9 @@ namespace Lightyear.Conn
         /// <summary>For Disconnected events: why.</summary>
         public DisconnectReason Reason { get { return (DisconnectReason)reason; } }
 
+        /// <summary>For Warning events: what happened (None for other events).</summary>
+        public ServerWarning Warning { get { return Type == ServerEventType.Warning ? (ServerWarning)reason : ServerWarning.None; } }
+
         public ClientId ClientId { get { return client; } }
 
         /// <summary>For Payload events: the payload's size in bytes (1..1200); 0 otherwise.</summary>
@@ -228,7 +255,9 @@ namespace Lightyear.Conn
                 case ServerEventType.Connected: return "Connected " + client;
                 case ServerEventType.Disconnected: return "Disconnected " + client + " (" + Reason + ")";
                 case ServerEventType.Payload: return "Payload " + client + " " + payloadSize + " bytes at " + payloadOffset;
-                default: return "None";
+                case ServerEventType.Warning: return "Warning " + Warning + " (" + client + ")";
+                case ServerEventType.None: return "None";
+                default: return "Unknown event " + type;
             }
         }
     }

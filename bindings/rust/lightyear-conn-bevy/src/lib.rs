@@ -5,7 +5,8 @@
 //!   connecting or local [`Client`]).
 //! * In `PreUpdate` ([`NetSet::Receive`]) the plugin advances [`NetTime`], updates the
 //!   server and the client by its delta, and turns what happened into Bevy messages:
-//!   [`ServerConnected`], [`ServerDisconnected`], [`ServerPayload`] for the server,
+//!   [`ServerConnected`], [`ServerDisconnected`], [`ServerPayload`], [`ServerWarning`] for
+//!   the server,
 //!   [`ClientConnected`], [`ClientDisconnected`], [`ClientPayload`] for the client. Bevy
 //!   messages are owned, so payloads are copied into a `Vec<u8>` here (the core crate's
 //!   events borrow).
@@ -26,7 +27,7 @@ use std::time::Instant;
 use bevy_app::{App, Plugin, PostUpdate, PreUpdate};
 use bevy_ecs::prelude::*;
 pub use lightyear_conn;
-use lightyear_conn::{Client, ClientId, ClientState, DisconnectReason, Error, Event, EventBuffer, Server};
+use lightyear_conn::{Client, ClientId, ClientState, DisconnectReason, Error, Event, EventBuffer, Server, Warning};
 
 /// Adds the messages, [`NetTime`] (real time, unless you inserted one) and the systems.
 #[derive(Debug, Default, Clone, Copy)]
@@ -38,6 +39,7 @@ impl Plugin for LightyearConnPlugin {
             .add_message::<ServerConnected>()
             .add_message::<ServerDisconnected>()
             .add_message::<ServerPayload>()
+            .add_message::<ServerWarning>()
             .add_message::<ClientConnected>()
             .add_message::<ClientDisconnected>()
             .add_message::<ClientPayload>()
@@ -239,6 +241,14 @@ pub struct ServerPayload {
     pub data: Vec<u8>,
 }
 
+/// The [`NetServer`] refused a connection request from `client` for lack of room (see
+/// [`Warning`]); at most one a second per kind of warning.
+#[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerWarning {
+    pub client: ClientId,
+    pub warning: Warning,
+}
+
 /// The [`NetClient`] became connected.
 #[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientConnected {
@@ -328,6 +338,7 @@ fn receive_server(
     mut connected: MessageWriter<ServerConnected>,
     mut disconnected: MessageWriter<ServerDisconnected>,
     mut payloads: MessageWriter<ServerPayload>,
+    mut warnings: MessageWriter<ServerWarning>,
     mut errors: MessageWriter<NetError>,
 ) {
     let Some(mut net) = server else { return };
@@ -367,6 +378,9 @@ fn receive_server(
                         client,
                         data: data.to_vec(),
                     });
+                }
+                Event::Warning { client, warning } => {
+                    warnings.write(ServerWarning { client, warning });
                 }
             }
         }

@@ -199,3 +199,50 @@ fn a_batching_server_flushes_in_post_update() {
     assert_eq!(got.as_deref(), Some(&b"flushed"[..]));
     assert!(app.world().resource::<Seen>().errors.is_empty());
 }
+
+#[derive(Resource, Default)]
+struct Warnings(Vec<ServerWarning>);
+
+fn record_warnings(mut seen: ResMut<Warnings>, mut w: MessageReader<ServerWarning>) {
+    seen.0.extend(w.read().copied());
+}
+
+#[test]
+fn a_refused_join_becomes_a_server_warning() {
+    use lightyear_conn::{Client, ClientConfig, Warning};
+    let key = lightyear_conn::generate_key().unwrap();
+    let config = ServerConfig::new(9, &key).bind("127.0.0.1:0").token_history_size(1);
+    let mut server = Server::new(&config).unwrap();
+    server.start().unwrap();
+    let addr = server.address(0).unwrap();
+    // The first client takes the history's one entry.
+    let mut first = Client::manual(&addr, 1, 9, &key, &ClientConfig::new()).unwrap();
+    first.connect().unwrap();
+    for _ in 0..300 {
+        first.update(0.01).unwrap();
+        server.update(0.01).unwrap();
+        if first.is_connected() {
+            break;
+        }
+    }
+    assert!(first.is_connected());
+    let mut late = Client::manual(&addr, 2, 9, &key, &ClientConfig::new()).unwrap();
+    late.connect().unwrap();
+    let mut app = App::new();
+    app.add_plugins(LightyearConnPlugin)
+        .insert_resource(NetTime::fixed(0.01))
+        .insert_resource(NetServer::new(server))
+        .insert_resource(NetClient::new(late))
+        .init_resource::<Warnings>()
+        .add_systems(bevy_app::Update, record_warnings);
+    for _ in 0..30 {
+        app.update();
+    }
+    assert_eq!(
+        app.world().resource::<Warnings>().0,
+        vec![ServerWarning {
+            client: ClientId::Netcode(2),
+            warning: Warning::TokenHistoryFull
+        }]
+    );
+}

@@ -199,6 +199,9 @@ pub struct ly_server_config {
     pub batch_sends: u32,
     /// The restart rule: the longest token lifetime in seconds; 0: 30; negative: off.
     pub max_token_lifetime_seconds: i32,
+    /// Tokens remembered for the reuse rule; 0: the default, 524288 (or 4 x max_clients).
+    /// Takes the 64-bit layout's tail padding.
+    pub token_history_size: u32,
 }
 
 /// Link conditioner settings. Fill with [`ly_conditioner_preset_config`].
@@ -250,6 +253,13 @@ pub const LY_EVENT_NONE: ly_event_type = 0;
 pub const LY_EVENT_CONNECTED: ly_event_type = 1;
 pub const LY_EVENT_DISCONNECTED: ly_event_type = 2;
 pub const LY_EVENT_PAYLOAD: ly_event_type = 3;
+pub const LY_EVENT_WARNING: ly_event_type = 4;
+
+/// `enum ly_warning` (stored as `uint32_t` in [`ly_event::reason`] of a `LY_EVENT_WARNING`).
+pub type ly_warning = u32;
+pub const LY_WARNING_NONE: ly_warning = 0;
+pub const LY_WARNING_TOKEN_HISTORY_FULL: ly_warning = 1;
+pub const LY_WARNING_PENDING_FULL: ly_warning = 2;
 
 /// One server event. Fixed layout (32 bytes), never grows.
 #[repr(C)]
@@ -257,7 +267,8 @@ pub const LY_EVENT_PAYLOAD: ly_event_type = 3;
 pub struct ly_event {
     /// [`ly_event_type`]
     pub r#type: u32,
-    /// [`ly_disconnect_reason`], for `LY_EVENT_DISCONNECTED`.
+    /// [`ly_disconnect_reason`] for `LY_EVENT_DISCONNECTED`, [`ly_warning`] for
+    /// `LY_EVENT_WARNING`.
     pub reason: u32,
     pub client: ly_client_id,
     /// For `LY_EVENT_PAYLOAD`: the payload's size.

@@ -29,6 +29,7 @@
 //!             Event::Connected { client } => println!("{client} connected"),
 //!             Event::Disconnected { client, reason } => println!("{client} left: {reason}"),
 //!             Event::Payload { client, data } => server.send(client, data)?, // echo
+//!             Event::Warning { client, warning } => eprintln!("{client} refused: {warning}"),
 //!         }
 //!     }
 //!     if client.is_connected() {
@@ -93,7 +94,7 @@ pub use server::{Batch, EventBuffer, Server, ServerConfig};
 pub use stats::Stats;
 pub use steam::{Steam, SteamClientConfig, SteamConfig, SteamFlavour, SteamInit, SteamServerConfig};
 pub use token::{ConnectToken, Key, TokenInfo, TokenParams, generate_key};
-pub use types::{ClientId, ClientState, DisconnectReason, Event};
+pub use types::{ClientId, ClientState, DisconnectReason, Event, Warning};
 
 /// Private keys are 32 bytes.
 pub const KEY_SIZE: usize = sys::LY_KEY_SIZE;

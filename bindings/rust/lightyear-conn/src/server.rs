@@ -29,6 +29,7 @@ pub struct ServerConfig {
     max_clients: u32,
     batch_sends: bool,
     max_token_lifetime_seconds: i32,
+    token_history_size: u32,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -41,6 +42,7 @@ impl fmt::Debug for ServerConfig {
             .field("max_clients", &self.max_clients)
             .field("batch_sends", &self.batch_sends)
             .field("max_token_lifetime_seconds", &self.max_token_lifetime_seconds)
+            .field("token_history_size", &self.token_history_size)
             .finish()
     }
 }
@@ -60,6 +62,7 @@ impl ServerConfig {
             max_clients: raw.max_clients,
             batch_sends: raw.batch_sends != 0,
             max_token_lifetime_seconds: raw.max_token_lifetime_seconds,
+            token_history_size: raw.token_history_size,
         }
     }
 
@@ -102,6 +105,19 @@ impl ServerConfig {
     /// shorter tokens are refused until the server has run for the difference.
     pub fn max_token_lifetime_seconds(mut self, seconds: i32) -> Self {
         self.max_token_lifetime_seconds = seconds;
+        self
+    }
+
+    /// The most tokens the server remembers for netcode 1.4.5's reuse rule (a token is
+    /// consumed once, then refused while it is valid): each until it expires, one that never
+    /// expires for the life of the server (stop and start keep them). Up to about 100 bytes
+    /// each, taken as tokens arrive. 0: the default, 524288 (at most about 50 MiB: 17,000
+    /// joins a second with 30 s tokens, or half a million joins with tokens that never
+    /// expire), or 4 × max clients if more; at most 2^30. When it is full of unexpired tokens
+    /// new tokens are refused: counted in [`Stats::dropped_table_full`](crate::Stats::dropped_table_full), with
+    /// an [`Event::Warning`](crate::Event::Warning) at most once a second.
+    pub fn token_history_size(mut self, n: u32) -> Self {
+        self.token_history_size = n;
         self
     }
 }
@@ -160,6 +176,7 @@ impl Server {
         raw.max_clients = config.max_clients;
         raw.batch_sends = u32::from(config.batch_sends);
         raw.max_token_lifetime_seconds = config.max_token_lifetime_seconds;
+        raw.token_history_size = config.token_history_size;
         let mut handle = std::ptr::null_mut();
         // SAFETY: raw's strings live until the call returns (the library copies them);
         // handle is a valid out pointer.

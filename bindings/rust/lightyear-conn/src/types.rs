@@ -193,6 +193,51 @@ impl fmt::Display for DisconnectReason {
     }
 }
 
+/// What an [`Event::Warning`] reports (`ly_warning`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Warning {
+    /// A connection request with a new, valid token was refused: the token history is full
+    /// of unexpired tokens (see
+    /// [`ServerConfig::token_history_size`](crate::ServerConfig::token_history_size)).
+    /// Counted in [`Stats::dropped_table_full`](crate::Stats::dropped_table_full).
+    TokenHistoryFull,
+    /// A connection request was refused: the table of handshakes in progress (16384, or
+    /// 2 × max clients if more) is full. Counted in
+    /// [`Stats::dropped_table_full`](crate::Stats::dropped_table_full).
+    PendingFull,
+    /// A warning this version of the crate does not know (from a newer library).
+    Unknown(u32),
+}
+
+impl Warning {
+    pub(crate) fn from_raw(w: u32) -> Self {
+        match w {
+            sys::LY_WARNING_TOKEN_HISTORY_FULL => Self::TokenHistoryFull,
+            sys::LY_WARNING_PENDING_FULL => Self::PendingFull,
+            other => Self::Unknown(other),
+        }
+    }
+
+    /// The `LY_WARNING_*` value.
+    pub fn raw(self) -> u32 {
+        match self {
+            Self::TokenHistoryFull => sys::LY_WARNING_TOKEN_HISTORY_FULL,
+            Self::PendingFull => sys::LY_WARNING_PENDING_FULL,
+            Self::Unknown(w) => w,
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TokenHistoryFull => f.write_str("token history full"),
+            Self::PendingFull => f.write_str("pending handshake table full"),
+            Self::Unknown(w) => write!(f, "warning {w}"),
+        }
+    }
+}
+
 /// A server event. A payload borrows the buffer it was copied into: the server's own
 /// ([`Server::poll`](crate::Server::poll)), yours ([`Server::poll_into`](crate::Server::poll_into)),
 /// or an [`EventBuffer`](crate::EventBuffer) ([`Server::poll_batch`](crate::Server::poll_batch)).
@@ -205,13 +250,20 @@ pub enum Event<'a> {
     Disconnected { client: ClientId, reason: DisconnectReason },
     /// A client sent a payload (1 to 1200 bytes).
     Payload { client: ClientId, data: &'a [u8] },
+    /// The server refused work it should have done, here a connection request from
+    /// `client`. At most one a second per kind of warning, so a flood cannot fill the
+    /// queue; [`Stats`](crate::Stats) counts every occurrence.
+    Warning { client: ClientId, warning: Warning },
 }
 
 impl<'a> Event<'a> {
     /// The client the event is about.
     pub fn client(&self) -> ClientId {
         match *self {
-            Event::Connected { client } | Event::Disconnected { client, .. } | Event::Payload { client, .. } => client,
+            Event::Connected { client }
+            | Event::Disconnected { client, .. }
+            | Event::Payload { client, .. }
+            | Event::Warning { client, .. } => client,
         }
     }
 
@@ -242,6 +294,10 @@ impl<'a> Event<'a> {
                 reason: DisconnectReason::from_raw(ev.reason),
             }),
             sys::LY_EVENT_PAYLOAD => Some(Event::Payload { client, data: payload }),
+            sys::LY_EVENT_WARNING => Some(Event::Warning {
+                client,
+                warning: Warning::from_raw(ev.reason),
+            }),
             _ => None,
         }
     }

@@ -484,6 +484,53 @@ fn a_consumed_token_is_refused_and_a_fresh_one_works() {
 }
 
 #[test]
+fn a_full_token_history_refuses_counts_and_warns() {
+    let key = key();
+    let config = ServerConfig::new(PROTOCOL, &key)
+        .bind("127.0.0.1:0")
+        .token_history_size(1);
+    let mut server = Server::new(&config).unwrap();
+    server.start().unwrap();
+    let addr = server.address(0).unwrap();
+    let mut first = Client::manual(&addr, 21, PROTOCOL, &key, &ClientConfig::new()).unwrap();
+    first.connect().unwrap();
+    assert!(pump(&mut server, &mut first, 300, |_, c| c.is_connected()));
+    assert_eq!(
+        server.poll().unwrap(),
+        Some(Event::Connected {
+            client: ClientId::Netcode(21)
+        })
+    );
+    assert_eq!(server.stats().unwrap().dropped_table_full, 0);
+
+    // The history holds one token: the second client's requests are refused, counted, and
+    // raise one warning (through the batch path) within the second.
+    let mut late = Client::manual(&addr, 22, PROTOCOL, &key, &ClientConfig::new()).unwrap();
+    late.connect().unwrap();
+    assert!(pump(&mut server, &mut late, 300, |s, _| s
+        .stats()
+        .unwrap()
+        .dropped_table_full
+        >= 3));
+    assert_eq!(late.state().unwrap(), ClientState::SendingConnectionRequest);
+    let mut events = EventBuffer::new(8);
+    let got: Vec<String> = server
+        .poll_batch(&mut events)
+        .unwrap()
+        .map(|e| format!("{e:?}"))
+        .collect();
+    let warning = Event::Warning {
+        client: ClientId::Netcode(22),
+        warning: Warning::TokenHistoryFull,
+    };
+    assert_eq!(got, vec![format!("{warning:?}")]);
+    assert_eq!(warning.client(), ClientId::Netcode(22));
+    assert_eq!(Warning::TokenHistoryFull.to_string(), "token history full");
+    assert_eq!(Warning::TokenHistoryFull.raw(), sys::LY_WARNING_TOKEN_HISTORY_FULL);
+    assert_eq!(Warning::Unknown(7).raw(), 7);
+}
+
+#[test]
 fn tokens() {
     let key = key();
     let token = TokenParams::new(PROTOCOL, 99, &key)
