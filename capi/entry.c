@@ -1,10 +1,12 @@
 /* The public entry points that run Go code. Each is a small C function
- * that blocks the host's asynchronous signals, calls the Go export of the
- * same name with the prefix ly__go_, and restores the thread's mask, so a
- * host signal is never handled on a goroutine stack and a collector that
- * stops threads with signals never stops one inside the Go runtime
- * (hostsignals.c says why). A signal that arrived meanwhile is delivered
- * when the mask is restored, before the call returns.
+ * that blocks the asynchronous signals the host handles, calls the Go
+ * export of the same name with the prefix ly__go_, and restores the
+ * thread's mask, so a host signal is never handled on a goroutine stack
+ * and a collector that stops threads with signals never stops one inside
+ * the Go runtime (hostsignals.c says why). A signal that arrived meanwhile
+ * is delivered when the mask is restored, before the call returns. A host
+ * that handled no asynchronous signal when the library loaded pays
+ * nothing: the entries then call straight through.
  *
  * The C compiler checks each line against lightyear_conn.h (the
  * definition) and against cgo's _cgo_export.h (the call);
@@ -13,13 +15,18 @@
 #include "capi_internal.h"
 #include "_cgo_export.h"
 
-#ifndef _WIN32
+#if !defined(_WIN32) && !defined(LY_BENCH_UNMASKED_ENTRIES)
 #include <signal.h>
 
-extern sigset_t ly__async_signals; /* hostsignals.c */
+/* hostsignals.c: the asynchronous signals the host handled when the
+ * library loaded, and whether there are any. */
+extern sigset_t ly__async_signals;
+extern int ly__mask_entries;
 
 #define LY_ENTRY(name, params, args)                                  \
     LY_API int ly_##name params {                                     \
+        if (!ly__mask_entries)                                        \
+            return ly__go_##name args;                                \
         sigset_t saved;                                               \
         pthread_sigmask(SIG_BLOCK, &ly__async_signals, &saved);       \
         int rc = ly__go_##name args;                                  \
@@ -27,6 +34,8 @@ extern sigset_t ly__async_signals; /* hostsignals.c */
         return rc;                                                    \
     }
 #else
+/* Windows, and a build for measuring what the mask costs
+ * (bench/entry-cost.sh): unsafe in a host with signal handlers. */
 #define LY_ENTRY(name, params, args) \
     LY_API int ly_##name params { return ly__go_##name args; }
 #endif

@@ -14,15 +14,21 @@
  *   - SIGURG: Go's goroutine preemption;
  *   - SIGPIPE, only if the host left it at SIG_DFL: a write from Go code
  *     then fails with EPIPE instead of killing the process, and a host
- *     SIGPIPE still gets the default action.
+ *     SIGPIPE still gets the default action;
+ *   - SA_ONSTACK on a host handler of SIGCHLD, SIGPROF, SIGSTKFLT or
+ *     signal 34 (glibc's SIGRTMIN): the runtime unblocks these on every
+ *     thread it starts, so such a handler may run on a Go thread, and
+ *     must then run on a signal stack.
  * Every other signal gets back exactly the action it had before the
  * library loaded (handler, flags and mask; no SA_ONSTACK added).
  *
  * That is only safe because no host handler ever runs on a goroutine
  * stack, which is small and has no guard page (the reason Go adds
- * SA_ONSTACK): the Go runtime's own threads keep the host's asynchronous
- * signals blocked for their whole life, and a host thread blocks them
- * while it is inside the library (entry.c). A signal that arrives then
+ * SA_ONSTACK): the Go runtime's own threads keep the host's other asynchronous
+ * signals blocked for their whole life, and a host thread blocks those
+ * the host handles while it is inside the library (entry.c). A handler
+ * installed after the library loaded must use SA_ONSTACK, as Go asks of
+ * every program that loads Go code. A signal that arrives then
  * stays pending and is delivered as the call returns. This also keeps a
  * collector that stops threads with signals (Mono, Boehm) from stopping a
  * thread in the middle of Go code, holding a lock of the Go runtime that
@@ -41,16 +47,20 @@
 
 #include "capi_internal.h"
 
-/* What a host thread blocks while it runs Go code, and what the Go
- * runtime's threads block for good: every signal except the synchronous
- * ones (blocking those is undefined when they are raised) and SIGURG,
- * whose handler is Go's. glibc leaves its own two internal signals out. */
+/* What a host thread blocks while it runs Go code: the asynchronous
+ * signals the host handles (entry.c). With none, a signal arriving in Go
+ * code has no handler to run, and entries skip the two system calls. */
 __attribute__((visibility("hidden"))) sigset_t ly__async_signals;
+__attribute__((visibility("hidden"))) int ly__mask_entries = 1;
 
 static struct sigaction host_action[NSIG];
 static unsigned char host_action_read[NSIG];
 static sigset_t loader_mask;
 
+/* What the Go runtime's threads block for good: every signal except the
+ * synchronous ones (blocking those is undefined when they are raised)
+ * and SIGURG, whose handler is Go's. glibc leaves its own two internal
+ * signals out. */
 static void make_async_set(sigset_t *set) {
     sigfillset(set);
     sigdelset(set, SIGSEGV);
@@ -98,6 +108,14 @@ static int go_keeps(int sig, const struct sigaction *host) {
     case SIGBUS:
     case SIGURG:
         return 1;
+    /* The runtime unblocks these on every thread it starts, so a host
+     * handler for them may run on a Go thread: it keeps the SA_ONSTACK
+     * Go added, which puts it on that thread's signal stack. */
+    case SIGSTKFLT:
+    case SIGCHLD:
+    case SIGPROF:
+    case 34: /* the kernel's SIGRTMIN+2, glibc's SIGRTMIN */
+        return 1;
     case SIGPIPE:
         return !(host->sa_flags & SA_SIGINFO) && host->sa_handler == SIG_DFL;
     }
@@ -126,6 +144,16 @@ __attribute__((constructor)) static void after_go_runtime(void) {
     if (!in_shared_library)
         return;
     _cgo_wait_runtime_init_done();
+    sigset_t handled;
+    sigemptyset(&handled);
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (host_action_read[sig] && sigismember(&ly__async_signals, sig) == 1 &&
+            ((host_action[sig].sa_flags & SA_SIGINFO) ||
+             (host_action[sig].sa_handler != SIG_DFL && host_action[sig].sa_handler != SIG_IGN)))
+            sigaddset(&handled, sig);
+    }
+    ly__async_signals = handled;
+    ly__mask_entries = !sigisemptyset(&handled);
     for (int sig = 1; sig < NSIG; sig++) {
         if (!host_action_read[sig] || go_keeps(sig, &host_action[sig]))
             continue;

@@ -16,7 +16,9 @@
 # "N passed, N failed"; the exit code is non-zero on any failure.
 #
 # Environment: LIGHTYEAR_BUILD_DIR (default <repo>/build),
-# LIGHTYEAR_CS_STRESS_SECONDS (GC stress test length, default 3).
+# LIGHTYEAR_CS_STRESS_SECONDS (GC stress test length, default 3),
+# LIGHTYEAR_CS_HOST_RUNS and LIGHTYEAR_CS_HOST_SECONDS (host runtime test:
+# runs per Mono suspend mode, default 20, and seconds per run, default 1).
 set -u -o pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -84,6 +86,8 @@ mcs "${MCS_FLAGS[@]}" -target:library -out:"$OUT/Lightyear.Conn.dll" "$RUNTIME"/
     fail "the binding does not compile"
 mcs "${MCS_FLAGS[@]}" -out:"$OUT/Lightyear.Conn.Tests.exe" -r:"$OUT/Lightyear.Conn.dll" -r:System.Core.dll "$HERE"/tests/*.cs ||
     fail "the tests do not compile"
+mcs "${MCS_FLAGS[@]}" -out:"$OUT/Lightyear.Conn.HostStress.exe" -r:"$OUT/Lightyear.Conn.dll" "$HERE"/tests/hoststress/*.cs ||
+    fail "the host stress program does not compile"
 mcs "${MCS_FLAGS[@]}" -out:"$OUT/Echo.exe" -r:"$OUT/Lightyear.Conn.dll" "$HERE"/examples/Echo/*.cs ||
     fail "the Echo example does not compile"
 mcs "${MCS_FLAGS[@]}" -out:"$OUT/Lightyear.Conn.Bench.exe" -r:"$OUT/Lightyear.Conn.dll" "$HERE"/bench/*.cs ||

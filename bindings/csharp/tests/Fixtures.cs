@@ -273,7 +273,7 @@ namespace Lightyear.Conn.Tests
         readonly Process process;
         readonly List<string> lines = new List<string>();
 
-        public ChildProcess(string path, string arguments)
+        public ChildProcess(string path, string arguments, IDictionary<string, string> environment = null)
         {
             var psi = new ProcessStartInfo(path, arguments)
             {
@@ -282,6 +282,9 @@ namespace Lightyear.Conn.Tests
                 RedirectStandardError = true,
                 CreateNoWindow = true,
             };
+            if (environment != null)
+                foreach (var kv in environment)
+                    psi.EnvironmentVariables[kv.Key] = kv.Value;
             process = new Process { StartInfo = psi };
             process.OutputDataReceived += (s, e) => { if (e.Data != null) lock (lines) lines.Add(e.Data); };
             process.ErrorDataReceived += (s, e) => { if (e.Data != null) lock (lines) lines.Add("stderr: " + e.Data); };

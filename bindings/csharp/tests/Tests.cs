@@ -41,6 +41,7 @@ namespace Lightyear.Conn.Tests
             add("zero managed allocation per payload (local client)", ZeroAllocLocal);
             add("zero managed allocation per payload (udp)", ZeroAllocUdp);
             add("gc stress while polling; abandoned handles are finalized", GcStress);
+            add("host runtime unharmed: DivideByZero, NullReference, GC and callers, 20 runs in each Mono suspend mode", HostRuntimeUnharmed);
             add("finalizer frees an abandoned server's socket", FinalizerFreesSocket);
             add("unity package: manifest, asmdef, a .meta for every asset, plugin platforms", UnityPackage);
             add("unity build: runtime, samples and iOS compile against a UnityEngine stub; quitting shuts down", UnityBuild);
@@ -1708,6 +1709,42 @@ namespace Lightyear.Conn.Tests
             finally
             {
                 AppDomain.CurrentDomain.AssemblyResolve -= resolve;
+            }
+        }
+
+        // The library must never harm the process that hosts it (issue 13).
+        // Each run of HostStress.exe (tests/hoststress) throws and catches
+        // DivideByZeroException and NullReferenceException, collects on
+        // several threads and calls the library from several threads at
+        // once, for LIGHTYEAR_CS_HOST_SECONDS (default 1); a crash, an
+        // abort or a hang fails it. Before the library gave the host its
+        // signals back, hybrid suspend aborted and preemptive hung in
+        // every run.
+        static void HostRuntimeUnharmed()
+        {
+            string exe = Paths.Existing(Path.Combine(Paths.CsBuild, "Lightyear.Conn.HostStress.exe"), "Lightyear.Conn.HostStress.exe");
+            int runs = 20;
+            string seconds = "1";
+            string env = Environment.GetEnvironmentVariable("LIGHTYEAR_CS_HOST_RUNS");
+            if (!string.IsNullOrEmpty(env))
+                runs = int.Parse(env, CultureInfo.InvariantCulture);
+            env = Environment.GetEnvironmentVariable("LIGHTYEAR_CS_HOST_SECONDS");
+            if (!string.IsNullOrEmpty(env))
+                seconds = env;
+            foreach (var mode in new[] { "hybrid", "preemptive", "coop" })
+            {
+                var vars = new Dictionary<string, string> { { "MONO_THREADS_SUSPEND", mode } };
+                string last = "";
+                for (int i = 0; i < runs; i++)
+                {
+                    using (var p = new ChildProcess("mono", "\"" + exe + "\" " + seconds, vars))
+                    {
+                        int rc = p.WaitForExit(60);
+                        Assert.Equal(0, rc, "HostStress.exe, MONO_THREADS_SUSPEND=" + mode + ", run " + (i + 1) + " of " + runs + "; output:\n" + p.Output);
+                        last = p.WaitForLine("hoststress:", 1);
+                    }
+                }
+                Console.WriteLine("    {0}: {1} runs passed; the last: {2}", mode, runs, last);
             }
         }
 
