@@ -1,5 +1,5 @@
 /* The host's signal handling is the host's (include/lightyear_conn.h,
- * "Signals"; DESIGN notes in capi/README.md).
+ * "Signals"; DESIGN.md, "Signals").
  *
  * Loading a Go c-shared library runs the Go runtime's constructor, which
  * installs Go's handlers for SIGSEGV, SIGBUS, SIGFPE, SIGPIPE and SIGURG
