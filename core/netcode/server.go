@@ -62,8 +62,9 @@ type Server struct {
 	byID      map[uint64]*conn
 	pending   map[netip.AddrPort]*pendingClient
 	tokens    tokenHistory
-	// nextWarning is when each kind of warning may be raised again.
-	nextWarning [core.NumWarnings]time.Duration
+	// lastWarning is when each kind of warning was last raised, if warned.
+	lastWarning [core.NumWarnings]time.Duration
+	warned      [core.NumWarnings]bool
 
 	events eventq.Queue
 	stats  core.Stats
@@ -563,10 +564,12 @@ func (s *Server) sweep() {
 // was raised less than warningInterval ago: the stats count every
 // refusal, the event only tells the game that they happen.
 func (s *Server) warn(w core.Warning, client uint64) {
-	if s.now < s.nextWarning[w] {
+	// Elapsed time, not now+interval, which would overflow near the
+	// saturated clock (core.AdvanceClock).
+	if s.warned[w] && s.now-s.lastWarning[w] < warningInterval {
 		return
 	}
-	s.nextWarning[w] = s.now + warningInterval
+	s.warned[w], s.lastWarning[w] = true, s.now
 	s.events.Push(core.Event{Type: core.EventWarning, Client: core.NetcodeID(client), Warning: w})
 }
 
