@@ -5,8 +5,9 @@
  * and a collector that stops threads with signals never stops one inside
  * the Go runtime (hostsignals.c says why). A signal that arrived meanwhile
  * is delivered when the mask is restored, before the call returns. A host
- * that handled no asynchronous signal when the library loaded pays
- * nothing: the entries then call straight through.
+ * that handled no asynchronous signal at its first call pays nothing: the
+ * entries then call straight through. Linux and Android only (see
+ * hostsignals.c).
  *
  * The C compiler checks each line against lightyear_conn.h (the
  * definition) and against cgo's _cgo_export.h (the call);
@@ -15,17 +16,28 @@
 #include "capi_internal.h"
 #include "_cgo_export.h"
 
-#if !defined(_WIN32) && !defined(LY_BENCH_UNMASKED_ENTRIES)
+#if defined(__linux__) && !defined(LY_BENCH_UNMASKED_ENTRIES)
 #include <signal.h>
 
-/* hostsignals.c: the asynchronous signals the host handled when the
- * library loaded, and whether there are any. */
+/* hostsignals.c: ly__mask_state is 0 until the first call has looked at
+ * the host's handlers, then 1 (none: nothing to block) or 2 (block
+ * ly__async_signals). */
 extern sigset_t ly__async_signals;
-extern int ly__mask_entries;
+extern int ly__mask_state;
+void ly__entry_mask_init(void);
+
+static inline int mask_needed(void) {
+    int state = __atomic_load_n(&ly__mask_state, __ATOMIC_ACQUIRE);
+    if (state == 0) {
+        ly__entry_mask_init();
+        state = __atomic_load_n(&ly__mask_state, __ATOMIC_ACQUIRE);
+    }
+    return state == 2;
+}
 
 #define LY_ENTRY(name, params, args)                                  \
     LY_API int ly_##name params {                                     \
-        if (!ly__mask_entries)                                        \
+        if (!mask_needed())                                           \
             return ly__go_##name args;                                \
         sigset_t saved;                                               \
         pthread_sigmask(SIG_BLOCK, &ly__async_signals, &saved);       \
@@ -34,8 +46,9 @@ extern int ly__mask_entries;
         return rc;                                                    \
     }
 #else
-/* Windows, and a build for measuring what the mask costs
- * (bench/entry-cost.sh): unsafe in a host with signal handlers. */
+/* Windows and macOS, and a build for measuring what the mask costs
+ * (bench/entry-cost.sh, -DLY_BENCH_UNMASKED_ENTRIES): unsafe there in a
+ * host with signal handlers. */
 #define LY_ENTRY(name, params, args) \
     LY_API int ly_##name params { return ly__go_##name args; }
 #endif

@@ -24,18 +24,17 @@
  *
  * That is only safe because no host handler ever runs on a goroutine
  * stack, which is small and has no guard page (the reason Go adds
- * SA_ONSTACK): the Go runtime's own threads keep the host's other asynchronous
- * signals blocked for their whole life, and a host thread blocks those
- * the host handles while it is inside the library (entry.c). A handler
- * installed after the library loaded must use SA_ONSTACK, as Go asks of
- * every program that loads Go code. A signal that arrives then
- * stays pending and is delivered as the call returns. This also keeps a
- * collector that stops threads with signals (Mono, Boehm) from stopping a
- * thread in the middle of Go code, holding a lock of the Go runtime that
- * another thread needs (the hang of issue 13).
+ * SA_ONSTACK): the Go runtime's own threads keep the host's other
+ * asynchronous signals blocked for their whole life, and a host thread
+ * blocks those the host handles while it is inside the library
+ * (entry.c). A signal that arrives then stays pending and is delivered as
+ * the call returns. This also keeps a collector that stops threads with
+ * signals (Mono, Boehm) from stopping a thread in the middle of Go code,
+ * holding a lock of the Go runtime that another thread needs.
  *
- * Windows has no signals; none of this is built there. */
-#ifndef _WIN32
+ * Linux and Android only for now. Windows has no signals; on macOS and
+ * iOS the Go runtime's own behaviour is unchanged. */
+#if defined(__linux__)
 
 #define _GNU_SOURCE /* dladdr */
 #include <dlfcn.h>
@@ -47,20 +46,20 @@
 
 #include "capi_internal.h"
 
-/* What a host thread blocks while it runs Go code: the asynchronous
- * signals the host handles (entry.c). With none, a signal arriving in Go
- * code has no handler to run, and entries skip the two system calls. */
+/* What a host thread blocks while it runs Go code, once entry_mask_init
+ * has run (entry.c calls it on the first call into the library). */
 __attribute__((visibility("hidden"))) sigset_t ly__async_signals;
-__attribute__((visibility("hidden"))) int ly__mask_entries = 1;
+/* 0: not yet known; 1: nothing to block; 2: block ly__async_signals. */
+__attribute__((visibility("hidden"))) int ly__mask_state;
 
 static struct sigaction host_action[NSIG];
 static unsigned char host_action_read[NSIG];
 static sigset_t loader_mask;
+static void *go_handler; /* the Go runtime's handler, once it is installed */
 
-/* What the Go runtime's threads block for good: every signal except the
- * synchronous ones (blocking those is undefined when they are raised)
- * and SIGURG, whose handler is Go's. glibc leaves its own two internal
- * signals out. */
+/* Every signal except the synchronous ones (blocking those is undefined
+ * when they are raised) and SIGURG, whose handler is Go's. glibc leaves
+ * its own two internal signals out. */
 static void make_async_set(sigset_t *set) {
     sigfillset(set);
     sigdelset(set, SIGSEGV);
@@ -70,6 +69,23 @@ static void make_async_set(sigset_t *set) {
     sigdelset(set, SIGTRAP);
     sigdelset(set, SIGSYS);
     sigdelset(set, SIGURG);
+}
+
+static void *handler_of(const struct sigaction *sa) {
+    return (sa->sa_flags & SA_SIGINFO) ? (void *)sa->sa_sigaction : (void *)sa->sa_handler;
+}
+
+static int is_handler(const struct sigaction *sa) {
+    return (sa->sa_flags & SA_SIGINFO) || (sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN);
+}
+
+static int same_action(const struct sigaction *a, const struct sigaction *b) {
+    if (handler_of(a) != handler_of(b) || a->sa_flags != b->sa_flags)
+        return 0;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sigismember(&a->sa_mask, sig) != sigismember(&b->sa_mask, sig))
+            return 0;
+    return 1;
 }
 
 /* Whether this code is in a shared library rather than the program (the
@@ -90,15 +106,18 @@ static int is_shared_library(void) {
  * with its creator's mask and Go gives every later thread of its own the
  * mask of that first one, so blocking here blocks them all. */
 __attribute__((constructor(101))) static void before_go_runtime(void) {
-    make_async_set(&ly__async_signals);
     in_shared_library = is_shared_library();
-    if (!in_shared_library)
+    if (!in_shared_library) {
+        ly__mask_state = 1;
         return;
+    }
     for (int sig = 1; sig < NSIG; sig++) {
         memset(&host_action[sig], 0, sizeof host_action[sig]);
         host_action_read[sig] = sigaction(sig, NULL, &host_action[sig]) == 0;
     }
-    pthread_sigmask(SIG_BLOCK, &ly__async_signals, &loader_mask);
+    sigset_t async;
+    make_async_set(&async);
+    pthread_sigmask(SIG_BLOCK, &async, &loader_mask);
 }
 
 /* What Go keeps: see the comment at the top. */
@@ -108,6 +127,8 @@ static int go_keeps(int sig, const struct sigaction *host) {
     case SIGBUS:
     case SIGURG:
         return 1;
+    case SIGPIPE:
+        return !is_handler(host) && host->sa_handler == SIG_DFL;
     /* The runtime unblocks these on every thread it starts, so a host
      * handler for them may run on a Go thread: it keeps the SA_ONSTACK
      * Go added, which puts it on that thread's signal stack. */
@@ -116,45 +137,23 @@ static int go_keeps(int sig, const struct sigaction *host) {
     case SIGPROF:
     case 34: /* the kernel's SIGRTMIN+2, glibc's SIGRTMIN */
         return 1;
-    case SIGPIPE:
-        return !(host->sa_flags & SA_SIGINFO) && host->sa_handler == SIG_DFL;
     }
     return 0;
 }
 
-static int same_action(const struct sigaction *a, const struct sigaction *b) {
-    if (a->sa_handler != b->sa_handler || a->sa_flags != b->sa_flags)
-        return 0;
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sigismember(&a->sa_mask, sig) != sigismember(&b->sa_mask, sig))
-            return 0;
-    return 1;
-}
-
-/* Runtime packages of cgo: waits until the Go runtime has initialised
- * (every export's stub calls it first). */
-extern uintptr_t _cgo_wait_runtime_init_done(void);
-
-/* After the Go runtime's constructor (unprioritised constructors run in
- * link order, and cmd/link puts the Go object before the cgo objects;
- * TestHostSignals and tests/c/test_signals.c fail if that ever changes):
- * wait for the runtime to have installed its handlers, then give the host
- * back its own, and this thread its mask. */
+/* After the Go runtime's constructor, which installs its handlers before
+ * it returns (unprioritised constructors run in link order, and cmd/link
+ * puts the Go object before the cgo objects; tests/c/test_signals.c
+ * fails if that ever changes): give the host back its own handlers, and
+ * this thread its mask. */
 __attribute__((constructor)) static void after_go_runtime(void) {
     if (!in_shared_library)
         return;
-    _cgo_wait_runtime_init_done();
-    sigset_t handled;
-    sigemptyset(&handled);
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (host_action_read[sig] && sigismember(&ly__async_signals, sig) == 1 &&
-            ((host_action[sig].sa_flags & SA_SIGINFO) ||
-             (host_action[sig].sa_handler != SIG_DFL && host_action[sig].sa_handler != SIG_IGN)))
-            sigaddset(&handled, sig);
-    }
-    ly__async_signals = handled;
-    ly__mask_entries = !sigisemptyset(&handled);
-    for (int sig = 1; sig < NSIG; sig++) {
+    struct sigaction urg;
+    memset(&urg, 0, sizeof urg);
+    if (sigaction(SIGURG, NULL, &urg) == 0 && !same_action(&urg, &host_action[SIGURG]))
+        go_handler = handler_of(&urg);
+    for (int sig = 1; sig < NSIG && go_handler != NULL; sig++) {
         if (!host_action_read[sig] || go_keeps(sig, &host_action[sig]))
             continue;
         struct sigaction now;
@@ -166,4 +165,31 @@ __attribute__((constructor)) static void after_go_runtime(void) {
     pthread_sigmask(SIG_SETMASK, &loader_mask, NULL);
 }
 
-#endif /* !_WIN32 */
+/* The asynchronous signals the host handles when it first calls into the
+ * library, so that a program whose constructors or main install handlers
+ * after loading (one linked against the library) has them blocked too.
+ * Handlers installed later must use SA_ONSTACK, as Go asks. */
+static pthread_once_t mask_once = PTHREAD_ONCE_INIT;
+
+static void find_host_handled(void) {
+    sigset_t async, handled;
+    int any = 0;
+    make_async_set(&async);
+    sigemptyset(&handled);
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction now;
+        memset(&now, 0, sizeof now);
+        if (sigismember(&async, sig) != 1 || sigaction(sig, NULL, &now) != 0)
+            continue;
+        if (is_handler(&now) && handler_of(&now) != go_handler) {
+            sigaddset(&handled, sig);
+            any = 1;
+        }
+    }
+    ly__async_signals = handled;
+    __atomic_store_n(&ly__mask_state, any ? 2 : 1, __ATOMIC_RELEASE);
+}
+
+__attribute__((visibility("hidden"))) void ly__entry_mask_init(void) { pthread_once(&mask_once, find_host_handled); }
+
+#endif /* __linux__ */

@@ -22,23 +22,24 @@
  *    the host's garbage collector stops threads (Mono, Boehm, IL2CPP).
  *    Calls on one handle are serialised inside the library; calls on
  *    different handles run in parallel.
- *  - Signals (Linux, macOS, Android; Windows has none): the host's signal
- *    actions stay the host's. Loading the library starts the Go runtime,
- *    which takes SIGSEGV, SIGBUS and SIGURG (a fault outside Go code still
- *    reaches the host's handler; a host SIGURG handler is no longer
- *    called), and SIGPIPE if the host left it at SIG_DFL (a write from Go
- *    code then fails instead of killing the process). Every other action
- *    is restored exactly as it was before loading, without the SA_ONSTACK
- *    Go adds, except that a host handler of SIGCHLD, SIGPROF, SIGSTKFLT or
+ *  - Signals (Linux and Android; on Windows there are none, on macOS and
+ *    iOS the Go runtime's defaults apply): the host's signal actions stay
+ *    the host's. Loading the library starts the Go runtime, which takes
+ *    SIGSEGV, SIGBUS and SIGURG (a fault outside Go code still reaches the
+ *    host's handler; a host SIGURG handler is no longer called), and
+ *    SIGPIPE if the host left it at SIG_DFL (a write from Go code then
+ *    fails instead of killing the process). Every other action is
+ *    restored exactly as it was before loading, without the SA_ONSTACK Go
+ *    adds, except that a host handler of SIGCHLD, SIGPROF, SIGSTKFLT or
  *    signal 34 keeps SA_ONSTACK: the runtime's own threads cannot block
  *    those. The runtime's threads block every other asynchronous signal,
- *    and a thread calling into the library blocks the asynchronous
- *    signals the host handled when the library loaded for the length of
- *    the call: such a signal is handled when the call returns, on the
- *    thread's own stack (this costs two system calls per call; a host
- *    with no such handler pays nothing). Install signal handlers before
- *    loading the library; one installed later must use SA_ONSTACK, as Go
- *    asks of every program that loads Go code. DESIGN.md, "Signals".
+ *    and a thread calling into the library blocks, for the length of the
+ *    call, the asynchronous signals the host handled at its first call
+ *    into the library: such a signal is handled when the call returns, on
+ *    the thread's own stack (two system calls per call; a host with no
+ *    such handler pays nothing). Install signal handlers before the first
+ *    call; one installed later must use SA_ONSTACK, as Go asks of every
+ *    program that loads Go code. DESIGN.md, "Signals".
  *  - Memory: the library never hands out memory the caller must free, and
  *    never keeps a pointer the caller passed after the call returns. Output
  *    goes into caller-owned buffers; a buffer that is too small returns

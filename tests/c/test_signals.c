@@ -10,7 +10,8 @@
  *   - a call into the library leaves the caller's mask as it was;
  *   - signals sent to a thread while it calls into the library are
  *     delivered, and every handler runs on the thread's own stack, never
- *     on a goroutine stack or Go's signal stack;
+ *     on a goroutine stack or Go's signal stack, also for a handler
+ *     installed after loading but before the first call;
  *   - an integer division by zero in host code after the library ran on
  *     the thread reaches the host's SIGFPE handler, on the thread's own
  *     stack (a C# DivideByZeroException under Mono).
@@ -97,7 +98,6 @@ static void install_host_handlers(int keep_default_pipe) {
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGFPE, &sa, NULL);
-    install(SIGUSR1, on_usr1, SA_RESTART);
     install(SIGUSR2, on_other, 0);
     install(SIGPWR, on_other, SA_RESTART);
     install(SIGXCPU, on_other, SA_RESTART);
@@ -345,6 +345,7 @@ static int default_pipe_child(const char *path) {
     read_actions(&before);
     load(path, &l);
     read_actions(&after);
+    l.server_destroy(local_server(&l)); /* the runtime has started its threads once a call returns */
     check_go_threads_block();
     compare_actions(&before, &after, 1);
     return failures ? 1 : 0;
@@ -374,6 +375,14 @@ int main(int argc, char **argv) {
     read_actions(&after);
     pthread_sigmask(SIG_SETMASK, NULL, &mask_after);
 
+    /* Installed after loading but before the first call, as a program
+     * linked against the library does in main: the first call must still
+     * find it, and block it in every call (signals_during_calls). */
+    install(SIGUSR1, on_usr1, SA_RESTART);
+    sigaction(SIGUSR1, NULL, &before.sa[SIGUSR1]);
+    after.sa[SIGUSR1] = before.sa[SIGUSR1];
+
+    l.server_destroy(local_server(&l)); /* the runtime has started its threads once a call returns */
     check_go_threads_block();
     compare_actions(&before, &after, 0);
     for (int sig = 1; sig < NSIG; sig++)

@@ -6,7 +6,8 @@
 //   - collects garbage on several threads (Mono stops the world with
 //     signals in its preemptive and hybrid suspend modes),
 //   - calls the library from several threads: Update on local-only
-//     servers, and a server and a local client echoing payloads,
+//     servers (two threads on one server, two on servers of their own),
+//     and a server and a local client echoing payloads,
 //   - starts short-lived threads that each make one call and exit.
 // It exits 0 and prints the counts if everything finished; a crash, an
 // abort or a hang is the failure the parent (Tests.cs, HostStressRuns) sees.
@@ -43,7 +44,13 @@ namespace Lightyear.Conn.HostStress
             for (int i = 0; i < 2; i++)
                 run(CollectLoop);
             for (int i = 0; i < 2; i++)
-                run(UpdateLoop);
+                run(() => UpdateLoop(null));
+            // Two threads on one handle: they meet on its lock inside the
+            // library (the hang of issue 13 went through that lock).
+            var shared = new Server(LocalConfig());
+            shared.Start();
+            for (int i = 0; i < 2; i++)
+                run(() => UpdateLoop(shared));
             run(EchoLoop);
             run(ThreadChurn);
 
@@ -55,6 +62,7 @@ namespace Lightyear.Conn.HostStress
                     Console.Error.WriteLine("hoststress: a thread did not stop within 30 s");
                     return 3;
                 }
+            shared.Dispose();
             Console.WriteLine("hoststress: {0} divide-by-zero, {1} null-reference caught; {2} collections; {3} library calls, {4} echoes, {5} short threads",
                               divides, nulls, collections, calls, echoes, threadsStarted);
             if (divides == 0 || nulls == 0 || collections == 0 || calls == 0 || echoes == 0)
@@ -117,18 +125,25 @@ namespace Lightyear.Conn.HostStress
         }
 
         // The issue's reproduction: Update(0) in a loop on a server with no
-        // sockets, from two threads at once.
-        static void UpdateLoop()
+        // sockets, on the given one or on a server of its own.
+        static void UpdateLoop(Server shared)
         {
             long n = 0;
-            using (var server = new Server(LocalConfig()))
+            var server = shared ?? new Server(LocalConfig());
+            try
             {
-                server.Start();
+                if (shared == null)
+                    server.Start();
                 while (!stop)
                 {
                     server.Update(0);
                     n++;
                 }
+            }
+            finally
+            {
+                if (shared == null)
+                    server.Dispose();
             }
             Interlocked.Add(ref calls, n);
         }
