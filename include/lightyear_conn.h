@@ -329,9 +329,9 @@ typedef struct ly_server_config {
     /* The most tokens the server remembers for netcode 1.4.5's reuse rule
      * (a token is consumed once, then refused while it is valid): each
      * until it expires, one that never expires for the life of the server
-     * (ly_server_stop and ly_server_start keep them). Up to about 100
+     * (ly_server_stop and ly_server_start keep them). Up to about 120
      * bytes each, taken as tokens arrive. 0: the default, 524288 (at most
-     * about 50 MiB: 17,000 joins a second with 30 s tokens, or half a
+     * about 60 MiB: 17,000 joins a second with 30 s tokens, or half a
      * million joins with tokens that never expire) or 4 x max_clients if
      * more. When it is full of unexpired tokens a new token is refused
      * (counted in ly_stats.dropped_table_full, with a LY_EVENT_WARNING at

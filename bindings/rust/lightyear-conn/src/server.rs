@@ -111,8 +111,8 @@ impl ServerConfig {
 
     /// The most tokens the server remembers for netcode 1.4.5's reuse rule (a token is
     /// consumed once, then refused while it is valid): each until it expires, one that never
-    /// expires for the life of the server (stop and start keep them). Up to about 100 bytes
-    /// each, taken as tokens arrive. 0: the default, 524288 (at most about 50 MiB: 17,000
+    /// expires for the life of the server (stop and start keep them). Up to about 120 bytes
+    /// each, taken as tokens arrive. 0: the default, 524288 (at most about 60 MiB: 17,000
     /// joins a second with 30 s tokens, or half a million joins with tokens that never
     /// expire), or 4 × max clients if more; at most 2^30. When it is full of unexpired tokens
     /// new tokens are refused: counted in [`Stats::dropped_table_full`](crate::Stats::dropped_table_full), with
