@@ -336,10 +336,12 @@ typedef struct ly_server_config {
      * more. When it is full of unexpired tokens a new token is refused
      * (counted in ly_stats.dropped_table_full, with a LY_EVENT_WARNING at
      * most once a second); evicting a consumed token instead would let a
-     * flood reopen it. On 64-bit platforms this field takes what was
-     * padding, so sizeof(ly_server_config) did not change; on 32-bit ones
-     * a caller built before it passes a smaller struct_size, which is
-     * accepted and means 0. */
+     * flood reopen it. At most 2^30. Where uint64_t is 8-byte aligned in
+     * structs (64-bit platforms, 32-bit ARM, 32-bit Windows) this field
+     * took what was padding, so sizeof(ly_server_config) did not change;
+     * where it is 4-byte aligned (32-bit x86 outside Windows) the struct
+     * grew by 4 bytes. A caller built before the field passes a
+     * struct_size that ends before it, which is accepted and means 0. */
     uint32_t token_history_size;
 } ly_server_config;
 

@@ -199,8 +199,9 @@ pub struct ly_server_config {
     pub batch_sends: u32,
     /// The restart rule: the longest token lifetime in seconds; 0: 30; negative: off.
     pub max_token_lifetime_seconds: i32,
-    /// Tokens remembered for the reuse rule; 0: the default, 524288 (or 4 x max_clients).
-    /// Takes the 64-bit layout's tail padding.
+    /// Tokens remembered for the reuse rule; 0: the default, 524288 (or 4 x max_clients);
+    /// at most 2^30. Takes tail padding where `u64` is 8-byte aligned (64-bit targets,
+    /// 32-bit ARM and Windows); grows the struct on 32-bit x86 elsewhere.
     pub token_history_size: u32,
 }
 
