@@ -123,7 +123,8 @@ LY_API uint32_t ly_version(void);
 /* A socket could not be opened or failed (address in use, no IPv6, ...). */
 #define LY_ERR_SOCKET -11
 /* A failure inside the library (a bug); ly_last_error() has the detail.
- * The handle stays usable. */
+ * The handle stays usable. Also returned by the functions that make a
+ * handle when the handle table is full (1,048,576 live handles). */
 #define LY_ERR_INTERNAL -12
 /* No Steam networking library could be loaded; ly_last_error() names
  * every path tried. */
@@ -354,7 +355,8 @@ LY_API void ly_server_config_defaults(ly_server_config *config);
  * ly_server_connect_local; client ids are tagged with their backend.
  * Errors: LY_ERR_INVALID_ARGUMENT (NULLs, struct_size smaller than
  * offsetof(ly_server_config, token_history_size), malformed address,
- * max_clients over 1048576, token_history_size over 2^30). */
+ * max_clients over 1048576, token_history_size over 2^30),
+ * LY_ERR_INTERNAL (the handle table is full: 1,048,576 live handles). */
 LY_API int ly_server_create(const ly_server_config *config, ly_server **out);
 
 /* Stops the server if it runs (telling every client) and frees it. The
@@ -453,7 +455,8 @@ LY_API int ly_server_address(ly_server *server, uint32_t index, char *buf, uint3
  * ly_server_disconnect end it; ly_client_connect reconnects it; destroy it
  * with ly_client_destroy. Errors: LY_ERR_INVALID_HANDLE,
  * LY_ERR_INVALID_ARGUMENT (out NULL, or a local client with this id is
- * connected), LY_ERR_NOT_RUNNING. */
+ * connected), LY_ERR_NOT_RUNNING, LY_ERR_INTERNAL (the handle table is
+ * full: 1,048,576 live handles). */
 LY_API int ly_server_connect_local(ly_server *server, uint64_t id, ly_client **out);
 
 /* Link conditioner: simulates a bad network on a server's or a client's
@@ -520,7 +523,9 @@ typedef struct ly_stats {
 LY_API int ly_server_stats(ly_server *server, ly_stats *stats);
 
 /* One connected client's counters as the server sees them. Errors:
- * LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT, LY_ERR_UNKNOWN_CLIENT. */
+ * LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (NULL, struct_size
+ * smaller than offsetof(ly_stats, dropped_oversized)),
+ * LY_ERR_UNKNOWN_CLIENT. */
 LY_API int ly_server_client_stats(ly_server *server, ly_client_id client, ly_stats *stats);
 
 /* Events */
@@ -689,7 +694,8 @@ LY_API void ly_steam_client_config_defaults(ly_steam_client_config *config);
 /* Makes an idle Steam client, used with the ly_client_* functions
  * (ly_client_set_token and ly_client_set_conditioner do not apply).
  * Errors: LY_ERR_INVALID_ARGUMENT, LY_ERR_STEAM_UNAVAILABLE (ly_steam_open
- * not called). */
+ * not called), LY_ERR_INTERNAL (the handle table is full: 1,048,576 live
+ * handles). */
 LY_API int ly_client_create_steam(const ly_steam_client_config *config, ly_client **out);
 
 /* ------------------------------------------------------------------ */
@@ -712,7 +718,8 @@ LY_API void ly_client_config_defaults(ly_client_config *config);
 /* Makes an idle client for a connect token (the bytes are copied). The
  * token is checked by ly_client_connect. config may be NULL for the
  * defaults. Errors: LY_ERR_INVALID_ARGUMENT (token or out NULL,
- * struct_size). */
+ * struct_size), LY_ERR_INTERNAL (the handle table is full: 1,048,576
+ * live handles). */
 LY_API int ly_client_create(const uint8_t *token, uint32_t token_size, const ly_client_config *config, ly_client **out);
 
 /* Makes an idle client that generates its own token (lightyear's
@@ -720,7 +727,8 @@ LY_API int ly_client_create(const uint8_t *token, uint32_t token_size, const ly_
  * client then holds the servers' private key. Token: expires in 30 s,
  * 5 s timeout, zero user data. Errors: LY_ERR_INVALID_ARGUMENT (NULLs,
  * malformed address), LY_ERR_INVALID_KEY (private_key_size is not
- * LY_KEY_SIZE). */
+ * LY_KEY_SIZE), LY_ERR_INTERNAL (the handle table is full: 1,048,576
+ * live handles). */
 LY_API int ly_client_create_manual(const char *server_address, uint64_t client_id, uint64_t protocol_id,
                                    const uint8_t *private_key, uint32_t private_key_size,
                                    const ly_client_config *config, ly_client **out);
@@ -792,7 +800,8 @@ LY_API int ly_client_set_conditioner(ly_client *client, const ly_conditioner_con
                                      const ly_conditioner_config *recv);
 
 /* The client's counters. Errors: LY_ERR_INVALID_HANDLE,
- * LY_ERR_INVALID_ARGUMENT (NULL, struct_size). */
+ * LY_ERR_INVALID_ARGUMENT (NULL, struct_size smaller than
+ * offsetof(ly_stats, dropped_oversized)). */
 LY_API int ly_client_stats(ly_client *client, ly_stats *stats);
 
 /* Writes the client's id into *id. Errors: LY_ERR_INVALID_HANDLE,

@@ -59,8 +59,9 @@ namespace Lightyear.Conn
         /// Start keep them). Up to about 120 bytes each, taken as tokens arrive.
         /// 0: the default, 524288 (at most about 60 MiB: 17,000 joins a second with
         /// 30 s tokens, or half a million joins with tokens that never expire), or
-        /// 4 x MaxClients if more. When it is full of unexpired tokens new tokens
-        /// are refused: counted in <see cref="ConnectionStats.DroppedTableFull"/>,
+        /// 4 x MaxClients if more; at most 2^30 (1073741824: more is
+        /// LightyearException InvalidArgument). When it is full of unexpired
+        /// tokens new tokens are refused: counted in <see cref="ConnectionStats.DroppedTableFull"/>,
         /// with a <see cref="ServerEventType.Warning"/> event at most once a second.
         /// </summary>
         public int TokenHistorySize;
