@@ -43,15 +43,7 @@ func TestWildcardServerServesIPv4ThroughExports(t *testing.T) {
 	mustOK(t, "ly_client_create", ly__go_client_create(cbytes(tok), 2048, nil, &c))
 	defer ly__go_client_destroy(c)
 	mustOK(t, "ly_client_connect", ly__go_client_connect(c))
-	var state cInt
-	for i := 0; state != cInt(core.StateConnected); i++ {
-		if i == 500 {
-			t.Fatalf("client not connected: state %d", state)
-		}
-		mustOK(t, "ly_client_update", ly__go_client_update(c, 0.01))
-		mustOK(t, "ly_server_update", ly__go_server_update(srv, 0.01))
-		mustOK(t, "ly_client_get_state", ly__go_client_get_state(c, &state))
-	}
+	pumpConnected(t, srv, c)
 	n = ly__go_server_client_address(srv, cClientID(core.NetcodeID(5)), cchars(buf), 64)
 	if n <= 0 {
 		t.Fatalf("ly_server_client_address: %d", n)

@@ -291,14 +291,32 @@ func TestHandleAcquireAllocs(t *testing.T) {
 // Through the exports: a destroyed server's handle cannot reach the
 // server that later gets its slot (what aliased before).
 func TestStaleServerHandleThroughExports(t *testing.T) {
+	// More free slots queued than reuseDistance, as a test that destroys
+	// many handles at once leaves them.
+	burst := make([]*cServer, 3*reuseDistance)
+	for i := range burst {
+		mustOK(t, "ly_server_create", ly__go_server_create(serverConfig(""), &burst[i]))
+	}
+	for _, s := range burst {
+		mustOK(t, "ly_server_destroy", ly__go_server_destroy(s))
+	}
 	var old *cServer
 	mustOK(t, "ly_server_create", ly__go_server_create(serverConfig(""), &old))
 	slot := serverBits(old) & indexMask
 	mustOK(t, "ly_server_destroy", ly__go_server_destroy(old))
+	// The package's table is shared with every other test, which may have
+	// left any number of free slots queued; old's slot is the last. Each
+	// create below is destroyed at once, so the queue grows to
+	// reuseDistance+1 and then the oldest is reused: old's slot comes back
+	// at create max(reuseDistance, queued-1)+1, whatever ran before.
+	handles.mu.Lock()
+	queued := len(handles.free)
+	handles.mu.Unlock()
+	limit := max(reuseDistance, queued-1)
 	seen := map[uint64]bool{serverBits(old): true}
 	for i := 0; ; i++ {
-		if i > 2*reuseDistance+100 {
-			t.Fatalf("slot %d not reused in %d creates", slot, i)
+		if i > limit {
+			t.Fatalf("slot %d not reused in %d creates (%d free slots were queued)", slot, i, queued)
 		}
 		var s *cServer
 		mustOK(t, "ly_server_create", ly__go_server_create(serverConfig(""), &s))

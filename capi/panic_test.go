@@ -14,6 +14,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/lightyear-conn/lightyear_conn/core"
 	"github.com/lightyear-conn/lightyear_conn/steamworks"
 )
 
@@ -174,6 +175,22 @@ func mustOK(t *testing.T, what string, rc cInt) {
 	t.Helper()
 	if rc != 0 {
 		t.Fatalf("%s: %d", what, rc)
+	}
+}
+
+// pumpConnected updates a connecting client c and its server srv in 10 ms
+// steps, through the exports, until c is connected; it fails the test
+// after 500 steps.
+func pumpConnected(t *testing.T, srv *cServer, c *cClient) {
+	t.Helper()
+	var state cInt
+	for i := 0; state != cInt(core.StateConnected); i++ {
+		if i == 500 {
+			t.Fatalf("client not connected: state %d", state)
+		}
+		mustOK(t, "ly_client_update", ly__go_client_update(c, 0.01))
+		mustOK(t, "ly_server_update", ly__go_server_update(srv, 0.01))
+		mustOK(t, "ly_client_get_state", ly__go_client_get_state(c, &state))
 	}
 }
 

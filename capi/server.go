@@ -80,15 +80,17 @@ func ly__go_server_create(cfg *C.ly__cserver_config, out **C.ly_server) (rc C.in
 	}
 	var historySize int // 0: the default
 	if hasField(cfg.struct_size, unsafe.Offsetof(cfg.token_history_size)+unsafe.Sizeof(cfg.token_history_size)) {
+		// Checked before the conversion: on 32-bit platforms int(v) of a
+		// v >= 2^31 is negative, which would mean the default.
+		if cfg.token_history_size > 1<<30 {
+			return fail(errInvalidArgument, "token_history_size %d is over 1073741824", cfg.token_history_size)
+		}
 		historySize = int(cfg.token_history_size)
 	}
 	// Checked here too: a server without bind addresses has no netcode
 	// backend to refuse them, and ly_server_max_clients returns it as an int.
 	if cfg.max_clients > 1<<20 {
 		return fail(errInvalidArgument, "max_clients %d is over 1048576", cfg.max_clients)
-	}
-	if historySize > 1<<30 {
-		return fail(errInvalidArgument, "token_history_size %d is over 1073741824", historySize)
 	}
 	bind, err := parseAddresses(cfg.bind_addresses)
 	if err != nil {

@@ -22,6 +22,23 @@ type Stats struct {
 	SinceLastReceive time.Duration
 }
 
+// Add adds o's counters to s's, for totals over connections or backends.
+// SinceLastReceive, a time rather than a count, is left as it is.
+func (s *Stats) Add(o Stats) {
+	s.PacketsSent += o.PacketsSent
+	s.PacketsReceived += o.PacketsReceived
+	s.BytesSent += o.BytesSent
+	s.BytesReceived += o.BytesReceived
+	s.DroppedMalformed += o.DroppedMalformed
+	s.DroppedReplayed += o.DroppedReplayed
+	s.DroppedDecryptFailed += o.DroppedDecryptFailed
+	s.DroppedUnknownAddress += o.DroppedUnknownAddress
+	s.DroppedQueueFull += o.DroppedQueueFull
+	s.DroppedRejected += o.DroppedRejected
+	s.DroppedOversized += o.DroppedOversized
+	s.DroppedTableFull += o.DroppedTableFull
+}
+
 // Dropped is the total of every drop counter.
 func (s Stats) Dropped() uint64 {
 	return s.DroppedMalformed + s.DroppedReplayed + s.DroppedDecryptFailed +

@@ -124,7 +124,8 @@ LY_API uint32_t ly_version(void);
 /* A socket could not be opened or failed (address in use, no IPv6, ...). */
 #define LY_ERR_SOCKET -11
 /* A failure inside the library (a bug); ly_last_error() has the detail.
- * The handle stays usable. */
+ * The handle stays usable. Also returned by the functions that make a
+ * handle when the handle table is full (1,048,576 live handles). */
 #define LY_ERR_INTERNAL -12
 /* No Steam networking library could be loaded; ly_last_error() names
  * every path tried. */
@@ -330,17 +331,19 @@ typedef struct ly_server_config {
     /* The most tokens the server remembers for netcode 1.4.5's reuse rule
      * (a token is consumed once, then refused while it is valid): each
      * until it expires, one that never expires for the life of the server
-     * (ly_server_stop and ly_server_start keep them). Up to about 100
+     * (ly_server_stop and ly_server_start keep them). Up to about 120
      * bytes each, taken as tokens arrive. 0: the default, 524288 (at most
-     * about 50 MiB: 17,000 joins a second with 30 s tokens, or half a
+     * about 60 MiB: 17,000 joins a second with 30 s tokens, or half a
      * million joins with tokens that never expire) or 4 x max_clients if
      * more. When it is full of unexpired tokens a new token is refused
      * (counted in ly_stats.dropped_table_full, with a LY_EVENT_WARNING at
      * most once a second); evicting a consumed token instead would let a
-     * flood reopen it. On 64-bit platforms this field takes what was
-     * padding, so sizeof(ly_server_config) did not change; on 32-bit ones
-     * a caller built before it passes a smaller struct_size, which is
-     * accepted and means 0. */
+     * flood reopen it. At most 2^30. Where uint64_t is 8-byte aligned in
+     * structs (64-bit platforms, 32-bit ARM, 32-bit Windows) this field
+     * took what was padding, so sizeof(ly_server_config) did not change;
+     * where it is 4-byte aligned (32-bit x86 outside Windows) the struct
+     * grew by 4 bytes. A caller built before the field passes a
+     * struct_size that ends before it, which is accepted and means 0. */
     uint32_t token_history_size;
 } ly_server_config;
 
@@ -353,7 +356,8 @@ LY_API void ly_server_config_defaults(ly_server_config *config);
  * ly_server_connect_local; client ids are tagged with their backend.
  * Errors: LY_ERR_INVALID_ARGUMENT (NULLs, struct_size smaller than
  * offsetof(ly_server_config, token_history_size), malformed address,
- * max_clients over 1048576, token_history_size over 2^30). */
+ * max_clients over 1048576, token_history_size over 2^30),
+ * LY_ERR_INTERNAL (the handle table is full: 1,048,576 live handles). */
 LY_API int ly_server_create(const ly_server_config *config, ly_server **out);
 
 /* Stops the server if it runs (telling every client) and frees it. The
@@ -452,7 +456,8 @@ LY_API int ly_server_address(ly_server *server, uint32_t index, char *buf, uint3
  * ly_server_disconnect end it; ly_client_connect reconnects it; destroy it
  * with ly_client_destroy. Errors: LY_ERR_INVALID_HANDLE,
  * LY_ERR_INVALID_ARGUMENT (out NULL, or a local client with this id is
- * connected), LY_ERR_NOT_RUNNING. */
+ * connected), LY_ERR_NOT_RUNNING, LY_ERR_INTERNAL (the handle table is
+ * full: 1,048,576 live handles). */
 LY_API int ly_server_connect_local(ly_server *server, uint64_t id, ly_client **out);
 
 /* Link conditioner: simulates a bad network on a server's or a client's
@@ -519,7 +524,9 @@ typedef struct ly_stats {
 LY_API int ly_server_stats(ly_server *server, ly_stats *stats);
 
 /* One connected client's counters as the server sees them. Errors:
- * LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT, LY_ERR_UNKNOWN_CLIENT. */
+ * LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (NULL, struct_size
+ * smaller than offsetof(ly_stats, dropped_oversized)),
+ * LY_ERR_UNKNOWN_CLIENT. */
 LY_API int ly_server_client_stats(ly_server *server, ly_client_id client, ly_stats *stats);
 
 /* Events */
@@ -688,7 +695,8 @@ LY_API void ly_steam_client_config_defaults(ly_steam_client_config *config);
 /* Makes an idle Steam client, used with the ly_client_* functions
  * (ly_client_set_token and ly_client_set_conditioner do not apply).
  * Errors: LY_ERR_INVALID_ARGUMENT, LY_ERR_STEAM_UNAVAILABLE (ly_steam_open
- * not called). */
+ * not called), LY_ERR_INTERNAL (the handle table is full: 1,048,576 live
+ * handles). */
 LY_API int ly_client_create_steam(const ly_steam_client_config *config, ly_client **out);
 
 /* ------------------------------------------------------------------ */
@@ -711,7 +719,8 @@ LY_API void ly_client_config_defaults(ly_client_config *config);
 /* Makes an idle client for a connect token (the bytes are copied). The
  * token is checked by ly_client_connect. config may be NULL for the
  * defaults. Errors: LY_ERR_INVALID_ARGUMENT (token or out NULL,
- * struct_size). */
+ * struct_size), LY_ERR_INTERNAL (the handle table is full: 1,048,576
+ * live handles). */
 LY_API int ly_client_create(const uint8_t *token, uint32_t token_size, const ly_client_config *config, ly_client **out);
 
 /* Makes an idle client that generates its own token (lightyear's
@@ -719,7 +728,8 @@ LY_API int ly_client_create(const uint8_t *token, uint32_t token_size, const ly_
  * client then holds the servers' private key. Token: expires in 30 s,
  * 5 s timeout, zero user data. Errors: LY_ERR_INVALID_ARGUMENT (NULLs,
  * malformed address), LY_ERR_INVALID_KEY (private_key_size is not
- * LY_KEY_SIZE). */
+ * LY_KEY_SIZE), LY_ERR_INTERNAL (the handle table is full: 1,048,576
+ * live handles). */
 LY_API int ly_client_create_manual(const char *server_address, uint64_t client_id, uint64_t protocol_id,
                                    const uint8_t *private_key, uint32_t private_key_size,
                                    const ly_client_config *config, ly_client **out);
@@ -791,7 +801,8 @@ LY_API int ly_client_set_conditioner(ly_client *client, const ly_conditioner_con
                                      const ly_conditioner_config *recv);
 
 /* The client's counters. Errors: LY_ERR_INVALID_HANDLE,
- * LY_ERR_INVALID_ARGUMENT (NULL, struct_size). */
+ * LY_ERR_INVALID_ARGUMENT (NULL, struct_size smaller than
+ * offsetof(ly_stats, dropped_oversized)). */
 LY_API int ly_client_stats(ly_client *client, ly_stats *stats);
 
 /* Writes the client's id into *id. Errors: LY_ERR_INVALID_HANDLE,

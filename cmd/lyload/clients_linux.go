@@ -121,9 +121,11 @@ func (c *floorClient) connect() error {
 
 func (c *floorClient) connected() (bool, error) { return c.handshook, nil }
 
+// update reads until the socket is empty (a read of 0, or ReadDrained)
+// or fails.
 func (c *floorClient) update(now time.Time, got func([]byte)) {
 	for {
-		n, _ := c.sock.ReadBatch(c.rx[:])
+		n, err := c.sock.ReadBatch(c.rx[:])
 		for i := 0; i < n; i++ {
 			b := c.rx[i].Buf[:c.rx[i].N]
 			if len(b) < 8+chacha20poly1305.Overhead {
@@ -140,7 +142,7 @@ func (c *floorClient) update(now time.Time, got func([]byte)) {
 			}
 			got(p)
 		}
-		if n < len(c.rx) {
+		if n == 0 || err != nil || c.sock.ReadDrained() {
 			return
 		}
 	}

@@ -3,12 +3,18 @@
 package main
 
 import (
+	"encoding/binary"
 	"math"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/lightyear-conn/lightyear_conn/core/transport"
 )
 
 // TestMain lets the test binary play the client process: runOne re-executes
@@ -113,5 +119,88 @@ func TestPeer(t *testing.T) {
 	rs := ratios([]Result{{Mode: "ours", Clients: 300, PayloadsPerCPUSec: 3 * r.PayloadsPerCPUSec}, *r})
 	if len(rs) != 1 || rs[0].Ratio != 0 || math.Abs(rs[0].OursOverPeer-3) > 1e-9 {
 		t.Errorf("ratios: %+v", rs)
+	}
+}
+
+// The floor server's tick reads everything queued, batch after batch,
+// until the socket is empty, and allocates nothing; the floor client's
+// update reads every echo.
+func TestFloorReadsUntilEmpty(t *testing.T) {
+	const queued = 200 // over three read batches of 64
+	f, err := newFloorServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.stop()
+	sock, err := openRawSock(nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2s, _ := chacha20poly1305.New(f.c2sK)
+	s2c, _ := chacha20poly1305.New(f.s2cK)
+	c := &floorClient{sock: sock, server: f.addr(), seal: c2s, open: s2c}
+	defer c.close()
+	if err := c.connect(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < queued; i++ {
+		if err := c.send([]byte("payload")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.tick(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if rx, tx := f.counts(); rx != queued+1 || tx != queued+1 {
+		t.Fatalf("one tick read %d and answered %d of %d datagrams", rx, tx, queued+1)
+	}
+	got := 0
+	c.update(time.Time{}, func([]byte) { got++ })
+	if !c.handshook || got != queued {
+		t.Fatalf("client read %d echoes (handshook %v), want %d", got, c.handshook, queued)
+	}
+
+	// A known peer's datagrams, sent from a socket that allocates nothing.
+	tr, err := transport.ListenUDP(netip.MustParseAddrPort("127.0.0.1:0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	msgs := make([]transport.Message, 64)
+	var nonce [12]byte
+	for i := range msgs {
+		buf := make([]byte, transport.MaxDatagram)
+		binary.LittleEndian.PutUint64(buf, uint64(i+1))
+		copy(nonce[4:], buf[:8])
+		out := c2s.Seal(buf[8:8], nonce[:], []byte("payload"), nil)
+		msgs[i] = transport.Message{Buf: buf, N: 8 + len(out), Addr: f.addr()}
+	}
+	if _, err := tr.WriteBatch(msgs[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.tick(0, nil); err != nil { // learns the peer
+		t.Fatal(err)
+	}
+	rx := make([]transport.Message, 64)
+	for i := range rx {
+		rx[i].Buf = make([]byte, transport.MaxDatagram)
+	}
+	drain := func() {
+		for {
+			if n, err := tr.ReadBatch(rx); n == 0 || err != nil {
+				return
+			}
+		}
+	}
+	drain()
+	allocs := testing.AllocsPerRun(20, func() {
+		for range 3 {
+			tr.WriteBatch(msgs)
+		}
+		f.tick(0, nil)
+		drain()
+	})
+	if allocs != 0 {
+		t.Fatalf("a tick of 192 datagrams allocates %v times", allocs)
 	}
 }

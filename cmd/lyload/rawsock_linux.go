@@ -16,8 +16,9 @@ import (
 // one loop waiting on a thousand sockets needs it; the server side, which is
 // what we measure, always uses transport.UDP.
 type rawSock struct {
-	fd    int
-	local netip.AddrPort
+	fd      int
+	local   netip.AddrPort
+	drained bool // the last ReadBatch stopped at EAGAIN
 }
 
 func openRawSock(ep *epoller, tag int) (*rawSock, error) {
@@ -50,22 +51,34 @@ func openRawSock(ep *epoller, tag int) (*rawSock, error) {
 	return s, nil
 }
 
+var _ transport.ReadDrainer = (*rawSock)(nil)
+
 func (s *rawSock) ReadBatch(msgs []transport.Message) (int, error) {
-	for i := range msgs {
+	s.drained = false
+	for i := 0; i < len(msgs); {
 		n, from, err := unix.Recvfrom(s.fd, msgs[i].Buf, unix.MSG_DONTWAIT)
-		if err != nil {
-			if err == unix.EAGAIN || err == unix.EINTR {
-				return i, nil
-			}
+		switch err {
+		case nil:
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			s.drained = true
+			return i, nil
+		default:
 			return i, err
 		}
 		msgs[i].N = n
 		if in4, ok := from.(*unix.SockaddrInet4); ok {
 			msgs[i].Addr = netip.AddrPortFrom(netip.AddrFrom4(in4.Addr), uint16(in4.Port))
 		}
+		i++
 	}
 	return len(msgs), nil
 }
+
+// ReadDrained implements transport.ReadDrainer: the last ReadBatch stopped
+// because recvfrom found the socket empty.
+func (s *rawSock) ReadDrained() bool { return s.drained }
 
 func (s *rawSock) WriteBatch(msgs []transport.Message) (int, error) {
 	for i := range msgs {

@@ -209,6 +209,9 @@ func (f *floorServer) sealTo(i int, p []byte, to netip.AddrPort) {
 	f.tx[i].Addr = to
 }
 
+// tick reads until the socket is empty: a read of 0, or ReadDrained (a
+// short batch alone does not say so; see transport.Transport), answering
+// each batch with one write.
 func (f *floorServer) tick(_ time.Duration, broadcast []byte) error {
 	for {
 		n, err := f.u.ReadBatch(f.rx[:])
@@ -243,7 +246,7 @@ func (f *floorServer) tick(_ time.Duration, broadcast []byte) error {
 			}
 			f.ntx += uint64(out)
 		}
-		if n < len(f.rx) {
+		if n == 0 || f.u.ReadDrained() {
 			break
 		}
 	}

@@ -71,7 +71,7 @@ func (r *runner) closeClient(sl *slot) {
 	if sl.client == nil {
 		return
 	}
-	addStats(&r.clientSt, sl.client.Stats())
+	r.clientSt.Add(sl.client.Stats())
 	if err := sl.client.Close(); err != nil {
 		r.fail("client close: %v", err)
 	}

@@ -212,18 +212,3 @@ func (r *runner) someSession() string {
 	}
 	return "none"
 }
-
-func addStats(dst *core.Stats, s core.Stats) {
-	dst.PacketsSent += s.PacketsSent
-	dst.PacketsReceived += s.PacketsReceived
-	dst.BytesSent += s.BytesSent
-	dst.BytesReceived += s.BytesReceived
-	dst.DroppedMalformed += s.DroppedMalformed
-	dst.DroppedReplayed += s.DroppedReplayed
-	dst.DroppedDecryptFailed += s.DroppedDecryptFailed
-	dst.DroppedUnknownAddress += s.DroppedUnknownAddress
-	dst.DroppedQueueFull += s.DroppedQueueFull
-	dst.DroppedRejected += s.DroppedRejected
-	dst.DroppedOversized += s.DroppedOversized
-	dst.DroppedTableFull += s.DroppedTableFull
-}

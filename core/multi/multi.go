@@ -273,7 +273,7 @@ func (s *Server) Stats() core.Stats {
 	var total core.Stats
 	for _, b := range s.backends {
 		if r, ok := b.(StatsReporter); ok {
-			add(&total, r.Stats())
+			total.Add(r.Stats())
 		}
 	}
 	return total
@@ -287,19 +287,4 @@ func (s *Server) ClientStats(id core.ClientID) (core.Stats, bool) {
 		}
 	}
 	return core.Stats{}, false
-}
-
-func add(t *core.Stats, s core.Stats) {
-	t.PacketsSent += s.PacketsSent
-	t.PacketsReceived += s.PacketsReceived
-	t.BytesSent += s.BytesSent
-	t.BytesReceived += s.BytesReceived
-	t.DroppedMalformed += s.DroppedMalformed
-	t.DroppedReplayed += s.DroppedReplayed
-	t.DroppedDecryptFailed += s.DroppedDecryptFailed
-	t.DroppedUnknownAddress += s.DroppedUnknownAddress
-	t.DroppedQueueFull += s.DroppedQueueFull
-	t.DroppedRejected += s.DroppedRejected
-	t.DroppedOversized += s.DroppedOversized
-	t.DroppedTableFull += s.DroppedTableFull
 }

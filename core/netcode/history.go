@@ -22,8 +22,9 @@ import (
 //
 // Entries hold no pointers, so the garbage collector never scans them
 // however large the history grows. One costs TokenHistoryEntryBytes at
-// most: a map slot (8-byte key, 20-byte value, a control byte) over the
-// map's load, and 16 bytes in the heap with its slice's spare capacity.
+// most: a map slot (8-byte key and 20-byte value, padded to 32 bytes by
+// the key's alignment, and a control byte) over the map's load, and 16
+// bytes in the heap with its slice's spare capacity.
 // Go maps keep their size after entries leave, so a history that once
 // filled keeps that memory.
 //

@@ -1,6 +1,7 @@
 package netcode
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
@@ -275,23 +276,80 @@ func TestTokenHistoryExpiryOrder(t *testing.T) {
 	require.Empty(t, h.expiry)
 }
 
-// A history entry costs at most TokenHistoryEntryBytes of heap, so the
-// documented bound (entries × bytes) holds.
+// memorySizes are the table sizes the memory tests sweep: each just past a
+// boundary where a Go map grows (a table of 8 to 1,024 slots holds 7/8 of
+// them; a full one splits in two), or where measurements found the most
+// bytes per entry (1,961, 3,852, 121,214 and 501,868: the tables have
+// split and the expiry heap has just grown), and the defaults.
+func memorySizes() []int {
+	sizes := []int{57, 113, 225, 449, 897, 898, 1_793, 1_961, 3_585, 3_852, 7_169, 14_337, 16_384, 57_345, 121_214}
+	if !testing.Short() {
+		sizes = append(sizes, 229_377, 458_753, 501_868, DefaultTokenHistorySize)
+	}
+	return sizes
+}
+
+// heapPerEntry returns the heap that tables of n entries take per entry:
+// build makes one, and enough are kept alive at once (at least 200,000
+// entries in all) that the allocations of the runtime and of the test
+// itself are lost in the average.
+func heapPerEntry(n int, build func(n, nth int) any) float64 {
+	tables := make([]any, max(1, 200_000/n))
+	runtime.GC()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for i := range tables {
+		tables[i] = build(n, i)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	runtime.KeepAlive(tables)
+	return float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc)) / float64(n*len(tables))
+}
+
+// A history entry costs at most TokenHistoryEntryBytes of heap at every
+// size, so the documented bound (entries × bytes) holds.
 func TestTokenHistoryMemory(t *testing.T) {
-	for _, n := range []int{10_000, 100_000, 131_072} {
-		runtime.GC()
-		var m0, m1 runtime.MemStats
-		runtime.ReadMemStats(&m0)
-		h := newTokenHistory(n)
-		from := netip.MustParseAddrPort("[2001:db8::1]:40000")
-		for i := 0; i < n; i++ {
-			h.add(tokenKey(uint64(i)*0x9e3779b97f4a7c15), newTokenUse(from), uint64(1000+i%97))
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&m1)
-		per := float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc)) / float64(n)
+	from := netip.MustParseAddrPort("[2001:db8::1]:40000")
+	for _, n := range memorySizes() {
+		per := heapPerEntry(n, func(n, nth int) any {
+			h := newTokenHistory(n)
+			for i := 0; i < n; i++ {
+				k := uint64(nth*n+i) * 0x9e3779b97f4a7c15
+				h.add(tokenKey(k), newTokenUse(from), uint64(1000+i%97))
+			}
+			return &h
+		})
 		t.Logf("%d entries: %.1f bytes each", n, per)
 		require.LessOrEqual(t, per, float64(TokenHistoryEntryBytes), "%d entries", n)
-		runtime.KeepAlive(&h)
+	}
+}
+
+// A handshake in progress costs at most PendingEntryBytes of heap at every
+// size: its slot in the server's pending map and a pendingClient with its
+// two AEADs, made as handleRequest makes them.
+func TestPendingMemory(t *testing.T) {
+	var c2s, s2c Key
+	for _, n := range memorySizes() {
+		per := heapPerEntry(n, func(n, nth int) any {
+			pending := make(map[netip.AddrPort]*pendingClient)
+			for i := 0; i < n; i++ {
+				k := uint64(nth*n+i) * 0x9e3779b97f4a7c15
+				var ip [16]byte
+				binary.BigEndian.PutUint64(ip[:8], 0x20010db8<<32)
+				binary.BigEndian.PutUint64(ip[8:], k)
+				from := netip.AddrPortFrom(netip.AddrFrom16(ip), uint16(k))
+				pending[from] = &pendingClient{
+					token:      tokenKey(k),
+					c2s:        newAEAD(&c2s),
+					s2c:        newAEAD(&s2c),
+					timeout:    5 * time.Second,
+					expireUnix: 1000,
+				}
+			}
+			return pending
+		})
+		t.Logf("%d handshakes: %.1f bytes each", n, per)
+		require.LessOrEqual(t, per, float64(PendingEntryBytes), "%d handshakes", n)
 	}
 }

@@ -44,6 +44,33 @@ func connectedClient(r *rig, s *Server, id uint64, cfg ClientConfig) (*Client, [
 	return c, tok
 }
 
+// queueAtServer queues an oversized datagram from stranger on the server's
+// socket srv, then `queued` numbered payloads from client c (sealed with
+// its token tok, in one write).
+func queueAtServer(t *testing.T, stranger *attacker, c *Client, tok []byte, srv netip.AddrPort) {
+	t.Helper()
+	stranger.send(oversizedDatagram, srv)
+	batch := make([]transport.Message, queued)
+	for i := range batch {
+		p := sealWithToken(t, tok, PacketPayload, 1000+uint64(i), numberedPayload(i))
+		batch[i] = transport.Message{Buf: p, N: len(p), Addr: srv}
+	}
+	n, err := c.raw.WriteBatch(batch)
+	require.NoError(t, err)
+	require.Equal(t, queued, n)
+}
+
+// queueAtClient queues an oversized datagram from stranger on client c's
+// socket, then `queued` numbered payloads sent to it by server s (client
+// id 5).
+func queueAtClient(t *testing.T, stranger *attacker, s *Server, c *Client) {
+	t.Helper()
+	stranger.send(oversizedDatagram, c.LocalAddr())
+	for i := range queued {
+		require.NoError(t, s.Send(core.NetcodeID(5), numberedPayload(i)))
+	}
+}
+
 // A 2000-byte datagram queued on the server's socket in front of 300 valid
 // payloads from a connected client (real UDP loopback): one Update reads
 // all 301, delivers the 300 and counts the big one as DroppedOversized.
@@ -57,16 +84,7 @@ func TestServerReadsPastOversized(t *testing.T) {
 	stranger := newAttacker(t)
 
 	before := s.Stats()
-	stranger.send(oversizedDatagram, srv)
-	batch := make([]transport.Message, queued)
-	for i := range batch {
-		p := sealWithToken(t, tok, PacketPayload, 1000+uint64(i), numberedPayload(i))
-		batch[i] = transport.Message{Buf: p, N: len(p), Addr: srv}
-	}
-	n, err := c.raw.WriteBatch(batch)
-	require.NoError(t, err)
-	require.Equal(t, queued, n)
-
+	queueAtServer(t, stranger, c, tok, srv)
 	require.NoError(t, s.Update(0))
 	after := s.Stats()
 	require.Equal(t, uint64(queued+1), after.PacketsReceived-before.PacketsReceived, "one Update reads every datagram queued")
@@ -88,11 +106,7 @@ func TestClientReadsPastOversized(t *testing.T) {
 	stranger := newAttacker(t)
 
 	before := c.Stats()
-	stranger.send(oversizedDatagram, c.LocalAddr())
-	for i := range queued {
-		require.NoError(t, s.Send(core.NetcodeID(5), numberedPayload(i)))
-	}
-
+	queueAtClient(t, stranger, s, c)
 	require.NoError(t, c.Update(0))
 	after := c.Stats()
 	require.Equal(t, uint64(queued+1), after.PacketsReceived-before.PacketsReceived, "one Update reads every datagram queued")
@@ -120,16 +134,7 @@ func TestReadsPerUpdateBound(t *testing.T) {
 	want := []uint64{bound, bound, queued + 1 - 2*bound, 0}
 
 	t.Run("Server", func(t *testing.T) {
-		srv := s.PublicAddresses()[0]
-		stranger.send(oversizedDatagram, srv)
-		batch := make([]transport.Message, queued)
-		for i := range batch {
-			p := sealWithToken(t, tok, PacketPayload, 1000+uint64(i), numberedPayload(i))
-			batch[i] = transport.Message{Buf: p, N: len(p), Addr: srv}
-		}
-		n, err := c.raw.WriteBatch(batch)
-		require.NoError(t, err)
-		require.Equal(t, queued, n)
+		queueAtServer(t, stranger, c, tok, s.PublicAddresses()[0])
 		for i, w := range want {
 			before := s.Stats().PacketsReceived
 			require.NoError(t, s.Update(0))
@@ -139,10 +144,7 @@ func TestReadsPerUpdateBound(t *testing.T) {
 		require.Equal(t, uint64(1), s.Stats().DroppedOversized)
 	})
 	t.Run("Client", func(t *testing.T) {
-		stranger.send(oversizedDatagram, c.LocalAddr())
-		for i := range queued {
-			require.NoError(t, s.Send(core.NetcodeID(5), numberedPayload(i)))
-		}
+		queueAtClient(t, stranger, s, c)
 		for i, w := range want {
 			before := c.Stats().PacketsReceived
 			require.NoError(t, c.Update(0))

@@ -47,7 +47,7 @@ type ServerConfig struct {
 	// is remembered until it expires, one that never expires for the life
 	// of the Server (Stop and Start keep it). Size it for your join rate
 	// times your tokens' lifetime; it costs up to TokenHistoryEntryBytes
-	// (100) per entry, taken as tokens arrive. When it is full of
+	// (120) per entry, taken as tokens arrive. When it is full of
 	// unexpired tokens a new token is refused (a flood must not evict a
 	// consumed one): counted in Stats.DroppedTableFull, with an
 	// EventWarning (WarningTokenHistoryFull) at most once a second.
@@ -55,7 +55,7 @@ type ServerConfig struct {
 	// MaxPending bounds the handshakes in progress (one per client
 	// address, from its request to its response, or until it is quiet for
 	// its token's timeout, 10 s if the token has none); default
-	// max(DefaultMaxPending, 2*MaxClients), up to PendingEntryBytes (250)
+	// max(DefaultMaxPending, 2*MaxClients), up to PendingEntryBytes (270)
 	// each. When it is full a request is refused, counted in
 	// Stats.DroppedTableFull, with an EventWarning (WarningPendingFull) at
 	// most once a second; the client's resends get in once a slot frees.
@@ -83,7 +83,7 @@ type ServerConfig struct {
 }
 
 // maxTableSize bounds TokenHistorySize and MaxPending: a billion entries
-// (about 100 GiB of history) is a mistake, not a sizing.
+// (about 120 GiB of history) is a mistake, not a sizing.
 const maxTableSize = 1 << 30
 
 func (c *ServerConfig) withDefaults() (ServerConfig, error) {

@@ -922,7 +922,7 @@ static void test_restart_rule(void)
 /* A full token history refuses new tokens: each refusal is counted in
  * dropped_table_full and, at most once a second, a LY_EVENT_WARNING
  * names the refused client. A caller built before token_history_size
- * existed (a smaller struct_size, as on 32-bit ABIs) is accepted. */
+ * existed (a smaller struct_size, as on i386 System V) is accepted. */
 static void test_table_full(void)
 {
     static uint8_t tok[LY_CONNECT_TOKEN_SIZE];
@@ -947,6 +947,11 @@ static void test_table_full(void)
     CHECK_EQ(ly_server_create(&cfg, &s), LY_ERR_INVALID_ARGUMENT);
     cfg.struct_size = sizeof cfg;
     cfg.token_history_size = (1u << 30) + 1;
+    CHECK_EQ(ly_server_create(&cfg, &s), LY_ERR_INVALID_ARGUMENT);
+    /* Negative as a 32-bit int: refused, not taken for the default. */
+    cfg.token_history_size = 1u << 31;
+    CHECK_EQ(ly_server_create(&cfg, &s), LY_ERR_INVALID_ARGUMENT);
+    cfg.token_history_size = UINT32_MAX;
     CHECK_EQ(ly_server_create(&cfg, &s), LY_ERR_INVALID_ARGUMENT);
 
     cfg.token_history_size = 2;

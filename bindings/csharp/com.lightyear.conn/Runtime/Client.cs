@@ -54,7 +54,8 @@ namespace Lightyear.Conn
         /// Authentication::Manual): for tests and trusted setups only, since
         /// the client then holds the servers' private key. The token expires
         /// in 30 s with a 5 s timeout and zero user data. A key that is not 32
-        /// bytes is LightyearException InvalidKey.
+        /// bytes is LightyearException InvalidKey; a full handle table
+        /// (1,048,576 live handles) is Internal.
         /// </summary>
         public static Client CreateManual(string serverAddress, ulong clientId, ulong protocolId, byte[] privateKey,
                                           ClientConfig config = null)
@@ -83,7 +84,8 @@ namespace Lightyear.Conn
         /// keeps its own clock for handshakes and timeouts; Update's dt only
         /// drives the statistics. Call <see cref="Steam.Open(SteamConfig)"/>
         /// first (else LightyearException SteamUnavailable); a malformed
-        /// address is InvalidArgument.
+        /// address is InvalidArgument; a full handle table (1,048,576 live
+        /// handles) is Internal.
         /// </summary>
         public static Client CreateSteam(SteamClientConfig config)
         {

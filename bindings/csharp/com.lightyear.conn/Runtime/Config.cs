@@ -56,11 +56,12 @@ namespace Lightyear.Conn
         /// The most tokens the server remembers for netcode 1.4.5's reuse rule (a
         /// token is consumed once, then refused while it is valid): each until it
         /// expires, one that never expires for the life of the server (Stop and
-        /// Start keep them). Up to about 100 bytes each, taken as tokens arrive.
-        /// 0: the default, 524288 (at most about 50 MiB: 17,000 joins a second with
+        /// Start keep them). Up to about 120 bytes each, taken as tokens arrive.
+        /// 0: the default, 524288 (at most about 60 MiB: 17,000 joins a second with
         /// 30 s tokens, or half a million joins with tokens that never expire), or
-        /// 4 x MaxClients if more. When it is full of unexpired tokens new tokens
-        /// are refused: counted in <see cref="ConnectionStats.DroppedTableFull"/>,
+        /// 4 x MaxClients if more; at most 2^30 (1073741824: more is
+        /// LightyearException InvalidArgument). When it is full of unexpired
+        /// tokens new tokens are refused: counted in <see cref="ConnectionStats.DroppedTableFull"/>,
         /// with a <see cref="ServerEventType.Warning"/> event at most once a second.
         /// </summary>
         public int TokenHistorySize;

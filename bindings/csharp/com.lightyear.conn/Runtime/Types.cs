@@ -98,6 +98,7 @@ namespace Lightyear.Conn
         NotRunning = -9,
         AlreadyActive = -10,
         Socket = -11,
+        /// <summary>A failure inside the library (a bug; the handle stays usable), or, when making a server or client, the handle table is full (1,048,576 live handles).</summary>
         Internal = -12,
         /// <summary>No Steam networking library could be loaded, one lacks a needed function, or <see cref="Steam.Open(SteamConfig)"/> was not called; the message names every path tried (or the symbol).</summary>
         SteamUnavailable = -13,
@@ -283,7 +284,7 @@ namespace Lightyear.Conn
         public readonly ulong DroppedRejected;
         /// <summary>Seconds since the last packet was accepted (per connection only).</summary>
         public readonly double SecondsSinceLastReceive;
-        /// <summary>Datagram over the biggest netcode packet (1300 bytes).</summary>
+        /// <summary>Datagram over the biggest netcode packet (1225 bytes).</summary>
         public readonly ulong DroppedOversized;
         /// <summary>Connection request refused: the token history or the pending-handshake table was full.</summary>
         public readonly ulong DroppedTableFull;

@@ -382,6 +382,9 @@ fn receive_server(
                 Event::Warning { client, warning } => {
                     warnings.write(ServerWarning { client, warning });
                 }
+                // An event a later version of lightyear-conn adds: this plugin has no
+                // message for it yet.
+                _ => {}
             }
         }
     }

@@ -57,7 +57,8 @@ pub const LY_ERR_NOT_RUNNING: c_int = -9;
 pub const LY_ERR_ALREADY_ACTIVE: c_int = -10;
 /// A socket could not be opened or failed.
 pub const LY_ERR_SOCKET: c_int = -11;
-/// A failure inside the library (a bug). The handle stays usable.
+/// A failure inside the library (a bug; the handle stays usable), or, from the functions
+/// that make a handle, a full handle table (1,048,576 live handles).
 pub const LY_ERR_INTERNAL: c_int = -12;
 /// No Steam networking library could be loaded (or it lacks a needed function);
 /// `ly_last_error()` names every path tried or the symbol. Also: Steam is not open.
@@ -199,8 +200,9 @@ pub struct ly_server_config {
     pub batch_sends: u32,
     /// The restart rule: the longest token lifetime in seconds; 0: 30; negative: off.
     pub max_token_lifetime_seconds: i32,
-    /// Tokens remembered for the reuse rule; 0: the default, 524288 (or 4 x max_clients).
-    /// Takes the 64-bit layout's tail padding.
+    /// Tokens remembered for the reuse rule; 0: the default, 524288 (or 4 x max_clients);
+    /// at most 2^30. Takes tail padding where `u64` is 8-byte aligned (64-bit targets,
+    /// 32-bit ARM and Windows); grows the struct on 32-bit x86 elsewhere.
     pub token_history_size: u32,
 }
 
@@ -226,7 +228,9 @@ pub const LY_CONDITIONER_GOOD: ly_conditioner_preset = 1;
 pub const LY_CONDITIONER_AVERAGE: ly_conditioner_preset = 2;
 pub const LY_CONDITIONER_POOR: ly_conditioner_preset = 3;
 
-/// Traffic counters. The caller sets `struct_size`.
+/// Traffic counters. The caller sets `struct_size`: `size_of::<ly_stats>()`, or any size from
+/// `offset_of!(ly_stats, dropped_oversized)` up (an older caller's), which gets every field
+/// that fits.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ly_stats {

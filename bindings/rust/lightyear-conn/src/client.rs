@@ -270,6 +270,13 @@ impl Client {
         let mut raw = sys::ly_client_id::default();
         // SAFETY: raw is a valid out pointer.
         check(unsafe { sys::ly_client_id_of(self.raw, &mut raw) })?;
-        ClientId::from_raw(raw)
+        // Only a client made through a function this crate does not wrap (of a newer
+        // library) can have a kind it does not know.
+        ClientId::from_raw(raw).ok_or_else(|| {
+            Error::new(
+                ErrorCode::Internal,
+                format!("client id {} of unknown kind {}", raw.id, raw.kind),
+            )
+        })
     }
 }

@@ -30,7 +30,8 @@ pub enum ErrorCode {
     AlreadyActive,
     /// A socket could not be opened or failed.
     Socket,
-    /// A failure inside the library (a bug); the handle stays usable.
+    /// A failure inside the library (a bug; the handle stays usable), or, when making a
+    /// server or client, the handle table is full (1,048,576 live handles).
     Internal,
     /// No Steam networking library could be loaded, or it lacks a needed function (the
     /// message names every path tried, or the symbol); also: Steam is not open (call

@@ -30,6 +30,7 @@
 //!             Event::Disconnected { client, reason } => println!("{client} left: {reason}"),
 //!             Event::Payload { client, data } => server.send(client, data)?, // echo
 //!             Event::Warning { client, warning } => eprintln!("{client} refused: {warning}"),
+//!             _ => {} // an event a later version of the crate adds
 //!         }
 //!     }
 //!     if client.is_connected() {

@@ -1,3 +1,4 @@
+use std::ffi::c_int;
 use std::fmt;
 
 use lightyear_conn_sys as sys;
@@ -110,8 +111,8 @@ impl ServerConfig {
 
     /// The most tokens the server remembers for netcode 1.4.5's reuse rule (a token is
     /// consumed once, then refused while it is valid): each until it expires, one that never
-    /// expires for the life of the server (stop and start keep them). Up to about 100 bytes
-    /// each, taken as tokens arrive. 0: the default, 524288 (at most about 50 MiB: 17,000
+    /// expires for the life of the server (stop and start keep them). Up to about 120 bytes
+    /// each, taken as tokens arrive. 0: the default, 524288 (at most about 60 MiB: 17,000
     /// joins a second with 30 s tokens, or half a million joins with tokens that never
     /// expire), or 4 × max clients if more; at most 2^30. When it is full of unexpired tokens
     /// new tokens are refused: counted in [`Stats::dropped_table_full`](crate::Stats::dropped_table_full), with
@@ -266,7 +267,8 @@ impl Server {
         check(unsafe { sys::ly_server_max_clients(self.raw) }).map(|n| n as usize)
     }
 
-    /// The connected clients, every backend.
+    /// The connected clients, every backend (clients of a kind this crate does not know,
+    /// from a newer library, are left out).
     pub fn connected_ids(&self) -> Result<Vec<ClientId>> {
         let mut ids = vec![sys::ly_client_id::default(); 16];
         loop {
@@ -275,7 +277,7 @@ impl Server {
                 check(unsafe { sys::ly_server_connected_ids(self.raw, ids.as_mut_ptr(), ids.len() as u32) })? as usize;
             if n <= ids.len() {
                 ids.truncate(n);
-                return ids.into_iter().map(ClientId::from_raw).collect();
+                return Ok(ids.into_iter().filter_map(ClientId::from_raw).collect());
             }
             ids.resize(n + 16, sys::ly_client_id::default());
         }
@@ -355,36 +357,41 @@ impl Server {
     /// the next `poll`). While the event is alive the server stays borrowed; to send while
     /// handling events (an echo), use [`poll_into`](Self::poll_into) or
     /// [`poll_batch`](Self::poll_batch), whose events borrow your buffer instead.
+    ///
+    /// Events of a type (or about a client of a kind) this crate does not know, from a
+    /// newer library, are taken and skipped.
     pub fn poll(&mut self) -> Result<Option<Event<'_>>> {
-        let mut ev = sys::ly_event::default();
+        let (raw, buf) = (self.raw, &mut self.buf);
         // SAFETY: ev is a valid ly_event; buf is MAX_PAYLOAD_SIZE writable bytes.
-        let n =
-            check(unsafe { sys::ly_server_poll(self.raw, &mut ev, self.buf.as_mut_ptr(), MAX_PAYLOAD_SIZE as u32) })?;
-        if n == 0 {
-            return Ok(None);
-        }
-        let size = (ev.payload_size as usize).min(MAX_PAYLOAD_SIZE);
-        Event::from_raw(&ev, &self.buf[..size]).map(Some)
+        let ev =
+            poll_known(|ev| check(unsafe { sys::ly_server_poll(raw, ev, buf.as_mut_ptr(), MAX_PAYLOAD_SIZE as u32) }))?;
+        Ok(ev.and_then(|ev| {
+            let size = (ev.payload_size as usize).min(MAX_PAYLOAD_SIZE);
+            Event::from_raw(&ev, &self.buf[..size])
+        }))
     }
 
     /// Takes the oldest event, its payload copied into `buf`. If the payload does not fit,
     /// returns [`ErrorCode::BufferTooSmall`] and the event stays queued (a buffer of
-    /// [`MAX_PAYLOAD_SIZE`] bytes always fits).
+    /// [`MAX_PAYLOAD_SIZE`] bytes always fits). Unknown events are skipped as by
+    /// [`poll`](Self::poll).
     pub fn poll_into<'b>(&self, buf: &'b mut [u8]) -> Result<Option<Event<'b>>> {
-        let mut ev = sys::ly_event::default();
         let len = buf.len().min(u32::MAX as usize);
-        // SAFETY: ev is a valid ly_event; buf is len writable bytes.
-        let n = check(unsafe { sys::ly_server_poll(self.raw, &mut ev, buf.as_mut_ptr(), len as u32) })?;
-        if n == 0 {
-            return Ok(None);
-        }
-        let size = (ev.payload_size as usize).min(len);
-        Event::from_raw(&ev, &buf[..size]).map(Some)
+        let ptr = buf.as_mut_ptr();
+        // SAFETY: ev is a valid ly_event; ptr is len writable bytes.
+        let ev = poll_known(|ev| check(unsafe { sys::ly_server_poll(self.raw, ev, ptr, len as u32) }))?;
+        Ok(ev.and_then(|ev| {
+            let size = (ev.payload_size as usize).min(len);
+            Event::from_raw(&ev, &buf[..size])
+        }))
     }
 
     /// Takes up to `events.max_events()` events in one call into the library, their
     /// payloads packed into `events`' buffer, and returns them as an iterator borrowing
-    /// that buffer (so the server itself stays free for sends while you iterate).
+    /// that buffer (so the server itself stays free for sends while you iterate). Events of
+    /// a type (or about a client of a kind) this crate does not know, from a newer library,
+    /// are left out of the batch; the rest of it is delivered. An empty batch means no
+    /// event is pending.
     ///
     /// ```no_run
     /// # fn run(server: &mut lightyear_conn::Server) -> lightyear_conn::Result<()> {
@@ -407,33 +414,75 @@ impl Server {
     /// ```
     pub fn poll_batch<'b>(&self, events: &'b mut EventBuffer) -> Result<Batch<'b>> {
         let EventBuffer { events: evs, payloads } = events;
-        // SAFETY: evs has evs.len() writable ly_events and payloads payloads.len() writable
-        // bytes (both at most u32::MAX, see EventBuffer::with_capacity).
-        let n = check(unsafe {
-            sys::ly_server_poll_batch(
-                self.raw,
-                evs.as_mut_ptr(),
-                evs.len() as u32,
-                payloads.as_mut_ptr(),
-                payloads.len() as u32,
-            )
-        })? as usize;
-        let evs = &evs[..n.min(evs.len())];
-        // Check everything once, so that the iterator cannot fail.
-        for ev in evs {
+        let n = poll_batch_known(evs, payloads, |evs, payloads| {
+            // SAFETY: evs has evs.len() writable ly_events and payloads payloads.len()
+            // writable bytes (both at most u32::MAX, see EventBuffer::with_capacity).
+            check(unsafe {
+                sys::ly_server_poll_batch(
+                    self.raw,
+                    evs.as_mut_ptr(),
+                    evs.len() as u32,
+                    payloads.as_mut_ptr(),
+                    payloads.len() as u32,
+                )
+            })
+            .map(|n| n as usize)
+        })?;
+        Ok(Batch {
+            events: &evs[..n],
+            payloads,
+            next: 0,
+        })
+    }
+}
+
+/// Calls `poll` (one `ly_server_poll`) until it takes an event this crate knows, or none
+/// is pending. An event of an unknown type or client kind (a newer library) is skipped,
+/// as the header asks: the library has already handed it over.
+fn poll_known(mut poll: impl FnMut(&mut sys::ly_event) -> Result<c_int>) -> Result<Option<sys::ly_event>> {
+    loop {
+        let mut ev = sys::ly_event::default();
+        if poll(&mut ev)? == 0 {
+            return Ok(None);
+        }
+        if Event::from_raw(&ev, &[]).is_some() {
+            return Ok(Some(ev));
+        }
+    }
+}
+
+/// Calls `poll` (one `ly_server_poll_batch` into `evs` and `payloads`, returning how many
+/// events it wrote) and moves the events this crate knows to the front of `evs`, in order,
+/// returning their number. Unknown ones (a newer library) are dropped and the rest of the
+/// batch kept; a batch of unknown events only is followed by another call, so that 0 means
+/// that no event is pending. Every kept payload is checked to lie in `payloads`, so that
+/// iterating the [`Batch`] cannot fail.
+fn poll_batch_known(
+    evs: &mut [sys::ly_event],
+    payloads: &mut [u8],
+    mut poll: impl FnMut(&mut [sys::ly_event], &mut [u8]) -> Result<usize>,
+) -> Result<usize> {
+    loop {
+        let n = poll(evs, payloads)?.min(evs.len());
+        if n == 0 {
+            return Ok(0);
+        }
+        let mut kept = 0;
+        for i in 0..n {
+            let ev = evs[i];
+            if Event::from_raw(&ev, &[]).is_none() {
+                continue;
+            }
             let end = ev.payload_offset as usize + ev.payload_size as usize;
             if end > payloads.len() {
                 return Err(Error::new(ErrorCode::Internal, "payload outside the batch buffer"));
             }
-            if Event::from_raw_opt(ev, &[]).is_none() {
-                Event::from_raw(ev, &[])?;
-            }
+            evs[kept] = ev;
+            kept += 1;
         }
-        Ok(Batch {
-            events: evs,
-            payloads,
-            next: 0,
-        })
+        if kept > 0 {
+            return Ok(kept);
+        }
     }
 }
 
@@ -525,9 +574,9 @@ impl<'b> Batch<'b> {
     fn event(&self, i: usize) -> Option<Event<'b>> {
         let ev = self.events.get(i)?;
         let start = ev.payload_offset as usize;
-        // In range and convertible: checked in poll_batch.
+        // In range and convertible: checked in poll_batch_known.
         let data = self.payloads.get(start..start + ev.payload_size as usize)?;
-        Event::from_raw_opt(ev, data)
+        Event::from_raw(ev, data)
     }
 }
 
@@ -546,3 +595,148 @@ impl<'b> Iterator for Batch<'b> {
 }
 
 impl ExactSizeIterator for Batch<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DisconnectReason, Warning};
+
+    const UNKNOWN_TYPE: u32 = 99;
+    const UNKNOWN_KIND: u32 = 77;
+
+    fn raw(r#type: u32, kind: u32, id: u64, reason: u32, payload: (u32, u32)) -> sys::ly_event {
+        sys::ly_event {
+            r#type,
+            reason,
+            client: sys::ly_client_id { id, kind, reserved: 0 },
+            payload_offset: payload.0,
+            payload_size: payload.1,
+        }
+    }
+
+    /// A stand-in for ly_server_poll_batch that hands out `batches` one per call (each a
+    /// list of events and the payload bytes they point into), then 0.
+    fn fake_batches(
+        batches: Vec<(Vec<sys::ly_event>, Vec<u8>)>,
+    ) -> impl FnMut(&mut [sys::ly_event], &mut [u8]) -> Result<usize> {
+        let mut batches = batches.into_iter();
+        move |evs, payloads| {
+            let Some((b, bytes)) = batches.next() else { return Ok(0) };
+            evs[..b.len()].copy_from_slice(&b);
+            payloads[..bytes.len()].copy_from_slice(&bytes);
+            Ok(b.len())
+        }
+    }
+
+    fn events<'b>(evs: &'b [sys::ly_event], payloads: &'b [u8]) -> Vec<Event<'b>> {
+        let batch = Batch {
+            events: evs,
+            payloads,
+            next: 0,
+        };
+        assert_eq!(batch.len(), evs.len());
+        batch.collect()
+    }
+
+    #[test]
+    fn batch_skips_unknown_events_and_keeps_the_rest() {
+        let (n, k, l) = (sys::LY_KIND_NETCODE, sys::LY_KIND_STEAM, sys::LY_KIND_LOCAL);
+        let batch = vec![
+            raw(sys::LY_EVENT_CONNECTED, n, 1, 0, (0, 0)),
+            raw(UNKNOWN_TYPE, n, 2, 5, (0, 3)),
+            raw(sys::LY_EVENT_PAYLOAD, k, 3, 0, (3, 2)),
+            raw(sys::LY_EVENT_PAYLOAD, UNKNOWN_KIND, 4, 0, (5, 1)),
+            raw(sys::LY_EVENT_WARNING, l, 5, sys::LY_WARNING_PENDING_FULL, (0, 0)),
+            raw(sys::LY_EVENT_DISCONNECTED, n, 1, sys::LY_REASON_REMOTE, (0, 0)),
+            raw(UNKNOWN_TYPE, UNKNOWN_KIND, 6, 0, (0, 0)),
+        ];
+        let mut evs = vec![sys::ly_event::default(); 8];
+        let mut payloads = vec![0u8; 16];
+        let got = poll_batch_known(&mut evs, &mut payloads, fake_batches(vec![(batch, b"xyzhiq".to_vec())])).unwrap();
+        assert_eq!(got, 4);
+        let want = [
+            Event::Connected {
+                client: ClientId::Netcode(1),
+            },
+            Event::Payload {
+                client: ClientId::Steam(3),
+                data: b"hi",
+            },
+            Event::Warning {
+                client: ClientId::Local(5),
+                warning: Warning::PendingFull,
+            },
+            Event::Disconnected {
+                client: ClientId::Netcode(1),
+                reason: DisconnectReason::Remote,
+            },
+        ];
+        assert_eq!(events(&evs[..got], &payloads), want);
+    }
+
+    #[test]
+    fn batch_of_unknown_events_only_is_followed_by_the_next() {
+        let n = sys::LY_KIND_NETCODE;
+        let mut evs = vec![sys::ly_event::default(); 4];
+        let mut payloads = vec![0u8; 16];
+        let mut poll = fake_batches(vec![
+            (
+                vec![
+                    raw(UNKNOWN_TYPE, n, 1, 0, (0, 0)),
+                    raw(UNKNOWN_TYPE + 1, n, 2, 0, (0, 0)),
+                ],
+                vec![],
+            ),
+            (vec![raw(sys::LY_EVENT_PAYLOAD, n, 3, 0, (0, 2))], b"ok".to_vec()),
+        ]);
+        let got = poll_batch_known(&mut evs, &mut payloads, &mut poll).unwrap();
+        assert_eq!(got, 1);
+        let want = Event::Payload {
+            client: ClientId::Netcode(3),
+            data: b"ok",
+        };
+        assert_eq!(events(&evs[..got], &payloads), [want]);
+        assert_eq!(poll_batch_known(&mut evs, &mut payloads, &mut poll).unwrap(), 0);
+    }
+
+    #[test]
+    fn batch_payload_outside_the_buffer_fails() {
+        let batch = vec![raw(sys::LY_EVENT_PAYLOAD, sys::LY_KIND_NETCODE, 1, 0, (10, 8))];
+        let mut evs = vec![sys::ly_event::default(); 2];
+        let mut payloads = vec![0u8; 16];
+        let err = poll_batch_known(&mut evs, &mut payloads, fake_batches(vec![(batch, vec![])])).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Internal);
+    }
+
+    #[test]
+    fn poll_skips_unknown_events() {
+        let n = sys::LY_KIND_NETCODE;
+        let mut queue = vec![
+            raw(UNKNOWN_TYPE, n, 1, 0, (0, 0)),
+            raw(sys::LY_EVENT_CONNECTED, UNKNOWN_KIND, 2, 0, (0, 0)),
+            raw(sys::LY_EVENT_CONNECTED, n, 3, 0, (0, 0)),
+            raw(UNKNOWN_TYPE, n, 4, 0, (0, 0)),
+        ]
+        .into_iter();
+        let mut calls = 0;
+        let mut poll = |ev: &mut sys::ly_event| {
+            calls += 1;
+            Ok(match queue.next() {
+                Some(e) => {
+                    *ev = e;
+                    1
+                }
+                None => 0,
+            })
+        };
+        let ev = poll_known(&mut poll).unwrap().expect("an event");
+        assert_eq!(
+            Event::from_raw(&ev, &[]),
+            Some(Event::Connected {
+                client: ClientId::Netcode(3)
+            })
+        );
+        assert_eq!(poll_known(&mut poll).unwrap(), None);
+        assert_eq!(calls, 5);
+    }
+}

@@ -22,7 +22,7 @@ pub struct Stats {
     pub dropped_rejected: u64,
     /// Seconds since the last accepted packet (per connection only).
     pub seconds_since_last_receive: f64,
-    /// A datagram over the biggest netcode packet (1300 bytes).
+    /// A datagram over the biggest netcode packet (1225 bytes).
     pub dropped_oversized: u64,
     /// A connection request refused because the token history or the pending-handshake table
     /// was full.

@@ -548,7 +548,8 @@ impl Client {
     ///
     /// Errors: [`ErrorCode::SteamUnavailable`] (Steam is not open),
     /// [`ErrorCode::InvalidArgument`] (a malformed address, P2P without Steamworks, a max
-    /// payload over 1200).
+    /// payload over 1200), [`ErrorCode::Internal`] (the handle table is full: 1,048,576 live
+    /// handles).
     pub fn steam(config: SteamClientConfig) -> Result<Client> {
         crate::ensure_compatible()?;
         check_max_payload(config.max_payload)?;

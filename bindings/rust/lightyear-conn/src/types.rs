@@ -37,17 +37,14 @@ impl ClientId {
         sys::ly_client_id { id, kind, reserved: 0 }
     }
 
-    /// Every kind of this ABI version is known; another one would be a library bug (the
-    /// major version is checked when the first server or client is made).
-    pub(crate) fn from_raw(raw: sys::ly_client_id) -> Result<Self> {
+    /// `None` for a kind this crate does not know (from a newer library): callers skip
+    /// such a client, as the header asks of event types.
+    pub(crate) fn from_raw(raw: sys::ly_client_id) -> Option<Self> {
         match raw.kind {
-            sys::LY_KIND_NETCODE => Ok(ClientId::Netcode(raw.id)),
-            sys::LY_KIND_STEAM => Ok(ClientId::Steam(raw.id)),
-            sys::LY_KIND_LOCAL => Ok(ClientId::Local(raw.id)),
-            k => Err(Error::new(
-                ErrorCode::Internal,
-                format!("client id {} of unknown kind {k}", raw.id),
-            )),
+            sys::LY_KIND_NETCODE => Some(ClientId::Netcode(raw.id)),
+            sys::LY_KIND_STEAM => Some(ClientId::Steam(raw.id)),
+            sys::LY_KIND_LOCAL => Some(ClientId::Local(raw.id)),
+            _ => None,
         }
     }
 }
@@ -193,8 +190,11 @@ impl fmt::Display for DisconnectReason {
     }
 }
 
-/// What an [`Event::Warning`] reports (`ly_warning`).
+/// What an [`Event::Warning`] reports (`ly_warning`). The library may add warnings: a
+/// newer one's arrive as [`Unknown`](Self::Unknown), and later versions of this crate may
+/// name them, so match with a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Warning {
     /// A connection request with a new, valid token was refused: the token history is full
     /// of unexpired tokens (see
@@ -242,7 +242,12 @@ impl fmt::Display for Warning {
 /// ([`Server::poll`](crate::Server::poll)), yours ([`Server::poll_into`](crate::Server::poll_into)),
 /// or an [`EventBuffer`](crate::EventBuffer) ([`Server::poll_batch`](crate::Server::poll_batch)).
 /// Copy `data` (`to_vec()`) to keep it past the next poll.
+///
+/// The library may add event types; the polls skip the ones this crate does not know (as
+/// the header asks), and later versions of the crate may add variants, so match with a
+/// `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// A client connected.
     Connected { client: ClientId },
@@ -267,26 +272,12 @@ impl<'a> Event<'a> {
         }
     }
 
-    /// Converts a raw event whose payload (if any) is `payload`.
-    pub(crate) fn from_raw(ev: &sys::ly_event, payload: &'a [u8]) -> Result<Self> {
-        Self::from_raw_opt(ev, payload).ok_or_else(|| {
-            Error::new(
-                ErrorCode::Internal,
-                format!("event of unknown type {} or client kind {}", ev.r#type, ev.client.kind),
-            )
-        })
-    }
-
-    /// The same without building an error: for the batch path.
+    /// Converts a raw event whose payload (if any) is `payload`; `None` for an event type
+    /// or client kind this crate does not know (from a newer library), which the polls
+    /// skip.
     #[inline]
-    pub(crate) fn from_raw_opt(ev: &sys::ly_event, payload: &'a [u8]) -> Option<Self> {
-        let id = ev.client.id;
-        let client = match ev.client.kind {
-            sys::LY_KIND_NETCODE => ClientId::Netcode(id),
-            sys::LY_KIND_STEAM => ClientId::Steam(id),
-            sys::LY_KIND_LOCAL => ClientId::Local(id),
-            _ => return None,
-        };
+    pub(crate) fn from_raw(ev: &sys::ly_event, payload: &'a [u8]) -> Option<Self> {
+        let client = ClientId::from_raw(ev.client)?;
         match ev.r#type {
             sys::LY_EVENT_CONNECTED => Some(Event::Connected { client }),
             sys::LY_EVENT_DISCONNECTED => Some(Event::Disconnected {

@@ -235,6 +235,7 @@ fn next_event(
             Event::Disconnected { client, reason } => ("disconnected".to_string(), client, Some(reason), Vec::new()),
             Event::Payload { client, data } => ("payload".to_string(), client, None, data.to_vec()),
             Event::Warning { client, warning } => (format!("warning: {warning}"), client, None, Vec::new()),
+            other => (format!("{other:?}"), other.client(), None, Vec::new()),
         })
     })
 }
