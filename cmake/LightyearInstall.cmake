@@ -7,11 +7,18 @@ include(CMakePackageConfigHelpers)
 set(LY_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/lightyear_conn")
 set(LY_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
 
-# The real file as a program (mode 755, like a linked shared library); the
-# two symlinks are copied as symlinks.
-install(PROGRAMS "${LY_LIBRARY_FILE}" DESTINATION "${CMAKE_INSTALL_LIBDIR}")
-install(FILES "${CMAKE_CURRENT_BINARY_DIR}/${LY_LIBRARY_SONAME}" "${LY_LIBRARY_LINK}"
-        DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+if(WIN32)
+  # The DLL beside programs (bin/), the import libraries and the .def in lib/.
+  install(PROGRAMS "${LY_LIBRARY_FILE}" DESTINATION "${CMAKE_INSTALL_BINDIR}")
+  install(FILES "${LY_IMPORT_LIBRARY}" "${LY_MSVC_IMPORT_LIBRARY}" "${LY_DEF_FILE}"
+          DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+else()
+  # The real file as a program (mode 755, like a linked shared library); the
+  # two symlinks are copied as symlinks.
+  install(PROGRAMS "${LY_LIBRARY_FILE}" DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+  install(FILES "${CMAKE_CURRENT_BINARY_DIR}/${LY_LIBRARY_SONAME}" "${LY_LIBRARY_LINK}"
+          DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+endif()
 # Only the hand-written header; the cgo-generated one is deleted at build.
 install(FILES "${CMAKE_CURRENT_SOURCE_DIR}/include/lightyear_conn.h"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
@@ -22,7 +29,7 @@ configure_package_config_file(
   "${CMAKE_CURRENT_SOURCE_DIR}/cmake/lightyear_connConfig.cmake.in"
   "${CMAKE_CURRENT_BINARY_DIR}/lightyear_connConfig.cmake"
   INSTALL_DESTINATION "${LY_INSTALL_CMAKEDIR}"
-  PATH_VARS CMAKE_INSTALL_LIBDIR CMAKE_INSTALL_INCLUDEDIR)
+  PATH_VARS CMAKE_INSTALL_LIBDIR CMAKE_INSTALL_BINDIR CMAKE_INSTALL_INCLUDEDIR)
 write_basic_package_version_file(
   "${CMAKE_CURRENT_BINARY_DIR}/lightyear_connConfigVersion.cmake"
   VERSION "${PROJECT_VERSION}"
@@ -30,6 +37,10 @@ write_basic_package_version_file(
 install(FILES "${CMAKE_CURRENT_BINARY_DIR}/lightyear_connConfig.cmake"
               "${CMAKE_CURRENT_BINARY_DIR}/lightyear_connConfigVersion.cmake"
         DESTINATION "${LY_INSTALL_CMAKEDIR}")
+
+if(WIN32)
+  return() # no pkg-config on Windows
+endif()
 
 # pkg-config file. ${pcfiledir} (understood by pkg-config and pkgconf)
 # makes it relocatable: prefix is found from where the .pc file lies.
