@@ -9,8 +9,10 @@
 //     servers (two threads on one server, two on servers of their own),
 //     and a server and a local client echoing payloads,
 //   - starts short-lived threads that each make one call and exit.
-// It exits 0 and prints the counts if everything finished; a crash, an
-// abort or a hang is the failure the parent (Tests.cs, HostStressRuns) sees.
+// Each loop runs until the time is up and it has made progress at least
+// once (a loaded machine may start a thread late). It exits 0 and prints
+// the counts if everything finished; a crash, an abort or a hang is the
+// failure the parent (Tests.cs, HostRuntimeUnharmed) sees.
 //
 //   mono Lightyear.Conn.HostStress.exe [seconds]
 using System;
@@ -76,7 +78,7 @@ namespace Lightyear.Conn.HostStress
         static void DivideLoop()
         {
             long n = 0;
-            while (!stop)
+            while (!stop || n == 0)
             {
                 try
                 {
@@ -93,7 +95,7 @@ namespace Lightyear.Conn.HostStress
         static void NullLoop()
         {
             long n = 0;
-            while (!stop)
+            while (!stop || n == 0)
             {
                 try
                 {
@@ -112,7 +114,7 @@ namespace Lightyear.Conn.HostStress
             var junk = new List<byte[]>();
             var rnd = new Random(Thread.CurrentThread.ManagedThreadId);
             long n = 0;
-            while (!stop)
+            while (!stop || n == 0)
             {
                 for (int i = 0; i < 100; i++)
                     junk.Add(new byte[rnd.Next(16, 2048)]);
@@ -134,7 +136,7 @@ namespace Lightyear.Conn.HostStress
             {
                 if (shared == null)
                     server.Start();
-                while (!stop)
+                while (!stop || n == 0)
                 {
                     server.Update(0);
                     n++;
@@ -161,7 +163,7 @@ namespace Lightyear.Conn.HostStress
                 using (var client = server.ConnectLocal(7))
                 {
                     ServerEvent ev;
-                    while (!stop)
+                    while (!stop || echoed == 0)
                     {
                         client.Send(payload);
                         client.Update(0.016);
