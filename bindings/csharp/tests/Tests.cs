@@ -1603,6 +1603,11 @@ namespace Lightyear.Conn.Tests
             Assert.Equal("com.lightyear.conn", field("name"), "package name");
             Assert.Equal("0.1.0", field("version"), "package version");
             Assert.Equal("2021.3", field("unity"), "minimum Unity");
+            Assert.Equal("MIT OR Apache-2.0", field("license"), "license (SPDX), as the Rust crates say");
+            // The package carries both license texts, the same as the repository's.
+            string license = File.ReadAllText(Path.Combine(pkg, "LICENSE.md"));
+            foreach (var name in new[] { "LICENSE-MIT", "LICENSE-APACHE" })
+                Assert.True(license.Contains(File.ReadAllText(Path.Combine(Paths.Root, name))), "LICENSE.md holds " + name + " unchanged");
             Assert.True(field("displayName").Length > 0, "displayName");
             Assert.True(Directory.Exists(Path.Combine(pkg, field("path"))), "the sample path exists: " + field("path"));
 
