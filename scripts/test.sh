@@ -18,6 +18,9 @@ fi
 echo "== go vet"
 go vet ./...
 
+echo "== other platforms (vet)"
+bash scripts/vet-platforms.sh
+
 echo "== Go example"
 go run ./examples/go/netcode-echo -duration 300ms
 
