@@ -1583,12 +1583,24 @@ namespace Lightyear.Conn.Tests
 
         static string PackageDir { get { return Path.Combine(Paths.Root, "bindings", "csharp", "com.lightyear.conn"); } }
 
-        static readonly string[] PluginFiles =
+        // The native libraries of the package and what each .meta must select (tools/gen_meta.sh writes them):
+        // file, Editor OS and CPU (null: not for the Editor), the one player entry enabled, its CPU, a define constraint.
+        static readonly string[][] Plugins =
         {
-            "Runtime/Plugins/Linux/x86_64/liblightyear_conn.so",
-            "Runtime/Plugins/Windows/x86_64/lightyear_conn.dll",
-            "Runtime/Plugins/macOS/liblightyear_conn.dylib",
+            new[] { "Runtime/Plugins/Linux/x86_64/liblightyear_conn.so", "Linux", "x86_64", "Standalone: Linux64", "x86_64", null },
+            new[] { "Runtime/Plugins/Linux/arm64/liblightyear_conn.so", null, null, "Standalone: Linux64", "ARM64", "UNITY_6000_3_OR_NEWER" },
+            new[] { "Runtime/Plugins/Windows/x86_64/lightyear_conn.dll", "Windows", "x86_64", "Standalone: Win64", "x86_64", null },
+            new[] { "Runtime/Plugins/macOS/liblightyear_conn.dylib", "OSX", "AnyCPU", "Standalone: OSXUniversal", "AnyCPU", null },
+            new[] { "Runtime/Plugins/Android/libs/arm64-v8a/liblightyear_conn.so", null, null, "Android: Android", "ARM64", null },
+            new[] { "Runtime/Plugins/Android/libs/armeabi-v7a/liblightyear_conn.so", null, null, "Android: Android", "ARMv7", null },
+            new[] { "Runtime/Plugins/Android/libs/x86_64/liblightyear_conn.so", null, null, "Android: Android", "X86_64", null },
+            new[] { "Runtime/Plugins/iOS/liblightyear_conn.a", null, null, "iPhone: iOS", "AnyCPU", null },
         };
+
+        static bool IsPlugin(string rel)
+        {
+            return Plugins.Any(p => p[0] == rel);
+        }
 
         static void UnityPackage()
         {
@@ -1632,7 +1644,7 @@ namespace Lightyear.Conn.Tests
                     guids[g.Groups[1].Value] = rel;
                     string asset = rel.Substring(0, rel.Length - 5);
                     Assert.True(File.Exists(Path.Combine(pkg, asset)) || Directory.Exists(Path.Combine(pkg, asset)) ||
-                                PluginFiles.Contains(asset), rel + " belongs to an asset");
+                                IsPlugin(asset), rel + " belongs to an asset");
                 }
                 else
                     assets.Add(rel);
@@ -1640,17 +1652,31 @@ namespace Lightyear.Conn.Tests
             foreach (var rel in assets)
                 Assert.True(File.Exists(Path.Combine(pkg, rel + ".meta")), rel + " has a .meta (run tools/gen_meta.sh)");
 
-            // The native plugins: enabled for their platform's Editor and player only.
-            var expect = new[] { new[] { "Linux", "Linux64", "x86_64" }, new[] { "Windows", "Win64", "x86_64" }, new[] { "OSX", "OSXUniversal", "AnyCPU" } };
-            for (int i = 0; i < PluginFiles.Length; i++)
+            // The native plugins: enabled for their platform's Editor (if any) and player only, with the right CPU.
+            foreach (var p in Plugins)
             {
-                string meta = File.ReadAllText(Path.Combine(pkg, PluginFiles[i] + ".meta"));
-                Assert.True(meta.Contains("PluginImporter:"), PluginFiles[i] + ".meta is a PluginImporter");
-                Assert.True(meta.Contains("OS: " + expect[i][0]), PluginFiles[i] + ": Editor OS " + expect[i][0]);
-                Assert.True(Regex.IsMatch(meta, "Standalone: " + expect[i][1] + "\\s+second:\\s+enabled: 1\\s+settings:\\s+CPU: " + expect[i][2]),
-                            PluginFiles[i] + ": enabled for " + expect[i][1] + " / " + expect[i][2]);
-                Assert.Equal(1, Regex.Matches(meta, "enabled: 1").Count - 1, PluginFiles[i] + ": one player platform (plus the Editor)");
-                Assert.True(File.Exists(Path.Combine(pkg, Path.GetDirectoryName(PluginFiles[i]), "README.md")), "README next to " + PluginFiles[i]);
+                string file = p[0], editorOS = p[1], editorCPU = p[2], player = p[3], cpu = p[4], define = p[5];
+                string meta = File.ReadAllText(Path.Combine(pkg, file + ".meta"));
+                Func<string, string> entry = first =>
+                    @"first:\s+" + Regex.Escape(first) + @"\s+second:\s+enabled: ";
+                Assert.True(meta.Contains("PluginImporter:") && meta.Contains("  serializedVersion: 2\n"), file + ".meta is a PluginImporter, serializedVersion 2");
+                Assert.True(Regex.IsMatch(meta, entry("Any: ") + "0"), file + ": not for Any Platform");
+                if (editorOS != null)
+                    Assert.True(Regex.IsMatch(meta, entry("Editor: Editor") + @"1\s+settings:\s+CPU: " + editorCPU +
+                                              @"\s+DefaultValueInitialized: true\s+OS: " + editorOS + "\n"),
+                                file + ": Editor on " + editorOS + " / " + editorCPU);
+                else
+                    Assert.True(Regex.IsMatch(meta, entry("Editor: Editor") + "0"), file + ": not for the Editor");
+                Assert.True(Regex.IsMatch(meta, entry(player) + @"1\s+settings:\s+(?:\w+: [^\n]*\n\s+)*?CPU: " + cpu + "\n"),
+                            file + ": enabled for " + player + " / " + cpu);
+                Assert.Equal(editorOS != null ? 2 : 1, Regex.Matches(meta, "enabled: 1").Count, file + ": one player platform (plus its Editor)");
+                Assert.True(meta.Contains(define == null ? "defineConstraints: []" : "defineConstraints:\n  - " + define + "\n"),
+                            file + ": define constraint " + (define ?? "none"));
+                // A README says how to build it: in its folder or in its platform's folder.
+                string dir = Path.GetDirectoryName(Path.Combine(pkg, file));
+                while (!File.Exists(Path.Combine(dir, "README.md")) && Path.GetFileName(Path.GetDirectoryName(dir)) != "Plugins")
+                    dir = Path.GetDirectoryName(dir);
+                Assert.True(File.Exists(Path.Combine(dir, "README.md")), "a README for " + file);
             }
         }
 
