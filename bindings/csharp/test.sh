@@ -16,6 +16,10 @@
 # "N passed, N failed"; the exit code is non-zero on any failure.
 #
 # Environment: LIGHTYEAR_BUILD_DIR (default <repo>/build),
+# LIGHTYEAR_LIB_DIR (the directory of the liblightyear_conn.so the tests
+# load, default LIGHTYEAR_BUILD_DIR: scripts/test-packages.sh points it at
+# the Plugins folder of the unpacked UPM tarball; the C programs the tests
+# start still come from the build),
 # LIGHTYEAR_CS_STRESS_SECONDS (GC stress test length, default 3),
 # LIGHTYEAR_CS_HOST_RUNS and LIGHTYEAR_CS_HOST_SECONDS (host runtime test:
 # runs per Mono suspend mode, default 20, and seconds per run, default 1).
@@ -34,7 +38,7 @@ args=()
 for a in "$@"; do
     case "$a" in
         --bench) mode=bench ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) args+=("$a") ;;
     esac
 done
@@ -96,8 +100,15 @@ cc -std=c99 -Wall -Werror -I"$ROOT/include" "$HERE/tests/layout.c" -o "$OUT/layo
     fail "tests/layout.c failed"
 
 # Mono maps DllImport("lightyear_conn") to liblightyear_conn.so on the
-# library path by itself; no .dll.config dllmap is needed.
-export LD_LIBRARY_PATH="$BUILD${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# library path by itself; no .dll.config dllmap is needed. Only LIB is put
+# first: a LIB without the library must fail, not load another copy
+# (VersionCheck reads which file was mapped).
+LIB="${LIGHTYEAR_LIB_DIR:-$BUILD}"
+[ -e "$LIB/liblightyear_conn.so" ] || fail "no liblightyear_conn.so in $LIB"
+LIB="$(cd "$LIB" && pwd -P)"
+echo "== native library: $LIB/liblightyear_conn.so"
+export LD_LIBRARY_PATH="$LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LIGHTYEAR_LIB_DIR="$LIB"
 export LIGHTYEAR_ROOT="$ROOT"
 export LIGHTYEAR_BUILD_DIR="$BUILD"
 

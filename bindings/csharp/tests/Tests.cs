@@ -61,6 +61,15 @@ namespace Lightyear.Conn.Tests
         static void VersionCheck()
         {
             Library.EnsureLoaded();
+            // The library loaded is the one test.sh chose (LIGHTYEAR_LIB_DIR), not another copy on the loader's path.
+            string libDir = Environment.GetEnvironmentVariable("LIGHTYEAR_LIB_DIR");
+            if (!string.IsNullOrEmpty(libDir) && File.Exists("/proc/self/maps"))
+            {
+                var mapped = File.ReadAllLines("/proc/self/maps").Select(l => l.Split(new[] { ' ' }, 6, StringSplitOptions.RemoveEmptyEntries))
+                    .Where(f => f.Length == 6 && Path.GetFileName(f[5]).StartsWith("liblightyear_conn.so")).Select(f => f[5]).Distinct().ToList();
+                Assert.Equal(1, mapped.Count, "one liblightyear_conn mapped (" + string.Join(", ", mapped) + ")");
+                Assert.Equal(libDir, Path.GetDirectoryName(mapped[0]), "directory of the loaded library " + mapped[0]);
+            }
             var v = Library.NativeVersion;
             Assert.Equal(Library.BindingVersionMajor, v.Major, "native major version");
             Assert.True(v.Minor >= 0 && v.Build >= 0, "native version " + v);
