@@ -3,7 +3,7 @@
 # missing, then formatting and vet, the Go tests (fuzz seed corpora
 # included) plain and under the race detector, the Rust and C# bindings,
 # and the CMake build with its ctest suite (C API tests, examples, consumer
-# projects).
+# projects), then the release packages (built and used as a user would).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh
@@ -57,3 +57,11 @@ bash bindings/csharp/test.sh
 
 echo "== ctest"
 ctest --test-dir build --output-on-failure
+
+# The release packages as users get them (scripts/package.sh): the archive
+# unpacked and linked by a C program, the UPM tarball's .meta files and
+# plugins, the C# tests against the tarball's library. Linux x86_64 only for
+# now; PLATFORMS.md says which platforms package.sh builds.
+echo "== packages (scripts/package.sh --platforms linux-x86_64, scripts/test-packages.sh)"
+bash scripts/package.sh --platforms linux-x86_64
+bash scripts/test-packages.sh
