@@ -1,7 +1,14 @@
 //! Finds or builds liblightyear_conn and tells cargo how to link it.
 //!
 //! * `LIGHTYEAR_CONN_LIB_DIR=/path` : link the library found there (for example the CMake
-//!   build directory `build/`, or an installed `lib/`). Nothing is built.
+//!   build directory `build/`, an installed `lib/`, or the `lib/` of an unpacked release
+//!   archive from scripts/package.sh). Nothing is built. What must be there depends on the
+//!   target: `liblightyear_conn.so` (Linux, Android), `liblightyear_conn.dylib` (macOS),
+//!   the import library `lightyear_conn.lib` (Windows, MSVC targets) or
+//!   `liblightyear_conn.dll.a` (Windows, GNU targets; `lightyear_conn.dll` itself also
+//!   links there). On Windows `lightyear_conn.dll` is looked for in that directory and in
+//!   `../bin` (the archive's layout) and announced as `cargo:dll_dir`; programs need it
+//!   beside them, or on PATH, to start.
 //! * otherwise: build it from the Go sources of this repository into `OUT_DIR`, with
 //!   `go build -buildmode=c-shared ./capi` run from the repository root (found relative to
 //!   this crate). Only Go (1.26+) and a C compiler for cgo are needed; no CMake, no libclang.
@@ -40,15 +47,22 @@ fn main() {
     let lib_dir = match env::var_os("LIGHTYEAR_CONN_LIB_DIR") {
         Some(dir) if !dir.is_empty() => {
             let dir = PathBuf::from(dir);
-            if !dir.join(lib_file_name()).exists() {
+            let names = link_file_names();
+            if !names.iter().any(|name| dir.join(name).exists()) {
                 panic!(
-                    "LIGHTYEAR_CONN_LIB_DIR={} holds no {}; build it with \
-                     `cmake -S . -B build -G Ninja && cmake --build build` or unset the variable",
+                    "LIGHTYEAR_CONN_LIB_DIR={} holds no {} (what {} links); point it at the lib/ \
+                     of the release archive for this target, or at a CMake build directory \
+                     (`cmake -S . -B build -G Ninja && cmake --build build`), or unset it",
                     dir.display(),
-                    lib_file_name()
+                    names.join(" or "),
+                    env::var("TARGET").unwrap_or_default()
                 );
             }
-            fs::canonicalize(&dir).unwrap_or(dir)
+            let dir = fs::canonicalize(&dir).unwrap_or(dir);
+            if target_os() == "windows" {
+                announce_dll(&dir);
+            }
+            dir
         }
         _ => {
             if !in_repo {
@@ -86,6 +100,39 @@ fn rpath_supported() -> bool {
     )
 }
 
+/// The files the linker can link `-l lightyear_conn` against, for the target, in the
+/// order they are looked for.
+fn link_file_names() -> &'static [&'static str] {
+    let target_env = env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
+    match (target_os().as_str(), target_env.as_str()) {
+        // link.exe reads import libraries only: the one made from lightyear_conn.def.
+        ("windows", "msvc") => &["lightyear_conn.lib"],
+        // GNU ld takes the MinGW import library, or the DLL itself.
+        ("windows", _) => &["liblightyear_conn.dll.a", "lightyear_conn.dll"],
+        ("macos", _) => &["liblightyear_conn.dylib"],
+        _ => &["liblightyear_conn.so"],
+    }
+}
+
+/// Windows: where lightyear_conn.dll is (beside the import library in a build directory,
+/// in ../bin in a release archive), for the crates and users that must ship it.
+fn announce_dll(lib_dir: &Path) {
+    let found = [lib_dir.to_path_buf(), lib_dir.join("..").join("bin")]
+        .into_iter()
+        .find(|dir| dir.join("lightyear_conn.dll").is_file());
+    match found {
+        Some(dir) => {
+            let dir = fs::canonicalize(&dir).unwrap_or(dir);
+            println!("cargo:dll_dir={}", dir.display());
+        }
+        None => println!(
+            "cargo:warning=lightyear_conn.dll is neither in {} nor in its ../bin: \
+             programs linked here will need it beside them to start",
+            lib_dir.display()
+        ),
+    }
+}
+
 fn lib_file_name() -> &'static str {
     match target_os().as_str() {
         "macos" | "ios" => "liblightyear_conn.dylib",
@@ -116,7 +163,10 @@ fn build_with_go(repo: &Path, out_dir: &Path) {
         );
     }
     if target_os() == "windows" {
-        panic!("on Windows, build lightyear_conn.dll yourself and set LIGHTYEAR_CONN_LIB_DIR");
+        panic!(
+            "on Windows, set LIGHTYEAR_CONN_LIB_DIR to the lib/ of the windows-x86_64 release \
+             archive (scripts/package.sh), or of a cross build (PLATFORMS.md)"
+        );
     }
 
     // Rebuild when a non-test Go file, a cgo file of capi/, the module files or the header
