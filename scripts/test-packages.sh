@@ -7,7 +7,8 @@
 #     (tests/consumer) builds against it with find_package and, on Linux,
 #     with pkg-config, and runs: natively (linux-x86_64), under qemu-user
 #     (linux-aarch64) or under wine (windows-x86_64, linked once through the
-#     MinGW import library and once through the MSVC one);
+#     MinGW import library and once through the MSVC one); on linux-x86_64
+#     the Rust -sys crate's tests link the archive's lib/ too;
 #   - the UPM tarball unpacks to package/, and scripts/check_upm_package.py
 #     finds package.json valid, a .meta for every file and folder and none
 #     without its file, and each native plugin for the right CPU with the
@@ -61,7 +62,8 @@ need python3 python3
 need sha256sum coreutils
 for p in "${platforms[@]}"; do
   case "$p" in
-    linux-x86_64) need cc gcc; need pkg-config pkg-config; need make make; need ldd libc-bin ;;
+    linux-x86_64) need cc gcc; need pkg-config pkg-config; need make make; need ldd libc-bin
+                  need cargo "none: Rust from https://rustup.rs" ;;
     linux-aarch64) need aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu; need qemu-aarch64-static qemu-user-static
                    need pkg-config pkg-config; need make make ;;
     windows-x86_64) need x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64; need unzip unzip
@@ -144,7 +146,21 @@ test_archive() { # PLATFORM
       PKG_CONFIG_PATH="$prefix/lib/pkgconfig" PKG_CONFIG_LIBDIR="$prefix/lib/pkgconfig" \
         make -s -C "$pcbuild" -f "$ROOT/tests/consumer/pkgconfig/Makefile" "SRCDIR=$ROOT/tests/consumer/pkgconfig" "CC=$cc" ||
         die "$p: the pkg-config consumer did not build"
-      LD_LIBRARY_PATH="$prefix/lib" run_on "$p" "$pcbuild/consumer" || die "$p: the pkg-config consumer failed" ;;
+      LD_LIBRARY_PATH="$prefix/lib" run_on "$p" "$pcbuild/consumer" || die "$p: the pkg-config consumer failed"
+
+      # Rust: lightyear-conn-sys links the archive's lib/ (LIGHTYEAR_CONN_LIB_DIR) and its
+      # ABI tests run against it. Only here: the host's target.
+      if [ "$p" = linux-x86_64 ]; then
+        echo "-- Rust: cargo test -p lightyear-conn-sys with LIGHTYEAR_CONN_LIB_DIR=<archive>/lib"
+        (cd bindings/rust && LIGHTYEAR_CONN_LIB_DIR="$prefix/lib" CARGO_TARGET_DIR="$top/cargo" \
+           cargo test -q --offline --locked -p lightyear-conn-sys >"$top/cargo.log" 2>&1) ||
+          { cat "$top/cargo.log" >&2; die "$p: lightyear-conn-sys did not link or pass its tests against the archive"; }
+        local abi
+        abi=$(find "$top/cargo/debug/deps" -maxdepth 1 -type f -executable -name 'abi-*' | head -n 1)
+        (unset LD_LIBRARY_PATH; ldd "$abi") >"$top/ldd-rust.txt"
+        grep -q "liblightyear_conn\.so\.[0-9]* => $prefix/lib/" "$top/ldd-rust.txt" ||
+          { cat "$top/ldd-rust.txt" >&2; die "$p: the Rust tests did not load the archive's library"; }
+      fi ;;
     windows-*)
       # Windows finds a DLL beside the program first.
       cp "$prefix/bin/lightyear_conn.dll" "$build/"
