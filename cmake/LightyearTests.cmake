@@ -16,12 +16,26 @@ add_test(NAME header_cxx17
 
 # Each consumer test installs into its own prefix under the build tree, so
 # the two can run in parallel and never see the build tree's library.
+# Cross-compiling, the consumer is configured with the same toolchain file
+# (as a user cross-compiling would) and run under the emulator; the list
+# travels with "|" for ";" through the command line.
 set(_ly_consumer_args
   -DLY_BUILD_DIR=${PROJECT_BINARY_DIR}
   -DLY_LIBDIR=${CMAKE_INSTALL_LIBDIR}
   -DLY_GENERATOR=${CMAKE_GENERATOR}
   -DLY_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
   -DLY_C_COMPILER=${CMAKE_C_COMPILER})
+if(CMAKE_TOOLCHAIN_FILE)
+  get_filename_component(_ly_toolchain "${CMAKE_TOOLCHAIN_FILE}" ABSOLUTE BASE_DIR "${PROJECT_BINARY_DIR}")
+  if(NOT EXISTS "${_ly_toolchain}")
+    get_filename_component(_ly_toolchain "${CMAKE_TOOLCHAIN_FILE}" ABSOLUTE BASE_DIR "${PROJECT_SOURCE_DIR}")
+  endif()
+  list(APPEND _ly_consumer_args -DLY_TOOLCHAIN_FILE=${_ly_toolchain})
+endif()
+if(CMAKE_CROSSCOMPILING AND CMAKE_CROSSCOMPILING_EMULATOR)
+  string(REPLACE ";" "|" _ly_emulator "${CMAKE_CROSSCOMPILING_EMULATOR}")
+  list(APPEND _ly_consumer_args "-DLY_EMULATOR=${_ly_emulator}")
+endif()
 
 add_test(NAME consumer_find_package
   COMMAND "${CMAKE_COMMAND}" ${_ly_consumer_args}
@@ -50,3 +64,4 @@ set_tests_properties(consumer_find_package PROPERTIES TIMEOUT 90 LABELS "build;i
 if(TEST consumer_pkgconfig)
   set_tests_properties(consumer_pkgconfig PROPERTIES TIMEOUT 90 LABELS "build;install")
 endif()
+
