@@ -2,6 +2,7 @@
 #   header_c99, header_cxx17   the public header compiles strictly as C99 and C++17
 #   consumer_find_package      install, then find_package(lightyear_conn) from a fresh project
 #   consumer_pkgconfig         install, then build with `pkg-config --cflags --libs`
+#   library_elf                the ELF library's machine, SONAME and exports
 
 # The header checks run the compiler at test time, so they need no build
 # step and a broken header fails the test with the compiler's message.
@@ -65,3 +66,19 @@ if(TEST consumer_pkgconfig)
   set_tests_properties(consumer_pkgconfig PROPERTIES TIMEOUT 90 LABELS "build;install")
 endif()
 
+# The built library as the target's loader and linker see it (ELF only):
+# the machine, the SONAME, every LY_API function exported. Read with the
+# toolchain's readelf, so a cross build checks its own library.
+set(_ly_machine_amd64 "Advanced Micro Devices X86-64")
+set(_ly_machine_arm64 "AArch64")
+if(NOT WIN32 AND CMAKE_READELF AND DEFINED _ly_machine_${LY_GOARCH})
+  add_test(NAME library_elf
+    COMMAND "${CMAKE_COMMAND}"
+            "-DREADELF=${CMAKE_READELF}"
+            "-DLIBRARY=${LY_LIBRARY_FILE}"
+            "-DHEADER=${PROJECT_SOURCE_DIR}/include/lightyear_conn.h"
+            "-DSONAME=${LY_LIBRARY_SONAME}"
+            "-DMACHINE=${_ly_machine_${LY_GOARCH}}"
+            -P "${PROJECT_SOURCE_DIR}/cmake/CheckElfLibrary.cmake")
+  set_tests_properties(library_elf PROPERTIES TIMEOUT 30 LABELS "build")
+endif()
