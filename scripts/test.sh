@@ -2,8 +2,9 @@
 # Runs every test of the project on a fresh machine: installs what is
 # missing, then formatting and vet, the Go tests (fuzz seed corpora
 # included) plain and under the race detector, the Rust and C# bindings,
-# and the CMake build with its ctest suite (C API tests, examples, consumer
-# projects).
+# the CMake build with its ctest suite (C API tests, examples, consumer
+# projects), and the same suite and the Go tests for Linux aarch64 under
+# qemu.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh
@@ -54,3 +55,9 @@ bash bindings/csharp/test.sh
 
 echo "== ctest"
 ctest --test-dir build --output-on-failure
+
+# The same C tests and the Go tests of core/, internal/, steamworks/ and
+# capi/, cross-built for Linux aarch64 and run under qemu-user (installs
+# the cross compilers and qemu-user-static when missing).
+echo "== Linux aarch64 (cross, qemu)"
+bash scripts/test-arm64.sh
