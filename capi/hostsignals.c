@@ -33,7 +33,10 @@
  * holding a lock of the Go runtime that another thread needs.
  *
  * Linux and Android only for now. Windows has no signals; on macOS and
- * iOS the Go runtime's own behaviour is unchanged. */
+ * iOS the Go runtime's own behaviour is unchanged. The numbers hold on
+ * x86_64 and aarch64 alike: Go's runtime/sigtab_linux_generic.go serves
+ * every Linux architecture but MIPS, both use the generic signal numbers
+ * (SIGSTKFLT is 16), and glibc's SIGRTMIN is 34 on both. */
 #if defined(__linux__)
 
 #define _GNU_SOURCE /* dladdr */

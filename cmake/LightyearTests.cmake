@@ -2,6 +2,7 @@
 #   header_c99, header_cxx17   the public header compiles strictly as C99 and C++17
 #   consumer_find_package      install, then find_package(lightyear_conn) from a fresh project
 #   consumer_pkgconfig         install, then build with `pkg-config --cflags --libs`
+#   library_elf                the ELF library's machine, SONAME and exports
 
 # The header checks run the compiler at test time, so they need no build
 # step and a broken header fails the test with the compiler's message.
@@ -16,12 +17,26 @@ add_test(NAME header_cxx17
 
 # Each consumer test installs into its own prefix under the build tree, so
 # the two can run in parallel and never see the build tree's library.
+# Cross-compiling, the consumer is configured with the same toolchain file
+# (as a user cross-compiling would) and run under the emulator; the list
+# travels with "|" for ";" through the command line.
 set(_ly_consumer_args
   -DLY_BUILD_DIR=${PROJECT_BINARY_DIR}
   -DLY_LIBDIR=${CMAKE_INSTALL_LIBDIR}
   -DLY_GENERATOR=${CMAKE_GENERATOR}
   -DLY_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
   -DLY_C_COMPILER=${CMAKE_C_COMPILER})
+if(CMAKE_TOOLCHAIN_FILE)
+  get_filename_component(_ly_toolchain "${CMAKE_TOOLCHAIN_FILE}" ABSOLUTE BASE_DIR "${PROJECT_BINARY_DIR}")
+  if(NOT EXISTS "${_ly_toolchain}")
+    get_filename_component(_ly_toolchain "${CMAKE_TOOLCHAIN_FILE}" ABSOLUTE BASE_DIR "${PROJECT_SOURCE_DIR}")
+  endif()
+  list(APPEND _ly_consumer_args -DLY_TOOLCHAIN_FILE=${_ly_toolchain})
+endif()
+if(CMAKE_CROSSCOMPILING AND CMAKE_CROSSCOMPILING_EMULATOR)
+  string(REPLACE ";" "|" _ly_emulator "${CMAKE_CROSSCOMPILING_EMULATOR}")
+  list(APPEND _ly_consumer_args "-DLY_EMULATOR=${_ly_emulator}")
+endif()
 
 add_test(NAME consumer_find_package
   COMMAND "${CMAKE_COMMAND}" ${_ly_consumer_args}
@@ -49,4 +64,21 @@ set_tests_properties(header_c99 header_cxx17 PROPERTIES TIMEOUT 30 LABELS "build
 set_tests_properties(consumer_find_package PROPERTIES TIMEOUT 90 LABELS "build;install")
 if(TEST consumer_pkgconfig)
   set_tests_properties(consumer_pkgconfig PROPERTIES TIMEOUT 90 LABELS "build;install")
+endif()
+
+# The built library as the target's loader and linker see it (ELF only):
+# the machine, the SONAME, every LY_API function exported. Read with the
+# toolchain's readelf, so a cross build checks its own library.
+set(_ly_machine_amd64 "Advanced Micro Devices X86-64")
+set(_ly_machine_arm64 "AArch64")
+if(NOT WIN32 AND CMAKE_READELF AND DEFINED _ly_machine_${LY_GOARCH})
+  add_test(NAME library_elf
+    COMMAND "${CMAKE_COMMAND}"
+            "-DREADELF=${CMAKE_READELF}"
+            "-DLIBRARY=${LY_LIBRARY_FILE}"
+            "-DHEADER=${PROJECT_SOURCE_DIR}/include/lightyear_conn.h"
+            "-DSONAME=${LY_LIBRARY_SONAME}"
+            "-DMACHINE=${_ly_machine_${LY_GOARCH}}"
+            -P "${PROJECT_SOURCE_DIR}/cmake/CheckElfLibrary.cmake")
+  set_tests_properties(library_elf PROPERTIES TIMEOUT 30 LABELS "build")
 endif()

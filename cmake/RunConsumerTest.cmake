@@ -5,7 +5,9 @@
 #
 # Inputs (-D): LY_MODE (find_package|pkgconfig), LY_BUILD_DIR, LY_LIBDIR,
 # LY_SOURCE_DIR, LY_WORK_DIR, LY_GENERATOR, LY_MAKE_PROGRAM, LY_C_COMPILER,
-# and for pkgconfig LY_PKG_CONFIG, LY_MAKE.
+# and for pkgconfig LY_PKG_CONFIG, LY_MAKE. Cross builds add
+# LY_TOOLCHAIN_FILE (the consumer's find_package build uses it) and
+# LY_EMULATOR (the command that runs a target program, "|" between words).
 cmake_minimum_required(VERSION 3.20)
 
 function(ly_run)
@@ -31,11 +33,16 @@ if(NOT num_headers EQUAL 1 OR NOT header_name STREQUAL "lightyear_conn.h")
   message(FATAL_ERROR "expected only lightyear_conn.h to be installed, got: ${headers}")
 endif()
 
+set(toolchain)
+if(LY_TOOLCHAIN_FILE)
+  set(toolchain "-DCMAKE_TOOLCHAIN_FILE=${LY_TOOLCHAIN_FILE}")
+endif()
 if(LY_MODE STREQUAL "find_package")
   ly_run("${CMAKE_COMMAND}" -S "${LY_SOURCE_DIR}" -B "${build}" -G "${LY_GENERATOR}"
          "-DCMAKE_MAKE_PROGRAM=${LY_MAKE_PROGRAM}"
          "-DCMAKE_C_COMPILER=${LY_C_COMPILER}"
          "-DCMAKE_PREFIX_PATH=${prefix}"
+         ${toolchain}
          # Only the fresh prefix may satisfy find_package.
          -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
          -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
@@ -52,6 +59,7 @@ else()
 endif()
 
 set(consumer "${build}/consumer")
+string(REPLACE "|" ";" emulator "${LY_EMULATOR}")
 
 # find_package consumers find the library through their build RPATH (so
 # LD_LIBRARY_PATH is cleared); pkg-config ones have no rpath.
@@ -62,9 +70,20 @@ else()
 endif()
 
 # The binary must load the installed library, not the build tree's copy.
+# ldd cannot read a foreign binary: under an emulator, the target's own
+# dynamic loader lists what it loads (LD_TRACE_LOADED_OBJECTS=1, what ldd
+# sets) and exits without running the program. That fits qemu-user, a
+# static program the variable does not touch; an emulator that is itself
+# dynamically linked (wine) would need another check.
 find_program(LDD ldd)
-if(LDD)
-  execute_process(COMMAND "${CMAKE_COMMAND}" -E env ${run_env} "${LDD}" "${consumer}"
+set(list_libs)
+if(emulator)
+  set(list_libs LD_TRACE_LOADED_OBJECTS=1 ${emulator} "${consumer}")
+elseif(LDD)
+  set(list_libs "${LDD}" "${consumer}")
+endif()
+if(list_libs)
+  execute_process(COMMAND "${CMAKE_COMMAND}" -E env ${run_env} ${list_libs}
                   OUTPUT_VARIABLE ldd_out RESULT_VARIABLE rc)
   string(REGEX MATCH "liblightyear_conn\\.so\\.[0-9]+ => [^ ]+" resolved "${ldd_out}")
   string(FIND "${resolved}" " => ${libdir}/" at)
@@ -74,4 +93,4 @@ if(LDD)
   message(STATUS "${resolved}")
 endif()
 
-ly_run("${CMAKE_COMMAND}" -E env ${run_env} "${consumer}")
+ly_run("${CMAKE_COMMAND}" -E env ${run_env} ${emulator} "${consumer}")

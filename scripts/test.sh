@@ -2,8 +2,9 @@
 # Runs every test of the project on a fresh machine: installs what is
 # missing, then formatting and vet, the Go tests (fuzz seed corpora
 # included) plain and under the race detector, the Rust and C# bindings,
-# and the CMake build with its ctest suite (C API tests, examples, consumer
-# projects), then the release packages (built and used as a user would).
+# the CMake build with its ctest suite (C API tests, examples, consumer
+# projects), the same suite and the Go tests for Linux aarch64 under qemu,
+# then the release packages (built and used as a user would).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh
@@ -58,10 +59,16 @@ bash bindings/csharp/test.sh
 echo "== ctest"
 ctest --test-dir build --output-on-failure
 
+# The same C tests and the Go tests of core/, internal/, steamworks/ and
+# capi/, cross-built for Linux aarch64 and run under qemu-user (installs
+# the cross compilers and qemu-user-static when missing).
+echo "== Linux aarch64 (cross, qemu)"
+bash scripts/test-arm64.sh
+
 # The release packages as users get them (scripts/package.sh): the archive
 # unpacked and linked by a C program, the UPM tarball's .meta files and
-# plugins, the C# tests against the tarball's library. Linux x86_64 only for
-# now; PLATFORMS.md says which platforms package.sh builds.
-echo "== packages (scripts/package.sh --platforms linux-x86_64, scripts/test-packages.sh)"
-bash scripts/package.sh --platforms linux-x86_64
+# plugins, the C# tests against the tarball's library. Linux x86_64 and
+# aarch64 for now; PLATFORMS.md says which platforms package.sh builds.
+echo "== packages (scripts/package.sh --platforms linux-x86_64,linux-aarch64, scripts/test-packages.sh)"
+bash scripts/package.sh --platforms linux-x86_64,linux-aarch64
 bash scripts/test-packages.sh

@@ -2,10 +2,12 @@ package steamworks
 
 import (
 	"context"
+	"debug/elf"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -23,24 +25,39 @@ import (
 const childEnv = "LIGHTYEAR_STEAM_CHILD"
 
 func realSteamAPIPath(t *testing.T) string {
-	if p := os.Getenv("LIGHTYEAR_STEAM_API_PATH"); p != "" {
+	p := os.Getenv("LIGHTYEAR_STEAM_API_PATH")
+	if p != "" {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("LIGHTYEAR_STEAM_API_PATH: %v", err)
 		}
-		return p
-	}
-	cache := os.Getenv("LIGHTYEAR_STEAM_CACHE")
-	if cache == "" {
-		if dir, err := os.UserCacheDir(); err == nil {
-			cache = filepath.Join(dir, "lightyear_conn", "steam")
+	} else {
+		cache := os.Getenv("LIGHTYEAR_STEAM_CACHE")
+		if cache == "" {
+			if dir, err := os.UserCacheDir(); err == nil {
+				cache = filepath.Join(dir, "lightyear_conn", "steam")
+			}
+		}
+		p = filepath.Join(cache, "libsteam_api.so")
+		if _, err := os.Stat(p); err != nil {
+			t.Skip("Valve's libsteam_api.so not found: set LIGHTYEAR_STEAM_API_PATH or run steamworks/testdata/fetch-steam-api.sh")
 		}
 	}
-	p := filepath.Join(cache, "libsteam_api.so")
-	if _, err := os.Stat(p); err != nil {
-		t.Skip("Valve's libsteam_api.so not found: set LIGHTYEAR_STEAM_API_PATH or run steamworks/testdata/fetch-steam-api.sh")
+	// fetch-steam-api.sh fetches Valve's linux64 (x86_64) build only: a
+	// test binary of another architecture (linux/arm64 under qemu) cannot
+	// load it.
+	f, err := elf.Open(p)
+	if err != nil {
+		t.Fatalf("Valve's library %s: %v", p, err)
+	}
+	defer f.Close()
+	if want, ok := elfMachine[runtime.GOARCH]; ok && f.Machine != want {
+		t.Skipf("Valve's library %s is for %v, this test binary is %s: no Valve library for this architecture here",
+			p, f.Machine, runtime.GOARCH)
 	}
 	return p
 }
+
+var elfMachine = map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64, "386": elf.EM_386, "arm": elf.EM_ARM}
 
 func TestRealLibrary(t *testing.T) {
 	path := realSteamAPIPath(t)

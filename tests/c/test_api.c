@@ -8,6 +8,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -384,6 +385,22 @@ static void test_config_copied(void)
     CHECK_OK(ly_server_destroy(s));
 }
 
+/* A client update with dt 0 after a datagram had time to arrive: it reads
+ * every datagram queued, since Linux's recvmmsg never returns a short batch
+ * while datagrams are queued and the transport takes a short batch for an
+ * empty socket. qemu-user's recvmmsg is a loop of recvmsg that returns a
+ * short count when a signal reaches the thread in between (Go's preemption
+ * signal, SIGURG, for one), leaving the rest queued: under an emulator
+ * (LY_TEST_EMULATOR) more updates with dt 0 read the rest, at least one
+ * datagram each. The clock does not move either way. */
+static void client_update_now(ly_client *c)
+{
+    int i, more = getenv("LY_TEST_EMULATOR") != NULL ? 8 : 0;
+    CHECK_OK(ly_client_update(c, 0.0));
+    for (i = 0; i < more; i++)
+        CHECK_OK(ly_client_update(c, 0.0));
+}
+
 /* Time is the caller's: nothing arrives between update calls. */
 static void test_nothing_between_updates(void)
 {
@@ -408,7 +425,7 @@ static void test_nothing_between_updates(void)
     CHECK_OK(ly_server_send(s, id, one, 1));
     nap_us(30000);
     CHECK_EQ(ly_client_receive(c, buf, sizeof buf, NULL), 0);
-    CHECK_OK(ly_client_update(c, 0.0));
+    client_update_now(c);
     CHECK_EQ(ly_client_receive(c, buf, sizeof buf, NULL), 1);
     CHECK_OK(ly_client_destroy(c));
     CHECK_OK(ly_server_destroy(s));
@@ -443,11 +460,11 @@ static void test_batch_sends(void)
     for (i = 0; i < 3; i++)
         CHECK_OK(ly_server_send(s, id, one, 1));
     nap_us(30000);
-    CHECK_OK(ly_client_update(c, 0.0));
+    client_update_now(c);
     CHECK_EQ(ly_client_receive(c, buf, sizeof buf, NULL), 0);
     CHECK_OK(ly_server_flush(s));
     nap_us(30000);
-    CHECK_OK(ly_client_update(c, 0.0));
+    client_update_now(c);
     for (i = 0; i < 3; i++)
         CHECK_EQ(ly_client_receive(c, buf, sizeof buf, NULL), 1);
     CHECK_EQ(ly_client_receive(c, buf, sizeof buf, NULL), 0);
@@ -456,7 +473,7 @@ static void test_batch_sends(void)
     CHECK_OK(ly_server_broadcast(s, one, 1));
     CHECK_OK(ly_server_update(s, 0.0));
     nap_us(30000);
-    CHECK_OK(ly_client_update(c, 0.0));
+    client_update_now(c);
     CHECK_EQ(ly_client_receive(c, buf, sizeof buf, NULL), 1);
 
     CHECK_OK(ly_client_destroy(c));

@@ -8,7 +8,10 @@
  *
  * The child is spawned (fork + exec of argv[0]), not just forked: the Go
  * runtime's threads are already running when main starts, and a forked
- * child would have the runtime without its threads.
+ * child would have the runtime without its threads. Cross-built, the
+ * child runs under the emulator named in LY_TEST_EMULATOR (words split at
+ * spaces; ctest sets it to CMAKE_CROSSCOMPILING_EMULATOR): qemu-user does
+ * not follow an exec into a foreign binary by itself.
  *
  * Two processes have two clocks, so each side's dt is the real time that
  * passed since its last update: a stall of one side must not look like
@@ -20,6 +23,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,8 +114,9 @@ static int run_client(int fd)
 
 static int run_server(const char *self)
 {
-    char addr[LY_ADDRESS_STRING_SIZE], fdarg[16];
-    char *argv[] = {"test_two_process", "--client", fdarg, NULL};
+    char addr[LY_ADDRESS_STRING_SIZE], fdarg[16], emu[512] = "";
+    char *argv[16], *word;
+    int argc = 0;
     uint8_t buf[LY_MAX_PAYLOAD_SIZE];
     posix_spawn_file_actions_t fa;
     int pipefd[2], status = 0, echoed = 0, connected = 0, gone = 0, step, r;
@@ -123,9 +128,17 @@ static int run_server(const char *self)
     s = server_start("127.0.0.1:0", 4, addr);
     CHECK_EQ(pipe(pipefd), 0);
     snprintf(fdarg, sizeof fdarg, "%d", pipefd[0]);
+    if (getenv("LY_TEST_EMULATOR") != NULL)
+        snprintf(emu, sizeof emu, "%s", getenv("LY_TEST_EMULATOR"));
+    for (word = strtok(emu, " "); word != NULL && argc < 12; word = strtok(NULL, " "))
+        argv[argc++] = word;
+    argv[argc++] = (char *)self;
+    argv[argc++] = "--client";
+    argv[argc++] = fdarg;
+    argv[argc] = NULL;
     CHECK_EQ(posix_spawn_file_actions_init(&fa), 0);
     CHECK_EQ(posix_spawn_file_actions_addclose(&fa, pipefd[1]), 0);
-    CHECK_EQ(posix_spawnp(&pid, self, &fa, NULL, argv, environ), 0);
+    CHECK_EQ(posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     close(pipefd[0]);
     CHECK_EQ(write(pipefd[1], addr, strlen(addr)), (long)strlen(addr));

@@ -37,13 +37,18 @@ import "C"
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"unsafe"
 )
 
 // Build compiles the double from src into dir and returns the library's
 // path. gns selects the GameNetworkingSockets flavour of exported names.
+// The compiler is $CC when set (a cross build's, e.g. aarch64-linux-gnu-gcc
+// for a test binary run under qemu: the double must match the process
+// that loads it), else gcc.
 func Build(src, dir string, gns bool) (string, error) {
 	name := "libsteam_api.so"
 	args := []string{"-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror",
@@ -54,7 +59,11 @@ func Build(src, dir string, gns bool) (string, error) {
 	}
 	out := filepath.Join(dir, name)
 	args = append(args, "-o", out, src, "-lpthread")
-	if b, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+	cc := strings.Fields(os.Getenv("CC"))
+	if len(cc) == 0 {
+		cc = []string{"gcc"}
+	}
+	if b, err := exec.Command(cc[0], append(cc[1:], args...)...).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the fake Steam library: %v\n%s", err, b)
 	}
 	return out, nil
