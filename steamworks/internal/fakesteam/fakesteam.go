@@ -1,19 +1,35 @@
 // Package fakesteam builds the test double of Valve's Steam networking
 // libraries (testdata/fakesteam/fakesteam.c) and drives its test
-// controls, the FakeSteam_* functions, through dlopen: test files cannot
-// use cgo, and the backend under test must load the double by itself,
-// exactly as it loads the real library.
+// controls, the FakeSteam_* functions, through dlopen (LoadLibraryW on
+// Windows): test files cannot use cgo, and the backend under test must
+// load the double by itself, exactly as it loads the real library.
 package fakesteam
 
 /*
-#cgo LDFLAGS: -ldl
-#include <dlfcn.h>
+#cgo !windows LDFLAGS: -ldl
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#ifdef _WIN32
+#include <windows.h>
+static void *fs_open(const char *path) {
+	WCHAR wpath[1024];
+	if (MultiByteToWideChar(CP_UTF8, 0, path, -1, wpath, 1024) <= 0) return NULL;
+	return (void *)LoadLibraryW(wpath);
+}
+static void *fs_sym(void *h, const char *name) {
+	FARPROC p = GetProcAddress((HMODULE)h, name);
+	void *v;
+	memcpy(&v, &p, sizeof v);
+	return v;
+}
+#else
+#include <dlfcn.h>
 static void *fs_open(const char *path) { return dlopen(path, RTLD_NOW | RTLD_LOCAL); }
 static void *fs_sym(void *h, const char *name) { return dlsym(h, name); }
+#endif
 
 static void call_v(void *f) { ((void (*)(void))f)(); }
 static void call_vi(void *f, int a) { ((void (*)(int))f)(a); }
@@ -37,14 +53,27 @@ import "C"
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"unsafe"
 )
 
+// EnvPrebuilt names a directory holding the double already built for
+// Windows, as steam/steam_api64.dll and gns/GameNetworkingSockets.dll:
+// a test running under wine cannot start the Linux C compiler, so
+// scripts/test-windows.sh builds them with mingw-w64 beforehand.
+const EnvPrebuilt = "LIGHTYEAR_FAKESTEAM_DIR"
+
 // Build compiles the double from src into dir and returns the library's
 // path. gns selects the GameNetworkingSockets flavour of exported names.
+// On Windows it copies the prebuilt double from $LIGHTYEAR_FAKESTEAM_DIR
+// when that is set, and otherwise compiles with $CC or gcc from PATH.
 func Build(src, dir string, gns bool) (string, error) {
+	if runtime.GOOS == "windows" {
+		return buildWindows(src, dir, gns)
+	}
 	name := "libsteam_api.so"
 	args := []string{"-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror",
 		"-shared", "-fPIC", "-fvisibility=hidden", "-O1", "-g"}
@@ -56,6 +85,37 @@ func Build(src, dir string, gns bool) (string, error) {
 	args = append(args, "-o", out, src, "-lpthread")
 	if b, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the fake Steam library: %v\n%s", err, b)
+	}
+	return out, nil
+}
+
+// buildWindows names the double as Valve names its DLLs. -static puts
+// winpthread (mingw's pthread) inside it.
+func buildWindows(src, dir string, gns bool) (string, error) {
+	name, sub := "steam_api64.dll", "steam"
+	if gns {
+		name, sub = "GameNetworkingSockets.dll", "gns"
+	}
+	out := filepath.Join(dir, name)
+	if pre := os.Getenv(EnvPrebuilt); pre != "" {
+		b, err := os.ReadFile(filepath.Join(pre, sub, name))
+		if err != nil {
+			return "", fmt.Errorf("the prebuilt fake Steam library ($%s): %w", EnvPrebuilt, err)
+		}
+		return out, os.WriteFile(out, b, 0o755)
+	}
+	cc := os.Getenv("CC")
+	if cc == "" {
+		cc = "gcc"
+	}
+	args := []string{"-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-static", "-O1", "-g"}
+	if gns {
+		args = append(args, "-DFAKESTEAM_GNS")
+	}
+	args = append(args, "-o", out, src)
+	if b, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the fake Steam library with %s (under wine, set $%s: scripts/test-windows.sh does): %v\n%s",
+			cc, EnvPrebuilt, err, b)
 	}
 	return out, nil
 }
