@@ -2,8 +2,10 @@ package steamworks
 
 import (
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,6 +17,9 @@ import (
 // The two builds of the test double, made once for the package.
 var fakeSteam, fakeGNS *fakesteam.Fake
 
+// testDir is the package's scratch directory, removed after the tests.
+var testDir string
+
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" { // a subprocess of TestRealLibrary
 		os.Exit(m.Run())
@@ -24,8 +29,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	testDir = dir
 	code := func() int {
-		defer os.RemoveAll(dir)
+		defer removeTree(dir)
 		for _, b := range []struct {
 			fake **fakesteam.Fake
 			sub  string
@@ -48,6 +54,29 @@ func TestMain(m *testing.M) {
 		return m.Run()
 	}()
 	os.Exit(code)
+}
+
+// removeTree is os.RemoveAll, one os.Remove at a time: under wine 8.0 Go's
+// RemoveAll fails ("unlinkat: Invalid function", its
+// FileDispositionInformationEx is not implemented) where os.Remove works.
+// A library still loaded stays, as Windows keeps it.
+func removeTree(dir string) {
+	var paths []string
+	_ = filepath.WalkDir(dir, func(path string, _ fs.DirEntry, err error) error {
+		paths = append(paths, path)
+		return nil
+	})
+	for i := len(paths) - 1; i >= 0; i-- {
+		_ = os.Remove(paths[i])
+	}
+}
+
+// scratchDir is a new directory under testDir for one test.
+func scratchDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp(testDir, "test")
+	require.NoError(t, err)
+	return dir
 }
 
 // openFake resets a double and opens the backend on it. On cleanup the

@@ -35,9 +35,10 @@ func realSteamAPIPath(t *testing.T) string {
 			cache = filepath.Join(dir, "lightyear_conn", "steam")
 		}
 	}
-	p := filepath.Join(cache, "libsteam_api.so")
+	name := libraryName(FlavourSteamworks)
+	p := filepath.Join(cache, name)
 	if _, err := os.Stat(p); err != nil {
-		t.Skip("Valve's libsteam_api.so not found: set LIGHTYEAR_STEAM_API_PATH or run steamworks/testdata/fetch-steam-api.sh")
+		t.Skipf("Valve's %s not found: set LIGHTYEAR_STEAM_API_PATH or run steamworks/testdata/fetch-steam-api.sh", name)
 	}
 	return p
 }

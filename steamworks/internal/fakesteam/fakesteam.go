@@ -61,14 +61,22 @@ import (
 )
 
 // EnvPrebuilt names a directory holding the double already built for
-// Windows, as steam/steam_api64.dll and gns/GameNetworkingSockets.dll:
-// a test running under wine cannot start the Linux C compiler, so
-// scripts/test-windows.sh builds them with mingw-w64 beforehand.
+// Windows, as steam/fake_steam_api64.dll and
+// gns/fake_GameNetworkingSockets.dll (WindowsNames): a test running under
+// wine cannot start the Linux C compiler, so scripts/test-windows.sh
+// builds them with mingw-w64 beforehand.
 const EnvPrebuilt = "LIGHTYEAR_FAKESTEAM_DIR"
+
+// WindowsNames are the double's paths under $LIGHTYEAR_FAKESTEAM_DIR,
+// Steamworks' and GameNetworkingSockets' flavours. They are not Valve's
+// names on purpose: Windows hands a LoadLibrary of a bare name the module
+// of that name already loaded, wherever it came from, so a double named
+// steam_api64.dll would answer the default search the tests expect to fail.
+var WindowsNames = [2]string{"steam/fake_steam_api64.dll", "gns/fake_GameNetworkingSockets.dll"}
 
 // Build compiles the double from src into dir and returns the library's
 // path. gns selects the GameNetworkingSockets flavour of exported names.
-// On Windows it copies the prebuilt double from $LIGHTYEAR_FAKESTEAM_DIR
+// On Windows it returns the prebuilt double in $LIGHTYEAR_FAKESTEAM_DIR
 // when that is set, and otherwise compiles with $CC or gcc from PATH.
 func Build(src, dir string, gns bool) (string, error) {
 	if runtime.GOOS == "windows" {
@@ -89,30 +97,30 @@ func Build(src, dir string, gns bool) (string, error) {
 	return out, nil
 }
 
-// buildWindows names the double as Valve names its DLLs. -static puts
-// winpthread (mingw's pthread) inside it.
+// buildWindows uses the prebuilt double, or builds it with -static so
+// that winpthread (mingw's pthread) is inside it.
 func buildWindows(src, dir string, gns bool) (string, error) {
-	name, sub := "steam_api64.dll", "steam"
+	rel := WindowsNames[0]
 	if gns {
-		name, sub = "GameNetworkingSockets.dll", "gns"
+		rel = WindowsNames[1]
 	}
-	out := filepath.Join(dir, name)
 	if pre := os.Getenv(EnvPrebuilt); pre != "" {
-		b, err := os.ReadFile(filepath.Join(pre, sub, name))
-		if err != nil {
+		path := filepath.Join(pre, filepath.FromSlash(rel))
+		if _, err := os.Stat(path); err != nil {
 			return "", fmt.Errorf("the prebuilt fake Steam library ($%s): %w", EnvPrebuilt, err)
 		}
-		return out, os.WriteFile(out, b, 0o755)
+		return path, nil
 	}
 	cc := os.Getenv("CC")
 	if cc == "" {
 		cc = "gcc"
 	}
+	out := filepath.Join(dir, filepath.Base(rel))
 	args := []string{"-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-static", "-O1", "-g"}
 	if gns {
 		args = append(args, "-DFAKESTEAM_GNS")
 	}
-	args = append(args, "-o", out, src)
+	args = append(args, "-o", out, src, "-lpthread")
 	if b, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the fake Steam library with %s (under wine, set $%s: scripts/test-windows.sh does): %v\n%s",
 			cc, EnvPrebuilt, err, b)
