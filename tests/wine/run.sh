@@ -93,8 +93,6 @@ if [ ! -e "$marker" ]; then
   exec 9>&-
 fi
 
-# The exit code of the program is wine's.
-set +e
-"$wine" "$@"
-rc=$?
-exit $rc
+# wine exits with the program's exit code; exec, so that a signal sent to
+# this script's pid (a test stopping a server) reaches wine.
+exec "$wine" "$@"
