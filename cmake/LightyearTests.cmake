@@ -20,6 +20,16 @@ add_test(NAME header_cxx17
 # the two can run in parallel and never see the build tree's library.
 # A cross build passes its toolchain file on to the consumer project and
 # runs the consumer through its emulator (wine for Windows, tests/wine/run.sh).
+# A relative toolchain path is relative to the build directory, or else to
+# the source directory, as for cmake itself.
+set(_ly_toolchain "${CMAKE_TOOLCHAIN_FILE}")
+if(_ly_toolchain AND NOT IS_ABSOLUTE "${_ly_toolchain}")
+  if(EXISTS "${PROJECT_BINARY_DIR}/${_ly_toolchain}")
+    set(_ly_toolchain "${PROJECT_BINARY_DIR}/${_ly_toolchain}")
+  else()
+    set(_ly_toolchain "${PROJECT_SOURCE_DIR}/${_ly_toolchain}")
+  endif()
+endif()
 set(_ly_consumer_args
   -DLY_BUILD_DIR=${PROJECT_BINARY_DIR}
   -DLY_LIBDIR=${CMAKE_INSTALL_LIBDIR}
@@ -27,7 +37,7 @@ set(_ly_consumer_args
   -DLY_GENERATOR=${CMAKE_GENERATOR}
   -DLY_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
   -DLY_C_COMPILER=${CMAKE_C_COMPILER}
-  -DLY_TOOLCHAIN_FILE=${CMAKE_TOOLCHAIN_FILE}
+  -DLY_TOOLCHAIN_FILE=${_ly_toolchain}
   -DLY_EMULATOR=${CMAKE_CROSSCOMPILING_EMULATOR}
   -DLY_WINDOWS=${WIN32})
 
