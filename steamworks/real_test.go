@@ -55,7 +55,7 @@ func TestRealLibrary(t *testing.T) {
 				childEnv+"="+name,
 				"LIGHTYEAR_STEAM_API_PATH="+path,
 				EnvLibrary+"=",
-				"HOME="+t.TempDir(), // no ~/.steam of the user's: Steam is "not installed"
+				"HOME="+scratchDir(t), // no ~/.steam of the user's: Steam is "not installed"
 			)
 			cmd.WaitDelay = 5 * time.Second
 			start := time.Now()
