@@ -86,14 +86,23 @@ func winsockInit() error {
 }
 
 // openSocket opens a UDP socket of the family network names: "udp4" IPv4,
-// "udp6" IPv6 only, "udp" dual-stack IPv6. Tests replace it to act as a
-// host without IPv6.
+// "udp6" IPv6 only, "udp" dual-stack IPv6. Like Go's own sockets it is not
+// inherited by child processes (Windows sockets are by default). Tests
+// replace it to act as a host without IPv6.
 var openSocket = func(network string) (windows.Handle, error) {
-	family := windows.AF_INET6
+	family := int32(windows.AF_INET6)
 	if network == "udp4" {
 		family = windows.AF_INET
 	}
-	s, err := windows.Socket(family, windows.SOCK_DGRAM, windows.IPPROTO_UDP)
+	s, err := windows.WSASocket(family, windows.SOCK_DGRAM, windows.IPPROTO_UDP, nil, 0,
+		windows.WSA_FLAG_OVERLAPPED|windows.WSA_FLAG_NO_HANDLE_INHERIT)
+	if err == windows.WSAEINVAL {
+		// Before Windows 7 SP1 the flag is unknown.
+		s, err = windows.WSASocket(family, windows.SOCK_DGRAM, windows.IPPROTO_UDP, nil, 0, windows.WSA_FLAG_OVERLAPPED)
+		if err == nil {
+			_ = windows.SetHandleInformation(s, windows.HANDLE_FLAG_INHERIT, 0)
+		}
+	}
 	if err != nil {
 		return windows.InvalidHandle, os.NewSyscallError("socket", err)
 	}

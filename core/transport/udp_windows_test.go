@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -76,4 +77,14 @@ func TestUDPReadDrained(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n)
 	assert.True(t, b.ReadDrained())
+}
+
+// A child process never inherits the socket.
+func TestUDPNotInherited(t *testing.T) {
+	u := listenT(t, listenUDPTransport, lo4).(*UDP)
+	var flags uint32
+	get := windows.NewLazySystemDLL("kernel32.dll").NewProc("GetHandleInformation")
+	ok, _, err := get.Call(uintptr(u.sock), uintptr(unsafe.Pointer(&flags)))
+	require.NotZero(t, ok, "GetHandleInformation: %v", err)
+	assert.Zero(t, flags&windows.HANDLE_FLAG_INHERIT)
 }
