@@ -5,7 +5,7 @@
 #      libraries, the C tests, the examples);
 #   2. runs its ctest suite, every program under wine (tests/wine/run.sh,
 #      the toolchain's CMAKE_CROSSCOMPILING_EMULATOR);
-#   3. cross-compiles the Go tests of core/, steamworks/ and internal/ for
+#   3. cross-compiles the Go tests of core/, steamworks/, capi/ and internal/ for
 #      windows/amd64 and runs them under wine (go test -exec).
 # Installs the Debian packages it needs when they are missing, and fails
 # naming the package otherwise: a missing wine is a failure, never a skip.
@@ -72,6 +72,6 @@ fi
 
 GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc CXX=x86_64-w64-mingw32-g++ \
   LIGHTYEAR_FAKESTEAM_DIR="$fake" LIGHTYEAR_STEAM_API_PATH="$steam_api" \
-  go test -count=1 -exec "$root/tests/wine/run.sh" ./core/... ./steamworks/... ./internal/...
+  go test -count=1 -exec "$root/tests/wine/run.sh" ./core/... ./steamworks/... ./capi/... ./internal/...
 
 echo "-- Windows x86_64: done in $(($(date +%s) - start)) s"

@@ -56,7 +56,7 @@ echo "== ctest"
 ctest --test-dir build --output-on-failure
 
 # The same library cross-built for Windows with mingw-w64: its ctest suite
-# and the Go tests of core/ and steamworks/ under wine (installs the mingw
+# and the Go tests of core/, steamworks/ and capi/ under wine (installs the mingw
 # and wine packages when missing, fails naming them otherwise).
 echo "== Windows x86_64 (mingw-w64, wine)"
 bash scripts/test-windows.sh
