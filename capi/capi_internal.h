@@ -6,9 +6,17 @@
 #include <stdint.h>
 #include "lightyear_conn.h"
 
+/* Not exported from the library. A DLL exports only what is marked
+ * dllexport (LY_API), so Windows needs no attribute. */
+#if defined(_WIN32)
+#define LY__HIDDEN
+#else
+#define LY__HIDDEN __attribute__((visibility("hidden")))
+#endif
+
 /* Stores msg (len bytes, not NUL-terminated) as the calling thread's last
  * error message. */
-__attribute__((visibility("hidden"))) void ly__set_last_error(const char *msg, size_t len);
+LY__HIDDEN void ly__set_last_error(const char *msg, size_t len);
 
 /* cgo writes export prototypes without const; these typedefs carry the
  * const into them so that they match lightyear_conn.h exactly. */

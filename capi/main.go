@@ -6,9 +6,14 @@
 // handle. Every protocol decision lives in core/.
 package main
 
+// On Windows -static links mingw's libgcc into the DLL:
+// lightyear_conn.dll imports only KERNEL32.dll and msvcrt.dll, so it ships
+// alone.
+
 /*
 #cgo CFLAGS: -I${SRCDIR}/../include -DLY_BUILDING_LIBRARY
 #cgo linux LDFLAGS: -ldl
+#cgo windows LDFLAGS: -static
 #include "lightyear_conn.h"
 #include "capi_internal.h"
 */

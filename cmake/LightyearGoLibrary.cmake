@@ -134,3 +134,28 @@ add_library(lightyear_conn INTERFACE)
 target_link_libraries(lightyear_conn INTERFACE lightyear_conn_shared)
 add_dependencies(lightyear_conn lightyear_conn_go)
 add_library(lightyear_conn::lightyear_conn ALIAS lightyear_conn)
+
+# ly_dll_next_to(<target>...): Windows looks for a program's DLLs in the
+# program's own directory first, so on Windows this copies lightyear_conn.dll
+# into the directory of the calling CMakeLists.txt's binaries (once per
+# directory) and orders the targets after the copy. Elsewhere the build RPATH
+# does that job and this does nothing.
+function(ly_dll_next_to)
+  if(NOT WIN32)
+    return()
+  endif()
+  file(RELATIVE_PATH _rel "${PROJECT_BINARY_DIR}" "${CMAKE_CURRENT_BINARY_DIR}")
+  string(MAKE_C_IDENTIFIER "lightyear_conn_dll_${_rel}" _copy)
+  if(NOT TARGET ${_copy})
+    set(_dll "${CMAKE_CURRENT_BINARY_DIR}/lightyear_conn.dll")
+    add_custom_command(OUTPUT "${_dll}"
+      COMMAND "${CMAKE_COMMAND}" -E copy "${LY_LIBRARY_FILE}" "${_dll}"
+      DEPENDS "${LY_LIBRARY_FILE}" lightyear_conn_go
+      COMMENT "Copying lightyear_conn.dll next to the programs in ${_rel}"
+      VERBATIM)
+    add_custom_target(${_copy} DEPENDS "${_dll}")
+  endif()
+  foreach(_target IN LISTS ARGN)
+    add_dependencies(${_target} ${_copy})
+  endforeach()
+endfunction()

@@ -1,8 +1,10 @@
 # Tests of the build products themselves (the C tests live in tests/c):
 #   header_c99, header_cxx17   the public header compiles strictly as C99 and C++17
 #   consumer_find_package      install, then find_package(lightyear_conn) from a fresh project
-#   consumer_pkgconfig         install, then build with `pkg-config --cflags --libs`
-#   library_elf                the ELF library's machine, SONAME and exports
+#                              (on Windows also a consumer linked with the MSVC import library)
+#   consumer_pkgconfig         install, then build with `pkg-config --cflags --libs` (not Windows)
+#   library_elf                ELF platforms: the library's machine, SONAME and exports
+#   dll_exports                Windows: the DLL exports every LY_API function by name
 
 # The header checks run the compiler at test time, so they need no build
 # step and a broken header fails the test with the compiler's message.
@@ -23,9 +25,11 @@ add_test(NAME header_cxx17
 set(_ly_consumer_args
   -DLY_BUILD_DIR=${PROJECT_BINARY_DIR}
   -DLY_LIBDIR=${CMAKE_INSTALL_LIBDIR}
+  -DLY_BINDIR=${CMAKE_INSTALL_BINDIR}
   -DLY_GENERATOR=${CMAKE_GENERATOR}
   -DLY_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
-  -DLY_C_COMPILER=${CMAKE_C_COMPILER})
+  -DLY_C_COMPILER=${CMAKE_C_COMPILER}
+  -DLY_WINDOWS=${WIN32})
 if(CMAKE_TOOLCHAIN_FILE)
   get_filename_component(_ly_toolchain "${CMAKE_TOOLCHAIN_FILE}" ABSOLUTE BASE_DIR "${PROJECT_BINARY_DIR}")
   if(NOT EXISTS "${_ly_toolchain}")
@@ -47,7 +51,9 @@ add_test(NAME consumer_find_package
 
 find_program(LY_PKG_CONFIG_EXECUTABLE NAMES pkg-config pkgconf)
 find_program(LY_MAKE_EXECUTABLE NAMES make gmake)
-if(LY_PKG_CONFIG_EXECUTABLE AND LY_MAKE_EXECUTABLE)
+if(WIN32)
+  # No pkg-config file is installed for Windows (LightyearInstall.cmake).
+elseif(LY_PKG_CONFIG_EXECUTABLE AND LY_MAKE_EXECUTABLE)
   add_test(NAME consumer_pkgconfig
     COMMAND "${CMAKE_COMMAND}" ${_ly_consumer_args}
             -DLY_MODE=pkgconfig
@@ -58,6 +64,15 @@ if(LY_PKG_CONFIG_EXECUTABLE AND LY_MAKE_EXECUTABLE)
             -P "${PROJECT_SOURCE_DIR}/cmake/RunConsumerTest.cmake")
 else()
   message(STATUS "pkg-config or make not found: test consumer_pkgconfig is not registered")
+endif()
+
+# Windows: the DLL exports every LY_API function of the header by name.
+if(WIN32)
+  string(REGEX REPLACE "gcc(\\.exe)?$" "objdump" _ly_objdump "${CMAKE_C_COMPILER}")
+  add_test(NAME dll_exports
+    COMMAND "${CMAKE_COMMAND}" "-DDLL=${LY_LIBRARY_FILE}" "-DDEF=${LY_DEF_FILE}" "-DOBJDUMP=${_ly_objdump}"
+            -P "${PROJECT_SOURCE_DIR}/cmake/CheckDllExports.cmake")
+  set_tests_properties(dll_exports PROPERTIES TIMEOUT 30 LABELS "build")
 endif()
 
 set_tests_properties(header_c99 header_cxx17 PROPERTIES TIMEOUT 30 LABELS "build")

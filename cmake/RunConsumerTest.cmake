@@ -4,10 +4,15 @@
 # resolves the installed library, and runs it.
 #
 # Inputs (-D): LY_MODE (find_package|pkgconfig), LY_BUILD_DIR, LY_LIBDIR,
-# LY_SOURCE_DIR, LY_WORK_DIR, LY_GENERATOR, LY_MAKE_PROGRAM, LY_C_COMPILER,
-# and for pkgconfig LY_PKG_CONFIG, LY_MAKE. Cross builds add
+# LY_BINDIR, LY_SOURCE_DIR, LY_WORK_DIR, LY_GENERATOR, LY_MAKE_PROGRAM,
+# LY_C_COMPILER, and for pkgconfig LY_PKG_CONFIG, LY_MAKE. Cross builds add
 # LY_TOOLCHAIN_FILE (the consumer's find_package build uses it) and
-# LY_EMULATOR (the command that runs a target program, "|" between words).
+# LY_EMULATOR (the command that runs a target program, "|" between words),
+# and LY_WINDOWS when the target is Windows: there the consumer gets the
+# installed DLL copied beside it, as a Windows program finds it, and a
+# second consumer links the MSVC import library (lightyear_conn.lib, made
+# from the .def) with the same C compiler, so that every function it calls
+# is checked to be in the .def.
 cmake_minimum_required(VERSION 3.20)
 
 function(ly_run)
@@ -43,6 +48,8 @@ if(LY_MODE STREQUAL "find_package")
          "-DCMAKE_C_COMPILER=${LY_C_COMPILER}"
          "-DCMAKE_PREFIX_PATH=${prefix}"
          ${toolchain}
+         # A toolchain file confines find_package to its sysroot.
+         -DCMAKE_FIND_ROOT_PATH_MODE_PACKAGE=BOTH
          # Only the fresh prefix may satisfy find_package.
          -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
          -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
@@ -60,6 +67,28 @@ endif()
 
 set(consumer "${build}/consumer")
 string(REPLACE "|" ";" emulator "${LY_EMULATOR}")
+
+if(LY_WINDOWS)
+  set(consumer "${consumer}.exe")
+  file(COPY "${prefix}/${LY_BINDIR}/lightyear_conn.dll" DESTINATION "${build}")
+  get_filename_component(_ly_src "${LY_SOURCE_DIR}/../consumer.c" ABSOLUTE)
+  set(consumer_msvc "${build}/consumer_msvc_lib.exe")
+  ly_run("${LY_C_COMPILER}" -std=c99 -Wall -Wextra -Werror "-I${prefix}/include" "${_ly_src}"
+         "${libdir}/lightyear_conn.lib" -o "${consumer_msvc}")
+  # The binaries import lightyear_conn.dll and nothing of mingw's.
+  string(REGEX REPLACE "gcc(\\.exe)?$" "objdump" _ly_objdump "${LY_C_COMPILER}")
+  foreach(exe "${consumer}" "${consumer_msvc}")
+    execute_process(COMMAND "${_ly_objdump}" -p "${exe}" OUTPUT_VARIABLE dump RESULT_VARIABLE rc)
+    string(REGEX MATCHALL "DLL Name: [^\n]+" dlls "${dump}")
+    if(NOT rc EQUAL 0 OR NOT dlls MATCHES "DLL Name: lightyear_conn.dll" OR dlls MATCHES "libwinpthread|libgcc")
+      message(FATAL_ERROR "${exe} imports: ${dlls}")
+    endif()
+    message(STATUS "${exe}: ${dlls}")
+  endforeach()
+  ly_run(${emulator} "${consumer}")
+  ly_run(${emulator} "${consumer_msvc}")
+  return()
+endif()
 
 # find_package consumers find the library through their build RPATH (so
 # LD_LIBRARY_PATH is cleared); pkg-config ones have no rpath.

@@ -620,8 +620,11 @@ typedef struct ly_steam_config {
     uint32_t flavour;           /* ly_steam_flavour */
     uint32_t init;              /* ly_steam_init (GameNetworkingSockets: any INIT_ value inits it) */
     uint32_t app_id;            /* INIT_CLIENT: set as SteamAppId; 0 leaves the environment alone */
-    /* The library file; NULL or "": $LIGHTYEAR_STEAM_LIB, then the
-     * loader's search path, then the executable's directory. */
+    /* The library file, UTF-8 (on Windows converted to UTF-16 for
+     * LoadLibraryW, so any script works); NULL or "": $LIGHTYEAR_STEAM_LIB,
+     * then Valve's file name (libsteam_api.so, steam_api64.dll on Windows;
+     * libGameNetworkingSockets.so, GameNetworkingSockets.dll) through the
+     * loader's search path, then in the executable's directory. */
     const char *library_path;
     /* INIT_GAME_SERVER: the IPv4 address to bind ("" = any), ports, and
      * the version string the Steam master server sees. */

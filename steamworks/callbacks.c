@@ -5,7 +5,6 @@
 // in the same cgo call for the first batch. No Go code ever runs on a
 // thread Steam chose: if a host process pumps RunCallbacks itself (attach
 // mode), the trampoline still only queues, under the queue's mutex.
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +20,21 @@ typedef void (*void_fn)(void);
 // updates).
 enum { queue_initial = 256, queue_limit = 1 << 16 };
 
+// The queue's lock. On Windows a slim reader/writer lock, so that the DLL
+// needs no pthread library (mingw's winpthread would be one more DLL to
+// ship).
+#ifdef _WIN32
+#include <windows.h>
+static SRWLOCK queue_mu = SRWLOCK_INIT;
+#define queue_lock() AcquireSRWLockExclusive(&queue_mu)
+#define queue_unlock() ReleaseSRWLockExclusive(&queue_mu)
+#else
+#include <pthread.h>
 static pthread_mutex_t queue_mu = PTHREAD_MUTEX_INITIALIZER;
+#define queue_lock() pthread_mutex_lock(&queue_mu)
+#define queue_unlock() pthread_mutex_unlock(&queue_mu)
+#endif
+
 static lys_status *queue;
 static int queue_cap, queue_head, queue_len;
 static uint64_t queue_dropped;
@@ -63,14 +76,14 @@ static void status_trampoline(lys_StatusChanged *cb) {
 	memcpy(s.end_debug, info->endDebug, sizeof s.end_debug);
 	s.end_debug[sizeof s.end_debug - 1] = 0;
 
-	pthread_mutex_lock(&queue_mu);
+	queue_lock();
 	if (queue_len == queue_cap && !queue_grow()) {
 		queue_dropped++;
 	} else {
 		queue[(queue_head + queue_len) % queue_cap] = s;
 		queue_len++;
 	}
-	pthread_mutex_unlock(&queue_mu);
+	queue_unlock();
 }
 
 bool lys_install_status_callback(lys_lib *l, bool on) {
@@ -86,21 +99,21 @@ void lys_install_debug_output(lys_lib *l, int level) {
 }
 
 void lys_queue_reset(void) {
-	pthread_mutex_lock(&queue_mu);
+	queue_lock();
 	queue_head = queue_len = 0;
 	queue_dropped = 0;
-	pthread_mutex_unlock(&queue_mu);
+	queue_unlock();
 }
 
 int lys_drain(lys_status *out, int max) {
-	pthread_mutex_lock(&queue_mu);
+	queue_lock();
 	int n = 0;
 	while (n < max && queue_len > 0) {
 		out[n++] = queue[queue_head];
 		queue_head = (queue_head + 1) % queue_cap;
 		queue_len--;
 	}
-	pthread_mutex_unlock(&queue_mu);
+	queue_unlock();
 	return n;
 }
 
@@ -118,8 +131,8 @@ int lys_pump(lys_lib *l, lys_status *out, int max) {
 }
 
 uint64_t lys_queue_dropped(void) {
-	pthread_mutex_lock(&queue_mu);
+	queue_lock();
 	uint64_t n = queue_dropped;
-	pthread_mutex_unlock(&queue_mu);
+	queue_unlock();
 	return n;
 }

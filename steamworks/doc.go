@@ -4,16 +4,20 @@
 //
 // # Loading
 //
-// The library is opened at run time with dlopen and every function the
-// backend calls is resolved with dlsym by name, up front, from one table
-// (symbols.go); nothing links against Valve's libraries and no Valve
-// header is vendored (steam_types.h holds our own declarations, checked
-// against the measured layouts by the tests). Two libraries expose the
-// API (see Flavour): Valve's Steamworks libsteam_api.so, and the
-// open-source GameNetworkingSockets, which carries IP connections only.
-// Open searches LibraryOptions.Path, then $LIGHTYEAR_STEAM_LIB, then the
-// flavour's file name through the default dlopen search and next to the
-// executable; ErrUnavailable names every path tried.
+// The library is opened at run time with dlopen (LoadLibraryW on Windows)
+// and every function the backend calls is resolved with dlsym
+// (GetProcAddress) by name, up front, from one table (symbols.go); nothing
+// links against Valve's libraries and no Valve header is vendored
+// (steam_types.h holds our own declarations, checked against the measured
+// layouts by the tests). Two libraries expose the API (see Flavour):
+// Valve's Steamworks libsteam_api.so (steam_api64.dll on Windows), and the
+// open-source GameNetworkingSockets (GameNetworkingSockets.dll), which
+// carries IP connections only. Open searches LibraryOptions.Path, then
+// $LIGHTYEAR_STEAM_LIB, then the flavour's file name through the default
+// dlopen or LoadLibrary search and next to the executable; ErrUnavailable
+// names every path tried. Paths are UTF-8; on Windows they are converted
+// to UTF-16 for LoadLibraryW, so a path in any script loads whatever the
+// system's code page.
 //
 // # Initialisation
 //

@@ -1,6 +1,8 @@
 package steamworks
 
 import (
+	"maps"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,7 +40,16 @@ var steamLayout = map[string]int64{
 	"lys_ConfigValue.val": 8,
 }
 
+// Valve packs callbacks to 8 bytes on Windows (VALVE_CALLBACK_PACK_LARGE)
+// and to 4 on Linux and macOS: the status change's info moves.
+var steamLayoutWindows = map[string]int64{
+	"sizeof lys_StatusChanged": 712, "lys_StatusChanged.info": 8, "lys_StatusChanged.eOldState": 704,
+}
+
 func TestLayoutMatchesSteam(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		maps.Copy(steamLayout, steamLayoutWindows)
+	}
 	got := cLayout()
 	require.Len(t, got, len(steamLayout), "every declared size and offset has an expected value, and back")
 	for name, want := range steamLayout {

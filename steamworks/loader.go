@@ -1,7 +1,7 @@
 package steamworks
 
 /*
-#cgo LDFLAGS: -ldl
+#cgo !windows LDFLAGS: -ldl
 #include <stdlib.h>
 #include "shim.h"
 */
@@ -20,8 +20,18 @@ import (
 // library to load; it is tried after LibraryOptions.Path.
 const EnvLibrary = "LIGHTYEAR_STEAM_LIB"
 
-// libraryName is a flavour's file name for the default dlopen search.
+// libraryName is a flavour's file name for the default search (dlopen's,
+// or LoadLibrary's on Windows), as Valve ships it.
 func libraryName(f Flavour) string {
+	if runtime.GOOS == "windows" {
+		switch {
+		case f == FlavourGNS:
+			return "GameNetworkingSockets.dll"
+		case runtime.GOARCH == "386":
+			return "steam_api.dll"
+		}
+		return "steam_api64.dll"
+	}
 	base := "libsteam_api"
 	if f == FlavourGNS {
 		base = "libGameNetworkingSockets"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -45,18 +46,63 @@ func TestSearchOrder(t *testing.T) {
 	dir := filepath.Dir(exe)
 	// A named file is the only one tried.
 	require.Equal(t, []candidate{{"/explicit.so", FlavourAuto}}, candidates(&LibraryOptions{Path: "/explicit.so"}))
+	steam, gns := libraryName(FlavourSteamworks), libraryName(FlavourGNS)
 	require.Equal(t, []candidate{
 		{"/env/lib.so", FlavourAuto},
-		{"libsteam_api.so", FlavourSteamworks},
-		{filepath.Join(dir, "libsteam_api.so"), FlavourSteamworks},
-		{"libGameNetworkingSockets.so", FlavourGNS},
-		{filepath.Join(dir, "libGameNetworkingSockets.so"), FlavourGNS},
+		{steam, FlavourSteamworks},
+		{filepath.Join(dir, steam), FlavourSteamworks},
+		{gns, FlavourGNS},
+		{filepath.Join(dir, gns), FlavourGNS},
 	}, candidates(&LibraryOptions{}))
 	require.Equal(t, []candidate{
 		{"/env/lib.so", FlavourGNS},
-		{"libGameNetworkingSockets.so", FlavourGNS},
-		{filepath.Join(dir, "libGameNetworkingSockets.so"), FlavourGNS},
+		{gns, FlavourGNS},
+		{filepath.Join(dir, gns), FlavourGNS},
 	}, candidates(&LibraryOptions{Flavour: FlavourGNS}))
+}
+
+// Valve's file names, per system.
+func TestLibraryNames(t *testing.T) {
+	want := map[string][2]string{
+		"linux":   {"libsteam_api.so", "libGameNetworkingSockets.so"},
+		"darwin":  {"libsteam_api.dylib", "libGameNetworkingSockets.dylib"},
+		"windows": {"steam_api64.dll", "GameNetworkingSockets.dll"},
+	}[runtime.GOOS]
+	if want[0] == "" {
+		t.Skipf("no names to check on %s", runtime.GOOS)
+	}
+	if runtime.GOOS == "windows" && runtime.GOARCH == "386" {
+		want[0] = "steam_api.dll"
+	}
+	require.Equal(t, want[0], libraryName(FlavourSteamworks))
+	require.Equal(t, want[1], libraryName(FlavourGNS))
+}
+
+// A path in any script loads: UTF-8 in, and on Windows UTF-16 to
+// LoadLibraryW, whatever the ANSI code page.
+func TestOpenNonASCIIPath(t *testing.T) {
+	b, err := os.ReadFile(fakeSteam.Path)
+	require.NoError(t, err)
+	dir := filepath.Join(scratchDir(t), "Spiele – ゲーム – Игры")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	path := filepath.Join(dir, "stéam_ápi"+filepath.Ext(fakeSteam.Path))
+	require.NoError(t, os.WriteFile(path, b, 0o755))
+	// The copy is a second library with its own state: check the symbols
+	// only, without initialising it.
+	require.NoError(t, CheckSymbols(path, FlavourSteamworks))
+}
+
+// The loader's error carries the system's own message.
+func TestOpenErrorText(t *testing.T) {
+	missing := filepath.Join(scratchDir(t), "missing", libraryName(FlavourSteamworks))
+	_, err := Open(LibraryOptions{Path: missing, Init: AttachClient})
+	require.ErrorIs(t, err, ErrUnavailable)
+	require.ErrorContains(t, err, missing)
+	if runtime.GOOS == "windows" {
+		// ERROR_MOD_NOT_FOUND, as FormatMessage words it.
+		require.ErrorContains(t, err, "LoadLibrary failed: ")
+		require.Regexp(t, `\(error 126\)`, err.Error())
+	}
 }
 
 func TestOpenUnavailable(t *testing.T) {
@@ -73,12 +119,13 @@ func TestOpenUnavailable(t *testing.T) {
 		t.Skipf("a Steam library is installed here: %v", err)
 	}
 	exe, _ := os.Executable()
+	steam, gns := libraryName(FlavourSteamworks), libraryName(FlavourGNS)
 	for _, p := range []string{
 		"/nonexistent/env/libsteam_api.so",
-		"libsteam_api.so (",
-		filepath.Join(filepath.Dir(exe), "libsteam_api.so"),
-		"libGameNetworkingSockets.so (",
-		filepath.Join(filepath.Dir(exe), "libGameNetworkingSockets.so"),
+		steam + " (",
+		filepath.Join(filepath.Dir(exe), steam),
+		gns + " (",
+		filepath.Join(filepath.Dir(exe), gns),
 	} {
 		require.ErrorContains(t, err, p)
 	}
@@ -89,7 +136,7 @@ func TestOpenUnavailable(t *testing.T) {
 	if !errors.Is(err, ErrUnavailable) {
 		t.Skipf("GameNetworkingSockets is installed here: %v", err)
 	}
-	require.NotContains(t, err.Error(), "libsteam_api.so")
+	require.NotContains(t, err.Error(), steam)
 }
 
 func TestOpenFromEnvironment(t *testing.T) {

@@ -37,10 +37,14 @@ func realSteamAPIPath(t *testing.T) string {
 				cache = filepath.Join(dir, "lightyear_conn", "steam")
 			}
 		}
-		p = filepath.Join(cache, "libsteam_api.so")
+		name := libraryName(FlavourSteamworks)
+		p = filepath.Join(cache, name)
 		if _, err := os.Stat(p); err != nil {
-			t.Skip("Valve's libsteam_api.so not found: set LIGHTYEAR_STEAM_API_PATH or run steamworks/testdata/fetch-steam-api.sh")
+			t.Skipf("Valve's %s not found: set LIGHTYEAR_STEAM_API_PATH or run steamworks/testdata/fetch-steam-api.sh", name)
 		}
+	}
+	if runtime.GOOS == "windows" {
+		return p
 	}
 	// fetch-steam-api.sh fetches Valve's linux64 (x86_64) build only: a
 	// test binary of another architecture (linux/arm64 under qemu) cannot
@@ -71,7 +75,7 @@ func TestRealLibrary(t *testing.T) {
 				childEnv+"="+name,
 				"LIGHTYEAR_STEAM_API_PATH="+path,
 				EnvLibrary+"=",
-				"HOME="+t.TempDir(), // no ~/.steam of the user's: Steam is "not installed"
+				"HOME="+scratchDir(t), // no ~/.steam of the user's: Steam is "not installed"
 			)
 			cmd.WaitDelay = 5 * time.Second
 			start := time.Now()

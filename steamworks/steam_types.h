@@ -73,10 +73,16 @@ typedef struct lys_Message {
 	uint16_t pad1;
 } lys_Message;
 
-// The connection info and the status-change callback are packed to 4
-// bytes, which leaves the callback's int64 userData misaligned for cgo:
-// only C code reads them.
+// The connection info and the status-change callback are packed as
+// Valve's VALVE_CALLBACK_PACK_SMALL (4 bytes) on Linux, macOS and FreeBSD,
+// and VALVE_CALLBACK_PACK_LARGE (8 bytes) elsewhere, Windows included: there
+// the callback's info starts at 8, not 4. Packed to 4, the callback's int64
+// userData is misaligned for cgo: only C code reads them.
+#if defined(__linux__) || defined(__APPLE__) || defined(__FreeBSD__)
 #pragma pack(push, 4)
+#else
+#pragma pack(push, 8)
+#endif
 typedef struct lys_ConnInfo {
 	lys_Identity identityRemote;
 	int64_t userData;

@@ -10,5 +10,7 @@ set(CMAKE_FIND_ROOT_PATH /usr/x86_64-w64-mingw32)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-# tests/wine/run.sh: a wine prefix of the build's own, with what Go needs.
+# tests/wine/run.sh: wine in a cached prefix (one per wine version) holding
+# the test-only ProcessPrng stub Go needs under wine 8.0. The whole suite:
+# scripts/test-windows.sh.
 set(CMAKE_CROSSCOMPILING_EMULATOR "${CMAKE_CURRENT_LIST_DIR}/../../tests/wine/run.sh")

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/lightyear-conn/lightyear_conn/internal/wine"
 )
 
 // waitTimeout bounds every poll loop: long enough for a loaded CI machine,
@@ -118,4 +120,17 @@ func pattern(i, size int) []byte {
 		b[j] = byte(i*7 + j)
 	}
 	return b
+}
+
+// skipNetUDPUnderWine skips a test of Go's own UDP sockets (the portable
+// transport) under wine: wine 8.0 fails net.ListenUDP, since it does not
+// implement the WSAIoctl SIO_UDP_CONNRESET Go's net package issues on every
+// UDP socket (WSAEOPNOTSUPP, "winapi error #10045"), and a blocking
+// WSARecvFrom from Go crashes it. The Windows transport (udp_windows.go)
+// uses neither.
+func skipNetUDPUnderWine(t testing.TB) {
+	t.Helper()
+	if v, ok := wine.Version(); ok {
+		t.Skipf("under wine %s, Go's net.ListenUDP fails (SIO_UDP_CONNRESET unimplemented, #10045) and a blocking WSARecvFrom crashes wine", v)
+	}
 }

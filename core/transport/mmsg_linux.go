@@ -64,17 +64,6 @@ func mmsgSupported(fd uintptr, b *mmsgBatch) bool {
 	return true
 }
 
-// Sockaddr ports are in network byte order whatever the host's.
-func getPort(p *uint16) uint16 {
-	b := (*[2]byte)(unsafe.Pointer(p))
-	return uint16(b[0])<<8 | uint16(b[1])
-}
-
-func putPort(p *uint16, port uint16) {
-	b := (*[2]byte)(unsafe.Pointer(p))
-	b[0], b[1] = byte(port>>8), byte(port)
-}
-
 // decodeSockaddr turns a received sockaddr into an AddrPort, unmapping IPv4
 // peers of a dual-stack socket. zones names link-local scopes.
 func decodeSockaddr(sa *unix.RawSockaddrInet6, namelen uint32, zones *zoneCache) (netip.AddrPort, bool) {

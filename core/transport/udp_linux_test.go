@@ -13,8 +13,8 @@ import (
 func init() {
 	// The fallback a kernel without recvmmsg/sendmmsg gets.
 	platformCases = append(platformCases,
-		transportCase{"UDPFallback4", udpPair(lo4, listenFallbackTransport)},
-		transportCase{"UDPDualStack", udpPair(netip.MustParseAddrPort("[::]:0"), listenDualStackTransport)},
+		transportCase{"UDPFallback4", udpPair(lo4, listenFallbackTransport), true},
+		transportCase{"UDPDualStack", udpPair(netip.MustParseAddrPort("[::]:0"), listenDualStackTransport), true},
 	)
 }
 

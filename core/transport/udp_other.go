@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package transport
 
@@ -7,8 +7,9 @@ import (
 	"net/netip"
 )
 
-// UDP is a UDP socket implementing Transport. Off Linux it is the portable
-// implementation: a reader goroutine per socket feeding a fixed ring.
+// UDP is a UDP socket implementing Transport. Off Linux and Windows it is the
+// portable implementation: a reader goroutine per socket feeding a fixed
+// ring.
 type UDP struct {
 	p *portableUDP
 }

@@ -18,15 +18,19 @@ import (
 var udpImpls = []struct {
 	name   string
 	listen listenFunc
+	netUDP bool // built on Go's net.UDPConn, which wine cannot run
 }{
-	{"UDP", listenUDPTransport},
-	{"Portable", listenPortableTransport},
+	{"UDP", listenUDPTransport, netUDPTransport},
+	{"Portable", listenPortableTransport, true},
 }
 
 // A dual-stack [::] server sees an IPv4 client as plain IPv4 and can answer.
 func TestUDPDualStack(t *testing.T) {
 	for _, impl := range udpImpls {
 		t.Run(impl.name, func(t *testing.T) {
+			if impl.netUDP {
+				skipNetUDPUnderWine(t)
+			}
 			server := listenT(t, impl.listen, netip.MustParseAddrPort("[::]:0"))
 			client := listenT(t, impl.listen, lo4)
 			require.NotZero(t, server.LocalAddr().Port())
@@ -53,6 +57,9 @@ func TestUDPDualStack(t *testing.T) {
 func TestUDPAddresses(t *testing.T) {
 	for _, impl := range udpImpls {
 		t.Run(impl.name, func(t *testing.T) {
+			if impl.netUDP {
+				skipNetUDPUnderWine(t)
+			}
 			v4 := listenT(t, impl.listen, lo4)
 			assert.True(t, v4.LocalAddr().Addr().Is4(), "%v", v4.LocalAddr())
 			assert.Equal(t, netip.MustParseAddr("127.0.0.1"), v4.LocalAddr().Addr())
@@ -91,6 +98,9 @@ func TestUDPAddresses(t *testing.T) {
 func TestUDPClosedPortIsHarmless(t *testing.T) {
 	for _, impl := range udpImpls {
 		t.Run(impl.name, func(t *testing.T) {
+			if impl.netUDP {
+				skipNetUDPUnderWine(t)
+			}
 			a := listenT(t, impl.listen, lo4)
 			b := listenT(t, impl.listen, lo4)
 			gone, err := impl.listen(lo4)
@@ -115,6 +125,7 @@ func TestUDPClosedPortIsHarmless(t *testing.T) {
 // The portable reader goroutine ends with Close, whatever it was doing:
 // blocked in a read, or waiting for room with the ring full.
 func TestPortableNoGoroutineLeak(t *testing.T) {
+	skipNetUDPUnderWine(t)
 	before := runtime.NumGoroutine()
 	for i := range 5 {
 		a, err := listenPortable(lo4, UDPOptions{})
@@ -138,6 +149,7 @@ func TestPortableNoGoroutineLeak(t *testing.T) {
 
 // A panic in the reader is contained: ReadBatch reports it, Close works.
 func TestPortableReaderPanic(t *testing.T) {
+	skipNetUDPUnderWine(t)
 	conn, err := listenUDPConn(lo4, UDPOptions{})
 	require.NoError(t, err)
 	p := startPortable(conn, func([]byte) (int, netip.AddrPort, error) { panic("boom") })
@@ -157,6 +169,7 @@ func TestPortableReaderPanic(t *testing.T) {
 // Persistent read errors back off instead of spinning, and Close still
 // stops the reader promptly.
 func TestPortableReaderErrors(t *testing.T) {
+	skipNetUDPUnderWine(t)
 	conn, err := listenUDPConn(lo4, UDPOptions{})
 	require.NoError(t, err)
 	var calls atomic.Int64
@@ -180,6 +193,9 @@ func TestPortableReaderErrors(t *testing.T) {
 func TestUDPOversizedDatagram(t *testing.T) {
 	for _, impl := range udpImpls {
 		t.Run(impl.name, func(t *testing.T) {
+			if impl.netUDP {
+				skipNetUDPUnderWine(t)
+			}
 			a := listenT(t, impl.listen, lo4)
 			b := listenT(t, impl.listen, lo4)
 			const small = 100
@@ -210,6 +226,7 @@ func TestUDPOversizedDatagram(t *testing.T) {
 // reader passes it on as a truncated datagram: not an error to back off
 // from, and not a silent loss.
 func TestPortableMsgSizeError(t *testing.T) {
+	skipNetUDPUnderWine(t)
 	conn, err := listenUDPConn(lo4, UDPOptions{})
 	require.NoError(t, err)
 	var calls atomic.Int64

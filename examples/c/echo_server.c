@@ -38,6 +38,15 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+#ifdef _WIN32
+/* Ctrl-C (SIGINT) and SIGTERM through the C runtime: Windows has no
+ * sigaction, and the Go runtime does not use signals there. */
+static void install_signal_handlers(void)
+{
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+}
+#else
 static void install_signal_handlers(void)
 {
     struct sigaction sa;
@@ -51,6 +60,7 @@ static void install_signal_handlers(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }
+#endif
 
 static void parse_args(int argc, char **argv, ly_server_config *config, double *run_seconds)
 {

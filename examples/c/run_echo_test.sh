@@ -7,11 +7,14 @@
 #   run_echo_test.sh token|manual BIN_DIR WORK_DIR
 #
 # LY_TEST_EMULATOR, when set, is the command that runs the programs (a
-# cross build's CMAKE_CROSSCOMPILING_EMULATOR, e.g. qemu-aarch64-static -L
-# /usr/aarch64-linux-gnu); SIGINT reaches the program through it.
+# cross build's CMAKE_CROSSCOMPILING_EMULATOR: qemu-aarch64-static -L
+# /usr/aarch64-linux-gnu, or tests/wine/run.sh for Windows), with
+# $LY_EXE_SUFFIX (.exe) after their names; SIGINT reaches the program
+# through it.
 set -u
 mode=$1 bin=$2 work=$3
 read -r -a emu <<<"${LY_TEST_EMULATOR:-}"
+exe=${LY_EXE_SUFFIX:-}
 
 rm -rf "$work" && mkdir -p "$work" || exit 1
 # A fresh key and protocol id per run: a stray server from another run can
@@ -29,13 +32,13 @@ fail() {
 
 # Port 0: the server binds a free port and prints it, so parallel runs
 # cannot collide. --seconds bounds its life if this script dies.
-"${emu[@]}" "$bin/echo_server" --address 127.0.0.1:0 --key "$key" --protocol "$protocol" --seconds 20 \
+"${emu[@]}" "$bin/echo_server$exe" --address 127.0.0.1:0 --key "$key" --protocol "$protocol" --seconds 20 \
     >"$work/server.log" 2>&1 &
 server_pid=$!
 
 address=
 for _ in $(seq 100); do
-    address=$(sed -n 's/^listening on //p' "$work/server.log" | head -n 1)
+    address=$(sed -n 's/^listening on //p' "$work/server.log" | head -n 1 | tr -d '\r') # Windows writes CRLF
     [ -n "$address" ] && break
     kill -0 "$server_pid" 2>/dev/null || fail "echo_server exited early"
     sleep 0.05
@@ -45,12 +48,12 @@ echo "server on $address"
 
 case $mode in
 token)
-    "${emu[@]}" "$bin/token_backend" --client-id 7 --address "$address" --key "$key" --protocol "$protocol" \
+    "${emu[@]}" "$bin/token_backend$exe" --client-id 7 --address "$address" --key "$key" --protocol "$protocol" \
         --user-data "example_echo" --out "$work/token" || fail "token_backend failed"
-    "${emu[@]}" "$bin/echo_client" --token-file "$work/token" --count 50 --size 300 --timeout 10
+    "${emu[@]}" "$bin/echo_client$exe" --token-file "$work/token" --count 50 --size 300 --timeout 10
     ;;
 manual)
-    "${emu[@]}" "$bin/echo_client" --address "$address" --client-id 8 --key "$key" --protocol "$protocol" \
+    "${emu[@]}" "$bin/echo_client$exe" --address "$address" --client-id 8 --key "$key" --protocol "$protocol" \
         --count 50 --size 1200 --timeout 10
     ;;
 *)

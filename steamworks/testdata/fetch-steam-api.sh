@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# Fetches Valve's redistributable libsteam_api.so (linux64) for the tests
-# that load the real library. It ships inside the npm package steamworks.js;
-# `npm pack` downloads that package's tarball without installing anything.
+# Fetches Valve's redistributable libsteam_api.so (linux64), or with --win64
+# steam_api64.dll, for the tests that load the real library. Both ship
+# inside the npm package steamworks.js; `npm pack` downloads that package's
+# tarball without installing anything.
 #
-# Usage: fetch-steam-api.sh [cache-dir]
+# Usage: fetch-steam-api.sh [--win64] [cache-dir]
 #   cache-dir defaults to $LIGHTYEAR_STEAM_CACHE or ~/.cache/lightyear_conn/steam.
 # Prints the path of the library. Never writes into the repository.
 # Then: LIGHTYEAR_STEAM_API_PATH=<printed path> go test ./steamworks/
+# (for the DLL: scripts/test-windows.sh, under wine).
 set -euo pipefail
 
 pkg="steamworks.js@0.4.0"
-member="package/dist/linux64/libsteam_api.so"
-# SDK 1.60 linux64 redistributable as shipped in that package (384,800 bytes).
-sha256="0ed3199107e021fa27e19a642148514ca5337563569c48fc094c27f907dd47a7"
+if [[ "${1:-}" == "--win64" ]]; then
+	shift
+	member="package/dist/win64/steam_api64.dll"
+	# SDK 1.60 win64 redistributable as shipped in that package (300,392 bytes).
+	sha256="1add7f151fa644870a735ae86e68d1f019f296130d8e7c0a7ed3ecc7482dccbc"
+else
+	member="package/dist/linux64/libsteam_api.so"
+	# SDK 1.60 linux64 redistributable as shipped in that package (384,800 bytes).
+	sha256="0ed3199107e021fa27e19a642148514ca5337563569c48fc094c27f907dd47a7"
+fi
 dir="${1:-${LIGHTYEAR_STEAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lightyear_conn/steam}}"
-out="$dir/libsteam_api.so"
+out="$dir/$(basename "$member")"
 
 if [[ -s "$out" ]]; then
 	echo "$out"

@@ -6,10 +6,10 @@
  * connections, so no Steam client is needed.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <dlfcn.h>
 #include <string.h>
 
 #include "net.h"
+#include "platform.h"
 
 /* Hooks of the double, reached through the same library instance. */
 static void (*fake_fail_init)(const char *msg, int code);
@@ -18,11 +18,11 @@ static void (*fake_reset)(void);
 
 static void load_hooks(void)
 {
-    void *h = dlopen(FAKESTEAM_PATH, RTLD_NOW);
+    void *h = test_dlopen(FAKESTEAM_PATH);
     CHECK(h != NULL);
-    *(void **)&fake_fail_init = dlsym(h, "FakeSteam_FailInit");
-    *(void **)&fake_live_messages = dlsym(h, "FakeSteam_LiveMessages");
-    *(void **)&fake_reset = dlsym(h, "FakeSteam_Reset");
+    *(void **)&fake_fail_init = test_dlsym(h, "FakeSteam_FailInit");
+    *(void **)&fake_live_messages = test_dlsym(h, "FakeSteam_LiveMessages");
+    *(void **)&fake_reset = test_dlsym(h, "FakeSteam_Reset");
     CHECK(fake_fail_init && fake_live_messages && fake_reset);
 }
 

@@ -11,7 +11,7 @@
  *     exactly one LY_OK; and ly_shutdown pulls both kinds from under a
  *     busy thread.
  *
- * It passes if nothing crashes or hangs (alarm) and every result is one
+ * It passes if nothing crashes or hangs (watchdog) and every result is one
  * the header documents for that call in that situation.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -19,10 +19,10 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "net.h"
+#include "platform.h"
 
 enum { HAMMERS = 8, CLIENTS = 2 };
 #define HAMMER_SECONDS 2.0
@@ -404,7 +404,7 @@ static void test_destroy_in_use(void)
 
 int main(void)
 {
-    alarm(25); /* a deadlock is a failure, never a stuck test run */
+    test_watchdog(25); /* a deadlock is a failure, never a stuck test run */
     test_hammer();
     test_destroy_in_use();
     return check_summary("test_threads");

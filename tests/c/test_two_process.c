@@ -1,17 +1,13 @@
 /*
  * test_two_process.c - a server in this process, a client in a child
- * process (this program run again with --client), talking over UDP on
- * 127.0.0.1. The server's address goes to the child through a pipe; the
- * child sends 100 payloads, the server echoes each, the child checks the
- * echoes and leaves through ly_shutdown (which must tell the server), and
- * the parent checks the child's exit status.
+ * process (this program run again with --client <address>), talking over
+ * UDP on 127.0.0.1. The child sends 100 payloads, the server echoes each,
+ * the child checks the echoes and leaves through ly_shutdown (which must
+ * tell the server), and the parent checks the child's exit status.
  *
- * The child is spawned (fork + exec of argv[0]), not just forked: the Go
- * runtime's threads are already running when main starts, and a forked
- * child would have the runtime without its threads. Cross-built, the
- * child runs under the emulator named in LY_TEST_EMULATOR (words split at
- * spaces; ctest sets it to CMAKE_CROSSCOMPILING_EMULATOR): qemu-user does
- * not follow an exec into a foreign binary by itself.
+ * The child is spawned (posix_spawn of argv[0], CreateProcess on Windows),
+ * not just forked: the Go runtime's threads are already running when main
+ * starts, and a forked child would have the runtime without its threads.
  *
  * Two processes have two clocks, so each side's dt is the real time that
  * passed since its last update: a stall of one side must not look like
@@ -20,18 +16,108 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "net.h"
+#include "platform.h"
+
+/* The child process: spawned with --client <address>, polled for an early
+ * exit, waited for; child_exited and child_wait give its exit code. */
+#ifdef _WIN32
+typedef PROCESS_INFORMATION child_process;
+
+static void child_spawn(child_process *c, const char *self, const char *addr)
+{
+    char exe[MAX_PATH], cmd[MAX_PATH + 64];
+    STARTUPINFOA si;
+    (void)self;
+    CHECK(GetModuleFileNameA(NULL, exe, sizeof exe) > 0);
+    snprintf(cmd, sizeof cmd, "\"%s\" --client %s", exe, addr);
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    CHECK(CreateProcessA(exe, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, c));
+    CloseHandle(c->hThread);
+}
+
+static int child_exit_code(child_process *c)
+{
+    DWORD code = 1;
+    CHECK(GetExitCodeProcess(c->hProcess, &code));
+    CloseHandle(c->hProcess);
+    return (int)code;
+}
+
+/* 1 and the exit code in *code when the child has ended. */
+static int child_exited(child_process *c, int *code)
+{
+    if (WaitForSingleObject(c->hProcess, 0) != WAIT_OBJECT_0)
+        return 0;
+    *code = child_exit_code(c);
+    return 1;
+}
+
+static int child_wait(child_process *c)
+{
+    CHECK_EQ(WaitForSingleObject(c->hProcess, INFINITE), WAIT_OBJECT_0);
+    return child_exit_code(c);
+}
+#else
+#include <spawn.h>
+#include <sys/wait.h>
 
 extern char **environ;
+
+typedef pid_t child_process;
+
+/* Cross-built, the child runs under the emulator named in
+ * LY_TEST_EMULATOR (words split at spaces; ctest sets it from
+ * CMAKE_CROSSCOMPILING_EMULATOR): qemu-user does not follow an exec into a
+ * foreign binary by itself. */
+static void child_spawn(child_process *c, const char *self, const char *addr)
+{
+    static char emu[512];
+    char *argv[16], *word;
+    int argc = 0;
+    if (getenv("LY_TEST_EMULATOR") != NULL)
+        snprintf(emu, sizeof emu, "%s", getenv("LY_TEST_EMULATOR"));
+    for (word = strtok(emu, " "); word != NULL && argc < 12; word = strtok(NULL, " "))
+        argv[argc++] = word;
+    argv[argc++] = (char *)self;
+    argv[argc++] = "--client";
+    argv[argc++] = (char *)addr;
+    argv[argc] = NULL;
+    CHECK_EQ(posix_spawnp(c, argv[0], NULL, NULL, argv, environ), 0);
+}
+
+static int exit_code(int status)
+{
+    CHECK(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static int child_exited(child_process *c, int *code)
+{
+    int status = 0;
+    if (waitpid(*c, &status, WNOHANG) != *c)
+        return 0;
+    *code = exit_code(status);
+    return 1;
+}
+
+static int child_wait(child_process *c)
+{
+    int status = 0;
+    pid_t w;
+    do
+        w = waitpid(*c, &status, 0);
+    while (w < 0 && errno == EINTR);
+    CHECK_EQ(w, *c);
+    return exit_code(status);
+}
+#endif
 
 enum { COUNT = 100, WINDOW = 10, CLIENT_ID = 4242 };
 
@@ -56,26 +142,13 @@ static double elapsed(struct timespec *last)
     return dt < 0 ? 0 : dt;
 }
 
-static int run_client(int fd)
+static int run_client(const char *addr)
 {
-    char addr[LY_ADDRESS_STRING_SIZE];
     uint8_t out[LY_MAX_PAYLOAD_SIZE], in[LY_MAX_PAYLOAD_SIZE];
     int echoed[COUNT] = {0};
     int sent = 0, got = 0, n, step;
-    size_t len = 0;
     ly_client *c;
     struct timespec last;
-
-    /* The address, until the parent closes its end. */
-    while (len < sizeof addr - 1 && (n = (int)read(fd, addr + len, sizeof addr - 1 - len)) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        CHECK(n > 0);
-        len += (size_t)n;
-    }
-    addr[len] = '\0';
-    close(fd);
-    CHECK(len > 0);
 
     c = client_manual(addr, CLIENT_ID);
     CHECK_OK(ly_client_connect(c));
@@ -114,35 +187,16 @@ static int run_client(int fd)
 
 static int run_server(const char *self)
 {
-    char addr[LY_ADDRESS_STRING_SIZE], fdarg[16], emu[512] = "";
-    char *argv[16], *word;
-    int argc = 0;
+    char addr[LY_ADDRESS_STRING_SIZE];
     uint8_t buf[LY_MAX_PAYLOAD_SIZE];
-    posix_spawn_file_actions_t fa;
-    int pipefd[2], status = 0, echoed = 0, connected = 0, gone = 0, step, r;
-    pid_t pid, w;
+    int code = -1, running = 1, echoed = 0, connected = 0, gone = 0, step, r;
+    child_process child;
     ly_server *s;
     ly_event ev;
     struct timespec last;
 
     s = server_start("127.0.0.1:0", 4, addr);
-    CHECK_EQ(pipe(pipefd), 0);
-    snprintf(fdarg, sizeof fdarg, "%d", pipefd[0]);
-    if (getenv("LY_TEST_EMULATOR") != NULL)
-        snprintf(emu, sizeof emu, "%s", getenv("LY_TEST_EMULATOR"));
-    for (word = strtok(emu, " "); word != NULL && argc < 12; word = strtok(NULL, " "))
-        argv[argc++] = word;
-    argv[argc++] = (char *)self;
-    argv[argc++] = "--client";
-    argv[argc++] = fdarg;
-    argv[argc] = NULL;
-    CHECK_EQ(posix_spawn_file_actions_init(&fa), 0);
-    CHECK_EQ(posix_spawn_file_actions_addclose(&fa, pipefd[1]), 0);
-    CHECK_EQ(posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    close(pipefd[0]);
-    CHECK_EQ(write(pipefd[1], addr, strlen(addr)), (long)strlen(addr));
-    close(pipefd[1]);
+    child_spawn(&child, self, addr);
 
     clock_gettime(CLOCK_MONOTONIC, &last);
     for (step = 0; step < 200000 && !gone; step++) {
@@ -162,21 +216,16 @@ static int run_server(const char *self)
         }
         CHECK_EQ(r, 0);
         /* A child that died early must not keep us waiting. */
-        if (step % 64 == 0 && waitpid(pid, &status, WNOHANG) == pid) {
-            CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-            pid = -1;
+        if (step % 64 == 0 && child_exited(&child, &code)) {
+            CHECK_EQ(code, 0);
+            running = 0;
             break;
         }
         nap_us(200);
     }
-    if (pid > 0) {
-        do
-            w = waitpid(pid, &status, 0);
-        while (w < 0 && errno == EINTR);
-        CHECK_EQ(w, pid);
-    }
-    CHECK(WIFEXITED(status));
-    CHECK_EQ(WEXITSTATUS(status), 0);
+    if (running)
+        code = child_wait(&child);
+    CHECK_EQ(code, 0);
     CHECK_EQ(connected, 1);
     CHECK_EQ(echoed, COUNT);
     /* The child exits right after leaving; the packets are sent. */
@@ -197,8 +246,8 @@ static int run_server(const char *self)
 
 int main(int argc, char **argv)
 {
-    alarm(25); /* a hang is a failure, never a stuck test run */
+    test_watchdog(25); /* a hang is a failure, never a stuck test run */
     if (argc == 3 && strcmp(argv[1], "--client") == 0)
-        return run_client(atoi(argv[2]));
+        return run_client(argv[2]);
     return run_server(argv[0]);
 }

@@ -1,19 +1,35 @@
 // Package fakesteam builds the test double of Valve's Steam networking
 // libraries (testdata/fakesteam/fakesteam.c) and drives its test
-// controls, the FakeSteam_* functions, through dlopen: test files cannot
-// use cgo, and the backend under test must load the double by itself,
-// exactly as it loads the real library.
+// controls, the FakeSteam_* functions, through dlopen (LoadLibraryW on
+// Windows): test files cannot use cgo, and the backend under test must
+// load the double by itself, exactly as it loads the real library.
 package fakesteam
 
 /*
-#cgo LDFLAGS: -ldl
-#include <dlfcn.h>
+#cgo !windows LDFLAGS: -ldl
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#ifdef _WIN32
+#include <windows.h>
+static void *fs_open(const char *path) {
+	WCHAR wpath[1024];
+	if (MultiByteToWideChar(CP_UTF8, 0, path, -1, wpath, 1024) <= 0) return NULL;
+	return (void *)LoadLibraryW(wpath);
+}
+static void *fs_sym(void *h, const char *name) {
+	FARPROC p = GetProcAddress((HMODULE)h, name);
+	void *v;
+	memcpy(&v, &p, sizeof v);
+	return v;
+}
+#else
+#include <dlfcn.h>
 static void *fs_open(const char *path) { return dlopen(path, RTLD_NOW | RTLD_LOCAL); }
 static void *fs_sym(void *h, const char *name) { return dlsym(h, name); }
+#endif
 
 static void call_v(void *f) { ((void (*)(void))f)(); }
 static void call_vi(void *f, int a) { ((void (*)(int))f)(a); }
@@ -40,16 +56,36 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"unsafe"
 )
+
+// EnvPrebuilt names a directory holding the double already built for
+// Windows, as steam/fake_steam_api64.dll and
+// gns/fake_GameNetworkingSockets.dll (WindowsNames): a test running under
+// wine cannot start the Linux C compiler, so scripts/test-windows.sh
+// builds them with mingw-w64 beforehand.
+const EnvPrebuilt = "LIGHTYEAR_FAKESTEAM_DIR"
+
+// WindowsNames are the double's paths under $LIGHTYEAR_FAKESTEAM_DIR,
+// Steamworks' and GameNetworkingSockets' flavours. They are not Valve's
+// names on purpose: Windows hands a LoadLibrary of a bare name the module
+// of that name already loaded, wherever it came from, so a double named
+// steam_api64.dll would answer the default search the tests expect to fail.
+var WindowsNames = [2]string{"steam/fake_steam_api64.dll", "gns/fake_GameNetworkingSockets.dll"}
 
 // Build compiles the double from src into dir and returns the library's
 // path. gns selects the GameNetworkingSockets flavour of exported names.
 // The compiler is $CC when set (a cross build's, e.g. aarch64-linux-gnu-gcc
 // for a test binary run under qemu: the double must match the process
-// that loads it), else gcc.
+// that loads it), else gcc. On Windows it returns the prebuilt double in
+// $LIGHTYEAR_FAKESTEAM_DIR when that is set, and otherwise compiles with
+// $CC or gcc from PATH.
 func Build(src, dir string, gns bool) (string, error) {
+	if runtime.GOOS == "windows" {
+		return buildWindows(src, dir, gns)
+	}
 	name := "libsteam_api.so"
 	args := []string{"-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror",
 		"-shared", "-fPIC", "-fvisibility=hidden", "-O1", "-g"}
@@ -65,6 +101,37 @@ func Build(src, dir string, gns bool) (string, error) {
 	}
 	if b, err := exec.Command(cc[0], append(cc[1:], args...)...).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the fake Steam library: %v\n%s", err, b)
+	}
+	return out, nil
+}
+
+// buildWindows uses the prebuilt double, or builds it with -static so
+// that winpthread (mingw's pthread) is inside it.
+func buildWindows(src, dir string, gns bool) (string, error) {
+	rel := WindowsNames[0]
+	if gns {
+		rel = WindowsNames[1]
+	}
+	if pre := os.Getenv(EnvPrebuilt); pre != "" {
+		path := filepath.Join(pre, filepath.FromSlash(rel))
+		if _, err := os.Stat(path); err != nil {
+			return "", fmt.Errorf("the prebuilt fake Steam library ($%s): %w", EnvPrebuilt, err)
+		}
+		return path, nil
+	}
+	cc := os.Getenv("CC")
+	if cc == "" {
+		cc = "gcc"
+	}
+	out := filepath.Join(dir, filepath.Base(rel))
+	args := []string{"-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-static", "-O1", "-g"}
+	if gns {
+		args = append(args, "-DFAKESTEAM_GNS")
+	}
+	args = append(args, "-o", out, src, "-lpthread")
+	if b, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the fake Steam library with %s (under wine, set $%s: scripts/test-windows.sh does): %v\n%s",
+			cc, EnvPrebuilt, err, b)
 	}
 	return out, nil
 }

@@ -25,7 +25,11 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef _WIN32
+#define EXPORT __declspec(dllexport)
+#else
 #define EXPORT __attribute__((visibility("default")))
+#endif
 
 // ---- layouts --------------------------------------------------------------
 
@@ -63,7 +67,14 @@ typedef struct Msg {
 	uint16_t pad;
 } Msg;
 
+// Valve's callback packing: 4 on Linux, macOS and FreeBSD, 8 elsewhere.
+#if defined(__linux__) || defined(__APPLE__) || defined(__FreeBSD__)
+#define CALLBACK_PACK 4
 #pragma pack(push, 4)
+#else
+#define CALLBACK_PACK 8
+#pragma pack(push, 8)
+#endif
 typedef struct {
 	Identity remote;
 	int64_t user_data;
@@ -125,9 +136,15 @@ AT(ConnInfo, end_reason, 180);
 AT(ConnInfo, end_debug, 184);
 AT(ConnInfo, description, 312);
 AT(ConnInfo, flags, 440);
+#if CALLBACK_PACK == 4
 _Static_assert(sizeof(StatusChanged) == 704, "StatusChanged");
 AT(StatusChanged, info, 4);
 AT(StatusChanged, old_state, 700);
+#else
+_Static_assert(sizeof(StatusChanged) == 712, "StatusChanged");
+AT(StatusChanged, info, 8);
+AT(StatusChanged, old_state, 704);
+#endif
 _Static_assert(sizeof(RealTimeStatus) == 120, "RealTimeStatus");
 AT(RealTimeStatus, usec_queue, 48);
 
