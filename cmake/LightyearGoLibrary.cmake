@@ -56,9 +56,11 @@ if(WIN32)
   set(LY_MSVC_IMPORT_LIBRARY "${CMAKE_CURRENT_BINARY_DIR}/lightyear_conn.lib")
   set(LY_DEF_FILE "${CMAKE_CURRENT_BINARY_DIR}/lightyear_conn.def")
   set(_ly_outputs "${LY_LIBRARY_FILE}" "${LY_IMPORT_LIBRARY}" "${LY_MSVC_IMPORT_LIBRARY}" "${LY_DEF_FILE}")
-  set(_ly_ldflags "-s -w -extldflags=-Wl,--out-implib,${LY_IMPORT_LIBRARY}")
+  # Quoted for go's flag parser: a build path may hold spaces.
+  set(_ly_ldflags "-s -w '-extldflags=-Wl,--out-implib,${LY_IMPORT_LIBRARY}'")
   # dlltool makes the MSVC import library from a .def of the header's
-  # functions: MSVC's link.exe reads it like one of its own.
+  # functions, in the import-library format MSVC's link.exe reads (only
+  # MinGW's linker has read it here).
   get_filename_component(_ly_bin_dir "${CMAKE_C_COMPILER}" DIRECTORY)
   string(REGEX REPLACE "gcc(\\.exe)?$" "dlltool" _ly_dlltool_name "${CMAKE_C_COMPILER}")
   find_program(LY_DLLTOOL NAMES "${_ly_dlltool_name}" x86_64-w64-mingw32-dlltool dlltool HINTS "${_ly_bin_dir}")
@@ -88,13 +90,14 @@ endif()
 # The cgo header is not our header and must never be used: it is deleted
 # right after the build.
 
-# Rebuild when a Go source, a cgo C file of capi/, the module files or the
+# Rebuild when a Go source, a cgo C file of capi/ or steamworks/, the module files or the
 # header change. Tests are left out: they never change the library.
 # CONFIGURE_DEPENDS re-globs on every build, so new files are noticed.
 file(GLOB_RECURSE _ly_go_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.go")
 list(FILTER _ly_go_sources EXCLUDE REGEX "_test\\.go$")
 file(GLOB _ly_cgo_sources CONFIGURE_DEPENDS
-     "${CMAKE_CURRENT_SOURCE_DIR}/capi/*.c" "${CMAKE_CURRENT_SOURCE_DIR}/capi/*.h")
+     "${CMAKE_CURRENT_SOURCE_DIR}/capi/*.c" "${CMAKE_CURRENT_SOURCE_DIR}/capi/*.h"
+     "${CMAKE_CURRENT_SOURCE_DIR}/steamworks/*.c" "${CMAKE_CURRENT_SOURCE_DIR}/steamworks/*.h")
 
 add_custom_command(
   OUTPUT ${_ly_outputs}

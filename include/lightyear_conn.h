@@ -621,7 +621,7 @@ typedef struct ly_steam_config {
     uint32_t init;              /* ly_steam_init (GameNetworkingSockets: any INIT_ value inits it) */
     uint32_t app_id;            /* INIT_CLIENT: set as SteamAppId; 0 leaves the environment alone */
     /* The library file, UTF-8 (on Windows converted to UTF-16 for
-     * LoadLibraryW, so any script works); NULL or "": $LIGHTYEAR_STEAM_LIB,
+     * LoadLibraryExW, so any script works); NULL or "": $LIGHTYEAR_STEAM_LIB,
      * then Valve's file name (libsteam_api.so, steam_api64.dll on Windows;
      * libGameNetworkingSockets.so, GameNetworkingSockets.dll) through the
      * loader's search path, then in the executable's directory. */

@@ -133,7 +133,8 @@ write_readme() { # PLATFORM STAGE
     echo
     echo "liblightyear_conn $VERSION for $p: stateful, authenticated netcode.io"
     echo "connections for games, with a C ABI (include/lightyear_conn.h)."
-    echo "Licensed under MIT OR Apache-2.0 (LICENSE-MIT, LICENSE-APACHE)."
+    echo "Licensed under MIT OR Apache-2.0 (LICENSE-MIT, LICENSE-APACHE); the Go code compiled into the"
+    echo "library is under the licenses in THIRD_PARTY_NOTICES.md."
     echo
     echo "## Contents"
     echo
@@ -145,7 +146,7 @@ write_readme() { # PLATFORM STAGE
     echo
     echo "Unpack anywhere (the package files find their folder themselves), then:"
     echo
-    echo "- CMake: \`find_package(lightyear_conn 0.1 REQUIRED)\` with"
+    echo "- CMake: \`find_package(lightyear_conn $major.$minor REQUIRED)\` with"
     echo "  \`-DCMAKE_PREFIX_PATH=/path/to/$name\`, and link"
     echo "  \`lightyear_conn::lightyear_conn\`."
     case "$p" in
@@ -207,7 +208,7 @@ build_platform() { # PLATFORM
     windows-*) check_machine "$p" "$stage/bin/lightyear_conn.dll" ;;
   esac
 
-  cp LICENSE-MIT LICENSE-APACHE "$stage/"
+  cp LICENSE-MIT LICENSE-APACHE THIRD_PARTY_NOTICES.md "$stage/"
   write_readme "$p" "$stage"
   case "$p" in
     windows-*)
@@ -227,12 +228,14 @@ done
 echo "== com.lightyear.conn-$VERSION.tgz"
 UPM="$WORK/upm/package"
 mkdir -p "$UPM"
-# The package's files as git knows them (tracked, or new and not ignored), so
-# a library someone copied into Plugins/ locally never ships by accident.
+# The package's files as git knows them (tracked, or new and not ignored),
+# without any native library: only the ones built here go in (place_plugin),
+# so a library someone copied into Plugins/ locally never ships by accident.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   (git ls-files -z --cached --others --exclude-standard -- "$UPM_DIR" |
      while IFS= read -r -d '' f; do
        [ -e "$f" ] || continue # deleted but not yet committed
+       case "$f" in *.so | *.so.* | *.dll | *.dylib | *.a) continue ;; esac
        mkdir -p "$UPM/$(dirname "${f#"$UPM_DIR"/}")"
        cp -p "$f" "$UPM/${f#"$UPM_DIR"/}"
      done)

@@ -112,7 +112,7 @@ test_archive() { # PLATFORM
   esac
   [ "$(ls "$top")" = "$name" ] || die "$p: the archive's top folder is not $name/ ($(ls "$top" | tr '\n' ' '))"
   local prefix="$top/$name"
-  for f in LICENSE-MIT LICENSE-APACHE README.md include/lightyear_conn.h; do
+  for f in LICENSE-MIT LICENSE-APACHE THIRD_PARTY_NOTICES.md README.md include/lightyear_conn.h; do
     [ -f "$prefix/$f" ] || die "$p: the archive lacks $f"
   done
   cmp -s LICENSE-MIT "$prefix/LICENSE-MIT" && cmp -s LICENSE-APACHE "$prefix/LICENSE-APACHE" ||

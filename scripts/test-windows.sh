@@ -46,6 +46,9 @@ echo "-- build ($build)"
 cmake -S . -B "$build" -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/windows-x86_64.cmake >/dev/null
 cmake --build "$build"
 
+echo "-- wine prefix"
+"$root/tests/wine/run.sh" --prepare
+
 echo "-- ctest under wine"
 ctest --test-dir "$build" -j2 --output-on-failure
 

@@ -51,6 +51,13 @@ void *lys_dlopen(const char *path, char *err, int cap) {
 		return NULL;
 	}
 	MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, wpath, wlen);
+	// LOAD_WITH_ALTERED_SEARCH_PATH wants backslashes (Unity's paths, for
+	// one, use forward slashes).
+	for (WCHAR *c = wpath; *c != 0; c++) {
+		if (*c == L'/') {
+			*c = L'\\';
+		}
+	}
 	// A library named by its full path finds the DLLs it needs next to
 	// itself, as the Steam redistributables expect.
 	DWORD flags = is_absolute(wpath) ? LOAD_WITH_ALTERED_SEARCH_PATH : 0;

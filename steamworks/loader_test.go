@@ -90,6 +90,9 @@ func TestOpenNonASCIIPath(t *testing.T) {
 	// The copy is a second library with its own state: check the symbols
 	// only, without initialising it.
 	require.NoError(t, CheckSymbols(path, FlavourSteamworks))
+	// Forward slashes, as Unity writes paths, load too (on Windows the
+	// loader turns them into the backslashes LoadLibraryExW needs).
+	require.NoError(t, CheckSymbols(filepath.ToSlash(path), FlavourSteamworks))
 }
 
 // The loader's error carries the system's own message.

@@ -313,14 +313,16 @@ func (u *UDP) ReadDrained() bool { return u.rdDrained }
 // WriteBatch implements Transport. Datagrams the network refuses, Messages
 // with N outside Buf, and addresses this socket cannot reach (IPv6 from an
 // IPv4 socket) are skipped, counted in Stats, and reported as written. A
-// full send buffer (WSAEWOULDBLOCK) is waited out for up to 100 ms, then
-// the datagram is skipped too.
+// full send buffer (WSAEWOULDBLOCK) is waited out for up to 100 ms per
+// batch, not per datagram, so one call never stalls an Update for longer;
+// after that the batch's refused datagrams are skipped at once.
 func (u *UDP) WriteBatch(msgs []Message) (int, error) {
 	u.mu.RLock()
 	defer u.mu.RUnlock()
 	if u.closed.Load() {
 		return 0, ErrClosed
 	}
+	var deadline time.Time // of the wait for a full send buffer, once one is met
 	for i := range msgs {
 		m := &msgs[i]
 		namelen, ok := encodeWinsockaddr(&u.wrName, m.Addr, u.is4, &u.wrZones)
@@ -328,7 +330,7 @@ func (u *UDP) WriteBatch(msgs []Message) (int, error) {
 			u.skipped.Add(1)
 			continue
 		}
-		if err := u.sendto(m.Buf[:m.N], namelen); err != nil {
+		if err := u.sendto(m.Buf[:m.N], namelen, &deadline); err != nil {
 			if u.closed.Load() {
 				return i, ErrClosed
 			}
@@ -340,12 +342,13 @@ func (u *UDP) WriteBatch(msgs []Message) (int, error) {
 
 // sendto sends one datagram to wrName, skipping it (counted) when the
 // network refuses it; only an error of the socket itself is returned.
-func (u *UDP) sendto(b []byte, namelen int32) error {
+// deadline is the batch's: the first full send buffer sets it, and past
+// it a full buffer skips the datagram without waiting.
+func (u *UDP) sendto(b []byte, namelen int32, deadline *time.Time) error {
 	var p *byte
 	if len(b) > 0 {
 		p = unsafe.SliceData(b)
 	}
-	var deadline time.Time
 	for wait := 50 * time.Microsecond; ; {
 		r, _, errno := syscall.SyscallN(procSend.Addr(), uintptr(u.sock), uintptr(unsafe.Pointer(p)), uintptr(len(b)), 0,
 			uintptr(unsafe.Pointer(&u.wrName)), uintptr(namelen))
@@ -354,10 +357,13 @@ func (u *UDP) sendto(b []byte, namelen int32) error {
 			return nil
 		case errno == windows.WSAEWOULDBLOCK:
 			// The send buffer is full: wait for it to drain, a little.
+			if u.closed.Load() {
+				return ErrClosed
+			}
 			now := time.Now()
 			if deadline.IsZero() {
-				deadline = now.Add(sendRetryTimeout)
-			} else if now.After(deadline) {
+				*deadline = now.Add(sendRetryTimeout)
+			} else if now.After(*deadline) {
 				u.skipped.Add(1)
 				return nil
 			}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a Windows program under wine and returns its exit code:
 #   tests/wine/run.sh program.exe [args...]
+#   tests/wine/run.sh --prepare          (only make the prefix)
 # It is the CMAKE_CROSSCOMPILING_EMULATOR of cmake/toolchains/windows-x86_64.cmake
 # (so ctest runs the cross-built tests through it) and the -exec of
 # `go test` for GOOS=windows (scripts/test-windows.sh).
@@ -87,10 +88,18 @@ if [ ! -e "$marker" ]; then
     trap 'rm -rf "$tmp"' EXIT
     "$cc" -shared -O2 -Wall -Wextra -Werror -o "$tmp/bcryptprimitives.dll" "$stub_src" -ladvapi32
     cp "$tmp/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
+    rm -rf "$tmp" # the exec below would lose the trap
+    trap - EXIT
     rm -f "$WINEPREFIX"/.lightyear_conn-ready-*
     touch "$marker"
   fi
   exec 9>&-
+fi
+
+# --prepare: make the prefix and stop (scripts/test-windows.sh, before the
+# tests' own time limits start).
+if [ "${1:-}" = "--prepare" ]; then
+  exit 0
 fi
 
 # wine exits with the program's exit code; exec, so that a signal sent to
