@@ -7,22 +7,25 @@
 # then the release packages (built and used as a user would).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each step says when it starts (seconds since the start), so a slow step
+# shows in the log; the last line is the verdict.
+step() { echo "== $1 (at ${SECONDS} s)"; }
 bash scripts/ensure-tools.sh
 go mod download
 
-echo "== gofmt"
+step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './build/*'))
 if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 
-echo "== go vet"
+step "go vet"
 go vet ./...
 
-echo "== other platforms (vet)"
+step "other platforms (vet)"
 bash scripts/vet-platforms.sh
 
-echo "== Go example"
+step "Go example"
 go run ./examples/go/netcode-echo -duration 300ms
 
 # Valve's redistributable libsteam_api.so, from the npm package
@@ -35,46 +38,48 @@ else
   echo "note: Valve's libsteam_api.so could not be fetched; its tests will skip"
 fi
 
-echo "== go test -race"
+step "go test -race"
 go test -count=1 -race -short ./...
 
-echo "== go test"
+step "go test"
 go test -count=1 ./...
 
 # One minute of the soak: churn, a server restart, 15 % loss each way
 # (README.md, "Soak", has the 10-minute run).
-echo "== soak (1 minute, 128 clients)"
+step "soak (1 minute, 128 clients)"
 go run ./cmd/lysoak -d 1m -n 128 -every 10s
 
-echo "== CMake build"
+step "CMake build"
 cmake -S . -B build -G Ninja >/dev/null
 cmake --build build
 
-echo "== Rust bindings (cargo test)"
+step "Rust bindings (cargo test)"
 LIGHTYEAR_CONN_LIB_DIR="$PWD/build" bash bindings/rust/test.sh
 
-echo "== C# binding (Mono)"
+step "C# binding (Mono)"
 bash bindings/csharp/test.sh
 
-echo "== ctest"
+step "ctest"
 ctest --test-dir build --output-on-failure
 
 # The same C tests and the Go tests of core/, internal/, steamworks/ and
 # capi/, cross-built for Linux aarch64 and run under qemu-user (installs
 # the cross compilers and qemu-user-static when missing).
-echo "== Linux aarch64 (cross, qemu)"
+step "Linux aarch64 (cross, qemu)"
 bash scripts/test-arm64.sh
 
 # The same library cross-built for Windows with mingw-w64: its ctest suite
 # and the Go tests of core/, steamworks/ and capi/ under wine (installs the mingw
 # and wine packages when missing, fails naming them otherwise).
-echo "== Windows x86_64 (mingw-w64, wine)"
+step "Windows x86_64 (mingw-w64, wine)"
 bash scripts/test-windows.sh
 
 # The release packages as users get them (scripts/package.sh): the archive
 # unpacked and linked by a C program, the UPM tarball's .meta files and
 # plugins, the C# tests against the tarball's library; every platform
 # PLATFORMS.md lists as built here.
-echo "== packages (scripts/package.sh, scripts/test-packages.sh)"
+step "packages (scripts/package.sh, scripts/test-packages.sh)"
 bash scripts/package.sh
 bash scripts/test-packages.sh
+
+echo "== all tests passed in ${SECONDS} s"
