@@ -235,7 +235,10 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   (git ls-files -z --cached --others --exclude-standard -- "$UPM_DIR" |
      while IFS= read -r -d '' f; do
        [ -e "$f" ] || continue # deleted but not yet committed
-       case "$f" in *.so | *.so.* | *.dll | *.dylib | *.a) continue ;; esac
+       case "$f" in
+         *.meta) ;;                                        # a plugin's settings stay
+         *.so | *.so.* | *.dll | *.dylib | *.a) continue ;; # a library does not
+       esac
        mkdir -p "$UPM/$(dirname "${f#"$UPM_DIR"/}")"
        cp -p "$f" "$UPM/${f#"$UPM_DIR"/}"
      done)
