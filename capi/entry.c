@@ -46,9 +46,10 @@ static inline int mask_needed(void) {
         return rc;                                                    \
     }
 #else
-/* Windows and macOS, and a build for measuring what the mask costs
- * (bench/entry-cost.sh, -DLY_BENCH_UNMASKED_ENTRIES): unsafe there in a
- * host with signal handlers. */
+/* Windows (no signals) and macOS (the Go runtime's own handling for now,
+ * PLATFORMS.md). -DLY_BENCH_UNMASKED_ENTRIES builds a Linux library
+ * without the mask, only to show what it prevents (DESIGN.md): unsafe in
+ * a host with signal handlers. */
 #define LY_ENTRY(name, params, args) \
     LY_API int ly_##name params { return ly__go_##name args; }
 #endif
