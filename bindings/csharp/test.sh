@@ -22,7 +22,8 @@
 # start still come from the build),
 # LIGHTYEAR_CS_STRESS_SECONDS (GC stress test length, default 3),
 # LIGHTYEAR_CS_HOST_RUNS and LIGHTYEAR_CS_HOST_SECONDS (host runtime test:
-# runs per Mono suspend mode, default 20, and seconds per run, default 1).
+# runs per Mono suspend mode, default 5 (20 is the bar of issue 13), and
+# seconds per run, default 1; a hang prints every thread's stack through gdb).
 set -u -o pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -55,6 +56,12 @@ if ! command -v mcs >/dev/null 2>&1 || ! command -v mono >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
     $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mono-mcs mono-runtime >/dev/null ||
         fail "could not install mono-mcs and mono-runtime"
+fi
+# gdb prints the native stacks of a hung host-runtime run (Tests.cs).
+if ! command -v gdb >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq gdb >/dev/null ||
+        fail "could not install gdb"
 fi
 echo "== $(mono --version | head -1)"
 

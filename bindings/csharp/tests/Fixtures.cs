@@ -293,6 +293,8 @@ namespace Lightyear.Conn.Tests
             process.BeginErrorReadLine();
         }
 
+        public int Id { get { return process.Id; } }
+
         public string Output
         {
             get { lock (lines) return string.Join("\n", lines.ToArray()); }
