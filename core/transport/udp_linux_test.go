@@ -38,9 +38,7 @@ func listenDualStackTransport(addr netip.AddrPort) (Transport, error) {
 }
 
 func TestUDPUsesMmsg(t *testing.T) {
-	u, err := ListenUDP(lo4)
-	require.NoError(t, err)
-	defer u.Close()
+	u := listenLo4(t)
 	assert.Nil(t, u.portable, "this kernel supports recvmmsg/sendmmsg; the fast path should be in use")
 	assert.True(t, u.is4)
 }
@@ -53,12 +51,8 @@ func rawFD(t *testing.T, u *UDP, f func(fd int)) {
 // With IP_RECVERR set, Linux reports ICMP port unreachable on an unconnected
 // socket as a pending ECONNREFUSED. ReadBatch must swallow it.
 func TestUDPIgnoresConnRefused(t *testing.T) {
-	a, err := ListenUDP(lo4)
-	require.NoError(t, err)
-	defer a.Close()
-	b, err := ListenUDP(lo4)
-	require.NoError(t, err)
-	defer b.Close()
+	a := listenLo4(t)
+	b := listenLo4(t)
 	gone, err := ListenUDP(lo4)
 	require.NoError(t, err)
 	dead := gone.LocalAddr()
@@ -94,12 +88,8 @@ func TestUDPIgnoresConnRefused(t *testing.T) {
 
 // More than maxBatch datagrams: WriteBatch chunks, ReadBatch caps.
 func TestUDPLargeBatches(t *testing.T) {
-	a, err := ListenUDP(lo4)
-	require.NoError(t, err)
-	defer a.Close()
-	b, err := ListenUDP(lo4)
-	require.NoError(t, err)
-	defer b.Close()
+	a := listenLo4(t)
+	b := listenLo4(t)
 	const count = 3*maxBatch + 5
 	out := make([]Message, count)
 	for i := range out {
@@ -183,12 +173,8 @@ func TestUDPOptions(t *testing.T) {
 // 100 small ones, one ReadBatch fills the whole batch, the first Message
 // truncated, and the next ReadBatch starts where it stopped.
 func TestUDPTruncatedFillsBatch(t *testing.T) {
-	a, err := ListenUDP(lo4)
-	require.NoError(t, err)
-	defer a.Close()
-	b, err := ListenUDP(lo4)
-	require.NoError(t, err)
-	defer b.Close()
+	a := listenLo4(t)
+	b := listenLo4(t)
 	require.Nil(t, b.portable)
 	out := []Message{{Buf: pattern(0, 2000), N: 2000, Addr: b.LocalAddr()}}
 	for i := 1; i <= 100; i++ {
@@ -221,19 +207,15 @@ func TestUDPTruncatedFillsBatch(t *testing.T) {
 // is when the socket was emptied; a full batch, or one with a truncated
 // datagram in it, says nothing.
 func TestUDPReadDrained(t *testing.T) {
-	a, err := ListenUDP(lo4)
-	require.NoError(t, err)
-	defer a.Close()
-	b, err := ListenUDP(lo4)
-	require.NoError(t, err)
-	defer b.Close()
+	a := listenLo4(t)
+	b := listenLo4(t)
 	var _ ReadDrainer = b
 	in := newMsgs(8)
 	out := []Message{{Buf: pattern(0, 2000), N: 2000, Addr: b.LocalAddr()}}
 	for i := 1; i < 10; i++ {
 		out = append(out, Message{Buf: pattern(i, 20), N: 20, Addr: b.LocalAddr()})
 	}
-	_, err = a.WriteBatch(out)
+	_, err := a.WriteBatch(out)
 	require.NoError(t, err)
 	for _, want := range []struct {
 		n       int
@@ -254,4 +236,13 @@ func TestUDPReadDrained(t *testing.T) {
 	_, err = fallback.ReadBatch(in)
 	require.NoError(t, err)
 	assert.False(t, fallback.(*UDP).ReadDrained(), "the portable path cannot tell")
+}
+
+// listenLo4 opens a UDP socket on 127.0.0.1 that the test closes at its end.
+func listenLo4(t *testing.T) *UDP {
+	t.Helper()
+	u, err := ListenUDP(lo4)
+	require.NoError(t, err)
+	t.Cleanup(func() { u.Close() })
+	return u
 }
