@@ -10,13 +10,24 @@
 # --quick: test_api and test_steam, under a minute; the ctest test
 # c_valgrind_quick. Exit 77 (skipped) without valgrind.
 #
-# Known: fuzz_capi under memcheck reports invalid writes inside the Go
-# runtime's own memory (runtime.memclrNoHeapPointers, and recvmmsg into a
-# server's receive buffers) at addresses memcheck believes unaddressable,
-# after many goroutine stacks were made and freed. The suspected cause is
-# memcheck marking memory below a moving stack pointer on Go's heap-allocated
-# stacks, later reused by the heap; not proven, so not suppressed, and kept
-# out of the quick run (it made that run fail now and then).
+# Memcheck cannot follow Go's goroutine stacks: they live in the Go heap,
+# and when the stack pointer moves from one to another less than
+# --max-stackframe away memcheck takes it for a frame being pushed or
+# popped and marks everything in between undefined or unaddressable, live
+# Go objects and other goroutines' stacks included. Go code then "reads
+# invalid memory" (1 run of test_api in ~120; fuzz_capi often). No
+# max-stackframe avoids it (two goroutine stacks can be bytes apart), so
+# this script sets aside the invalid reads and writes whose address memcheck
+# describes as "in a rw- anonymous segment": memory that neither malloc (its
+# blocks are described as blocks) nor a thread stack holds, which here is the
+# Go runtime's own. They are counted and printed, not failed on. Every other
+# report fails: accesses to malloc'd blocks and C stacks (a caller's buffer
+# overrun by the library), uninitialised bytes in system calls, leaks.
+#
+# --fair-sched=yes: valgrind runs one thread at a time, and with its default
+# lock a thread spinning in the Go runtime's locks can keep the lock's holder
+# from running for minutes (one fresh-clone CI run timed out in test_api).
+# Each test also has its own time limit (VALGRIND_TEST_TIMEOUT, 150 s).
 #
 # The Go runtime confuses memcheck (it makes and moves goroutine stacks
 # itself); tests/c/valgrind.supp suppresses those reports, by runtime
@@ -76,15 +87,28 @@ for t in "${tests[@]}"; do
   log="$vgdir/$name.log"
   t0=$SECONDS
   set +e
-  (cd "$build/tests/c" && LD_LIBRARY_PATH="$vgdir" valgrind --tool=memcheck --error-exitcode=99 \
+  (cd "$build/tests/c" && LD_LIBRARY_PATH="$vgdir" timeout -k 10 "${VALGRIND_TEST_TIMEOUT:-150}" \
+     valgrind --tool=memcheck --fair-sched=yes \
      --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
      --suppressions="$root/tests/c/valgrind.supp" --num-callers=40 ./$t) >"$log" 2>&1
   rc=$?
   set -e
   summary=$(grep -o "ERROR SUMMARY: [0-9]* errors from [0-9]* contexts (suppressed: [0-9]* from [0-9]*)" "$log" | tail -1)
   lost=$(grep -o "definitely lost: [0-9,]* bytes in [0-9,]* blocks" "$log" | tail -1)
+  # Memcheck's error contexts (each printed once; definite leaks count),
+  # and those about the Go runtime's own memory (see the top). rc is the
+  # test's own exit code: memcheck's verdict is read from the log.
+  contexts=$(grep -o "ERROR SUMMARY: [0-9]* errors from [0-9]* contexts" "$log" | tail -1 | awk '{print $6}')
+  go_memory=$(awk '
+    / (Invalid read|Invalid write) of size/ { inblock = 1; next }
+    inblock && /Address 0x[0-9a-f]+ is in a rw- anonymous segment/ { g++; inblock = 0 }
+    /^==[0-9]+== $/ { inblock = 0 }
+    END { print g + 0 }' "$log")
   verdict=ok
-  if [ $rc = 99 ] || ! grep -q "ERROR SUMMARY: 0 errors" "$log"; then
+  if [ $rc = 124 ] || [ $rc = 137 ]; then
+    verdict="TIMED OUT after ${VALGRIND_TEST_TIMEOUT:-150} s"
+    failed=1
+  elif [ -z "$contexts" ] || [ $((contexts - go_memory)) -gt 0 ]; then
     verdict="MEMCHECK ERRORS"
     failed=1
   elif [ $rc != 0 ] && [ "$name" = test_threads ]; then
@@ -92,6 +116,9 @@ for t in "${tests[@]}"; do
   elif [ $rc != 0 ]; then
     verdict="TEST FAILED (exit $rc)"
     failed=1
+  fi
+  if [ "$go_memory" -gt 0 ]; then
+    summary="$summary ($go_memory in the Go runtime's memory, set aside)"
   fi
   printf '%-18s %4ss  %s; %s: %s\n' "$name" $((SECONDS - t0)) "${summary:-no summary}" "${lost:-no leak summary}" "$verdict"
   if [ "$verdict" != ok ] && [ "$name" != test_threads ]; then
