@@ -15,6 +15,14 @@ var (
 	ErrClosed          = errors.New("core: closed")
 )
 
+// ErrSendBufferFull: the transport's send buffer is full, so this payload
+// was not sent (nothing else is lost). It is the caller's to act on: send
+// less per tick, drop or retry the payload later, or give the transport a
+// larger buffer or rate (Steam: SendBufferSize, SendRateMax). netcode's
+// UDP sends never return it: a full socket buffer loses the datagram, as
+// the network may.
+var ErrSendBufferFull = errors.New("core: send buffer full, payload not sent")
+
 // MaxPayload is the largest payload any backend carries by default: the
 // netcode.io limit.
 const MaxPayload = 1200

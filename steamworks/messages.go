@@ -29,12 +29,16 @@ const receiveBatch = 64
 
 // send sends one unreliable no-Nagle message. A connection Steam is
 // closing (NoConnection, InvalidState) loses the message silently, like a
-// datagram: its status change arrives with the next update.
+// datagram: its status change arrives with the next update. A full send
+// buffer (LimitExceeded: about 438 messages of 1,200 bytes at Steam's
+// default 512 KiB) is core.ErrSendBufferFull, for the caller to act on.
 func send(l *Library, conn uint32, payload []byte) error {
 	r := C.lys_send(l.c, C.uint32_t(conn), unsafe.Pointer(&payload[0]), C.uint32_t(len(payload)))
 	switch r {
 	case C.LYS_RESULT_OK, C.LYS_RESULT_NO_CONNECTION, C.LYS_RESULT_INVALID_STATE:
 		return nil
+	case C.LYS_RESULT_LIMIT_EXCEEDED:
+		return core.ErrSendBufferFull
 	}
 	return fmt.Errorf("%w: EResult %d", ErrSendFailed, int(r))
 }
