@@ -17,6 +17,10 @@
 /* Stores msg (len bytes, not NUL-terminated) as the calling thread's last
  * error message. */
 LY__HIDDEN void ly__set_last_error(const char *msg, size_t len);
+#if defined(__linux__)
+/* hostsignals.c: Go's initialisation has finished (capi/ready_linux.go). */
+LY__HIDDEN void ly__go_initialised(void);
+#endif
 
 /* cgo writes export prototypes without const; these typedefs carry the
  * const into them so that they match lightyear_conn.h exactly. */

@@ -25,6 +25,10 @@
 extern sigset_t ly__async_signals;
 extern int ly__mask_state;
 void ly__entry_mask_init(void);
+/* 1 once Go's initialisation is done; ly__wait_go_ready waits for it with
+ * the thread's signals open (hostsignals.c, "Waiting for the Go runtime"). */
+extern int ly__go_ready;
+void ly__wait_go_ready(void);
 
 static inline int mask_needed(void) {
     int state = __atomic_load_n(&ly__mask_state, __ATOMIC_ACQUIRE);
@@ -32,7 +36,11 @@ static inline int mask_needed(void) {
         ly__entry_mask_init();
         state = __atomic_load_n(&ly__mask_state, __ATOMIC_ACQUIRE);
     }
-    return state == 2;
+    if (state != 2)
+        return 0;
+    if (!__atomic_load_n(&ly__go_ready, __ATOMIC_ACQUIRE))
+        ly__wait_go_ready();
+    return 1;
 }
 
 #define LY_ENTRY(name, params, args)                                  \

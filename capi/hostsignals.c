@@ -195,4 +195,32 @@ static void find_host_handled(void) {
 
 __attribute__((visibility("hidden"))) void ly__entry_mask_init(void) { pthread_once(&mask_once, find_host_handled); }
 
+/* Waiting for the Go runtime. The library's constructor starts the Go
+ * runtime's initialisation on a thread of its own and returns; the first
+ * call into Go waits until it is done. That wait must not happen with the
+ * host's signals blocked: initialisation starts threads, a thread start
+ * takes glibc locks (the TLS lock, malloc's) that a host thread may hold
+ * when its collector stops it, and the collector would wait for ever for
+ * a thread that cannot see its signal (a caught hang: Mono's preemptive
+ * suspend, with the runtime's thread waiting in pthread_create). So
+ * entry.c waits here first, signals open, until Go's last init function
+ * (capi/ready_linux.go) says it is done. */
+__attribute__((visibility("hidden"))) int ly__go_ready;
+static pthread_mutex_t ready_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ready_cond = PTHREAD_COND_INITIALIZER;
+
+__attribute__((visibility("hidden"))) void ly__go_initialised(void) {
+    pthread_mutex_lock(&ready_mu);
+    __atomic_store_n(&ly__go_ready, 1, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&ready_cond);
+    pthread_mutex_unlock(&ready_mu);
+}
+
+__attribute__((visibility("hidden"))) void ly__wait_go_ready(void) {
+    pthread_mutex_lock(&ready_mu);
+    while (!__atomic_load_n(&ly__go_ready, __ATOMIC_ACQUIRE))
+        pthread_cond_wait(&ready_cond, &ready_mu);
+    pthread_mutex_unlock(&ready_mu);
+}
+
 #endif /* __linux__ */

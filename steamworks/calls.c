@@ -17,6 +17,8 @@ typedef bool (*gns_init_fn)(const lys_Identity *, char *);
 typedef void (*void_fn)(void);
 typedef void *(*getter_fn)(void);
 typedef int (*int_self_fn)(void *);
+typedef void (*void_self_fn)(void *);
+typedef int32_t (*pipe_fn)(void);
 typedef bool (*get_identity_fn)(void *, lys_Identity *);
 typedef uint32_t (*ip_fn)(void *, const lys_IPAddr *, int, const lys_ConfigValue *);
 typedef uint32_t (*listen_p2p_fn)(void *, int, int, const lys_ConfigValue *);
@@ -55,6 +57,16 @@ void lys_call_void(lys_lib *l, int slot) {
 
 void *lys_call_getter(lys_lib *l, int slot) {
 	return ((getter_fn)l->slot[slot])();
+}
+
+// The pipe getters return 0 until Steam (or the game server) is
+// initialised in this process.
+bool lys_pipe_open(lys_lib *l, int slot) {
+	return FN(slot, pipe_fn)() != 0;
+}
+
+void lys_init_relay(lys_lib *l) {
+	FN(LYS_INIT_RELAY, void_self_fn)(l->utils);
 }
 
 int lys_init_authentication(lys_lib *l) {

@@ -122,6 +122,7 @@ func (c *Client) Connect() error {
 	// the handle is ours.
 	var conn C.uint32_t
 	if c.cfg.Mode == ModeP2P {
+		l.initRelay()
 		conn = C.lys_connect_p2p(l.c, C.uint64_t(c.cfg.ServerSteamID), C.int(c.cfg.VirtualPort))
 	} else {
 		ip, port := addrToC(c.cfg.Address)

@@ -55,6 +55,15 @@ func (l *Library) start(opts *LibraryOptions) error {
 	if opts.TimeoutConnected > 0 {
 		C.lys_set_config_int32(l.c, configTimeoutConnected, C.int32_t(opts.TimeoutConnected.Milliseconds()))
 	}
+	for _, v := range []struct{ key, value int }{
+		{configSendRateMin, opts.SendRateMin},
+		{configSendRateMax, opts.SendRateMax},
+		{configSendBufferSize, opts.SendBufferSize},
+	} {
+		if v.value > 0 {
+			C.lys_set_config_int32(l.c, C.int(v.key), C.int32_t(v.value))
+		}
+	}
 	if opts.DebugOutputLevel > 0 {
 		C.lys_install_debug_output(l.c, C.int(opts.DebugOutputLevel))
 	}
@@ -70,6 +79,9 @@ func (l *Library) start(opts *LibraryOptions) error {
 func (l *Library) initialise(opts *LibraryOptions) error {
 	if l.mode.attaches() {
 		return nil
+	}
+	if err := l.refuseSecondInit(); err != nil {
+		return err
 	}
 	errbuf := (*C.char)(C.calloc(1, C.LYS_ERRMSG_SIZE))
 	defer C.free(unsafe.Pointer(errbuf))
@@ -119,6 +131,29 @@ func (l *Library) initialise(opts *LibraryOptions) error {
 	return nil
 }
 
+// refuseSecondInit refuses to initialise a Steam the process already
+// initialised (the host's own Steamworks.NET or GNS, say). Steam's second
+// init succeeds without doing anything, and Close would then shut the
+// host's instance down under it.
+func (l *Library) refuseSecondInit() error {
+	var already bool
+	var call string
+	switch {
+	case l.flavour == FlavourGNS:
+		already, call = C.lys_call_getter(l.c, C.LYS_SOCKETS) != nil, "GameNetworkingSockets_Init"
+	case l.mode == InitGameServer:
+		already, call = bool(C.lys_pipe_open(l.c, C.LYS_GS_GET_PIPE)), "SteamInternal_GameServer_Init_V2"
+	default:
+		already, call = bool(C.lys_pipe_open(l.c, C.LYS_API_GET_PIPE)), "SteamAPI_InitFlat"
+	}
+	if !already {
+		return nil
+	}
+	return &InitError{Call: call, Message: "Steam is already initialised in this process: " +
+		"use AttachClient or AttachGameServer (C: LY_STEAM_ATTACH_CLIENT or LY_STEAM_ATTACH_GAME_SERVER) " +
+		"to use it without initialising or shutting it down"}
+}
+
 // shutdown undoes initialise: only what this Library initialised.
 func (l *Library) shutdown() {
 	if !l.inited {
@@ -133,5 +168,15 @@ func (l *Library) shutdown() {
 		C.lys_call_void(l.c, C.LYS_GS_SHUTDOWN)
 	default:
 		C.lys_call_void(l.c, C.LYS_SHUTDOWN)
+	}
+}
+
+// initRelay asks Steam, once per Library, to start getting access to
+// Valve's relay network, which P2P connections go through; without it the
+// first P2P connection waits for that access. l.mu is held.
+func (l *Library) initRelay() {
+	if !l.relayRequested {
+		l.relayRequested = true
+		C.lys_init_relay(l.c)
 	}
 }

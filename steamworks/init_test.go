@@ -16,6 +16,7 @@ func TestInitClient(t *testing.T) {
 	lib := openFake(t, fakeSteam, LibraryOptions{
 		Init: InitClient, AppID: 480, AllowIPWithoutAuth: true,
 		TimeoutInitial: 3 * time.Second, TimeoutConnected: 7 * time.Second, DebugOutputLevel: 4,
+		SendRateMin: 100_000, SendRateMax: 900_000, SendBufferSize: 2 << 20,
 	})
 	require.Equal(t, InitClient, lib.Mode())
 	require.Equal(t, "480", os.Getenv("SteamAppId"))
@@ -27,6 +28,9 @@ func TestInitClient(t *testing.T) {
 	require.Equal(t, 3000, fakeSteam.Config(configTimeoutInitial))
 	require.Equal(t, 7000, fakeSteam.Config(configTimeoutConnected))
 	require.Equal(t, 4, fakeSteam.Counter("debug_level"))
+	require.Equal(t, 100_000, fakeSteam.Config(configSendRateMin))
+	require.Equal(t, 900_000, fakeSteam.Config(configSendRateMax))
+	require.Equal(t, 2<<20, fakeSteam.Config(configSendBufferSize))
 
 	// The library initialised Steam, so its updates pump the Steam API's
 	// callbacks too.
@@ -34,6 +38,7 @@ func TestInitClient(t *testing.T) {
 	r.tick()
 	require.Positive(t, fakeSteam.Counter("api_run_callbacks"))
 	require.Positive(t, fakeSteam.Counter("run_callbacks"))
+	require.Zero(t, fakeSteam.Counter("init_relay"), "IP only: no relay access asked for")
 
 	require.NoError(t, lib.Close())
 	require.Equal(t, 1, fakeSteam.Counter("shutdown"))
@@ -95,6 +100,43 @@ func TestInitFailureCarriesSteamMessage(t *testing.T) {
 			tc.fake.FailInit("", 0)
 			lib, err := Open(LibraryOptions{Path: tc.fake.Path, Init: tc.mode})
 			require.NoError(t, err, "a failed Open leaves the slot free")
+			require.NoError(t, lib.Close())
+		})
+	}
+}
+
+// Initialising a Steam the host already initialised is refused before
+// Steam's own init (which would succeed and hand the host's instance to
+// our Close): the error names the attach modes, and the host's Steam
+// keeps running.
+func TestInitRefusedWhenAlreadyInitialised(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		fake    *fakesteam.Fake
+		mode    InitMode
+		preinit int
+	}{
+		{"client", fakeSteam, InitClient, 1},
+		{"game server", fakeSteam, InitGameServer, 2},
+		{"gns", fakeGNS, InitClient, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.fake.Reset()
+			tc.fake.Preinit(tc.preinit)
+			_, err := Open(LibraryOptions{Path: tc.fake.Path, Init: tc.mode})
+			require.ErrorIs(t, err, ErrInitFailed)
+			require.ErrorContains(t, err, "already initialised")
+			require.ErrorContains(t, err, "AttachClient")
+			for _, n := range []string{"init", "shutdown", "gs_init", "gs_shutdown", "gns_init", "gns_kill"} {
+				require.Zero(t, tc.fake.Counter(n), n)
+			}
+			// The host's instance still serves an attach.
+			attach := AttachClient
+			if tc.preinit == 2 {
+				attach = AttachGameServer
+			}
+			lib, err := Open(LibraryOptions{Path: tc.fake.Path, Init: attach})
+			require.NoError(t, err)
 			require.NoError(t, lib.Close())
 		})
 	}

@@ -103,6 +103,12 @@ type LibraryOptions struct {
 	// up to that level to stderr (Valve's ESteamNetworkingSocketsDebug
 	// OutputType: 1 bug ... 4 warning, 5 msg ... 8 everything).
 	DebugOutputLevel int
+	// SendRateMin and SendRateMax, when set, bound Steam's send rate on
+	// every connection (bytes per second; Steam's defaults are 256 KiB/s
+	// for both in GNS 1.6). SendBufferSize, when set, is how many bytes a
+	// connection may queue before sends fail with core.ErrSendBufferFull
+	// (Steam's default: 512 KiB).
+	SendRateMin, SendRateMax, SendBufferSize int
 }
 
 // GameServerOptions are SteamInternal_GameServer_Init_V2's arguments.
@@ -117,6 +123,9 @@ type GameServerOptions struct {
 
 // Steam's global configuration keys (ESteamNetworkingConfigValue).
 const (
+	configSendBufferSize     = 9
+	configSendRateMin        = 10
+	configSendRateMax        = 11
 	configIPAllowWithoutAuth = 23
 	configTimeoutInitial     = 24
 	configTimeoutConnected   = 25
@@ -136,12 +145,13 @@ type Library struct {
 	path    string
 	inited  bool // this Library initialised Steam and shuts it down
 
-	mu        sync.Mutex
-	closed    bool
-	conns     map[uint32]statusSink // connection handle → its owner
-	listeners map[uint32]statusSink // listen socket → its server
-	owners    map[owner]struct{}    // servers and clients, closed by Close
-	buf       [32]C.lys_status      // drain buffer, used under mu
+	mu             sync.Mutex
+	closed         bool
+	relayRequested bool                  // InitRelayNetworkAccess was called (initRelay)
+	conns          map[uint32]statusSink // connection handle → its owner
+	listeners      map[uint32]statusSink // listen socket → its server
+	owners         map[owner]struct{}    // servers and clients, closed by Close
+	buf            [32]C.lys_status      // drain buffer, used under mu
 }
 
 // current is the one open Library (see ErrAlreadyOpen).

@@ -86,6 +86,7 @@ func (s *Server) Start() error {
 	}
 	var listen C.uint32_t
 	if s.cfg.Mode == ModeP2P {
+		l.initRelay()
 		listen = C.lys_listen_p2p(l.c, C.int(s.cfg.VirtualPort))
 	} else {
 		ip, port := addrToC(s.cfg.Address)

@@ -26,6 +26,9 @@ enum lys_slot {
 	LYS_LISTEN_P2P,
 	LYS_CONNECT_P2P,
 	LYS_IDENTITY_SET_STEAMID64,
+	LYS_API_GET_PIPE,
+	LYS_GS_GET_PIPE,
+	LYS_INIT_RELAY,
 	// GameNetworkingSockets only.
 	LYS_GNS_INIT,
 	LYS_GNS_KILL,
@@ -94,6 +97,8 @@ bool lys_gns_init(lys_lib *l, char *err);
 void lys_call_void(lys_lib *l, int slot);
 void *lys_call_getter(lys_lib *l, int slot);
 int lys_init_authentication(lys_lib *l);
+bool lys_pipe_open(lys_lib *l, int slot);
+void lys_init_relay(lys_lib *l);
 bool lys_get_identity_steamid(lys_lib *l, uint64_t *out);
 
 // calls.c: sockets

@@ -197,14 +197,14 @@ static const char *counter_names[] = {
 	"init", "shutdown", "gs_init", "gs_shutdown", "gns_init", "gns_kill",
 	"api_run_callbacks", "gs_run_callbacks", "run_callbacks", "accepts", "closes",
 	"sends", "bad_self", "options", "releases", "set_callback", "init_authentication",
-	"gs_iface_calls", "last_send_flags", "gs_versions_ok", "debug_level",
+	"gs_iface_calls", "last_send_flags", "gs_versions_ok", "debug_level", "init_relay",
 };
 enum { N_COUNTERS = sizeof counter_names / sizeof counter_names[0] };
 enum {
 	C_INIT, C_SHUTDOWN, C_GS_INIT, C_GS_SHUTDOWN, C_GNS_INIT, C_GNS_KILL,
 	C_API_RUN_CALLBACKS, C_GS_RUN_CALLBACKS, C_RUN_CALLBACKS, C_ACCEPTS, C_CLOSES,
 	C_SENDS, C_BAD_SELF, C_OPTIONS, C_RELEASES, C_SET_CALLBACK, C_INIT_AUTH,
-	C_GS_IFACE_CALLS, C_LAST_SEND_FLAGS, C_GS_VERSIONS_OK, C_DEBUG_LEVEL,
+	C_GS_IFACE_CALLS, C_LAST_SEND_FLAGS, C_GS_VERSIONS_OK, C_DEBUG_LEVEL, C_INIT_RELAY,
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -934,6 +934,13 @@ EXPORT void SteamGameServer_Shutdown(void) {
 EXPORT void SteamGameServer_RunCallbacks(void) { __atomic_fetch_add(&counters[C_GS_RUN_CALLBACKS], 1, __ATOMIC_SEQ_CST); }
 
 EXPORT void *SteamAPI_SteamNetworkingSockets_SteamAPI_v012(void) { return client_inited ? &sockets_iface : NULL; }
+// Steam's pipes: 0 until initialised, as in libsteam_api.
+EXPORT int32_t SteamAPI_GetHSteamPipe(void) { return client_inited ? 1 : 0; }
+EXPORT int32_t SteamGameServer_GetHSteamPipe(void) { return gs_inited ? 2 : 0; }
+void UTILS(InitRelayNetworkAccess)(void *self) {
+	(void)self;
+	__atomic_fetch_add(&counters[C_INIT_RELAY], 1, __ATOMIC_SEQ_CST);
+}
 EXPORT void *SteamAPI_SteamGameServerNetworkingSockets_SteamAPI_v012(void) { return gs_inited ? &gs_sockets_iface : NULL; }
 EXPORT void *SteamAPI_SteamNetworkingUtils_SteamAPI_v004(void) { return client_inited || gs_inited ? &utils_iface : NULL; }
 #endif
