@@ -138,6 +138,10 @@ LY_ENTRY(client_stats, (ly_client *client, ly_stats *stats), (client, stats))
 LY_ENTRY(client_create_steam,
          (const ly_steam_client_config *config, ly_client **out),
          (config, out))
+LY_ENTRY(server_connection_status,
+         (ly_server *server, ly_client_id client, ly_connection_status *status),
+         (server, client, status))
+LY_ENTRY(client_connection_status, (ly_client *client, ly_connection_status *status), (client, status))
 LY_ENTRY(token_generate,
          (const ly_token_params *params, uint8_t *out, uint32_t out_size),
          (params, out, out_size))

@@ -70,6 +70,8 @@ func codeOf(err error, fallback C.int) C.int {
 		return errInvalidToken
 	case errors.Is(err, netcode.ErrInvalidKey):
 		return errInvalidKey
+	case errors.Is(err, core.ErrSendBufferFull):
+		return C.LY_ERR_SEND_BUFFER_FULL
 	}
 	return fallback
 }

@@ -111,6 +111,12 @@ func tokenParams(addr string) *cCTokenParams {
 	return (*cCTokenParams)(unsafe.Pointer(p))
 }
 
+func newConnStatus() *cConnStatus {
+	st := new(cConnStatus)
+	st.struct_size = cU32(unsafe.Sizeof(*st))
+	return st
+}
+
 func newStats() *cStats {
 	st := new(cStats)
 	st.struct_size = cU32(unsafe.Sizeof(*st))
@@ -343,6 +349,12 @@ var panicCases = []panicCase{
 		return ly__go_server_client_stats(f.srv, someClient, newStats())
 	}},
 	{export: "ly_client_stats", arm: armClient, call: func(f *fixture) cInt { return ly__go_client_stats(f.nc, newStats()) }},
+	{export: "ly_server_connection_status", arm: armServer, call: func(f *fixture) cInt {
+		return ly__go_server_connection_status(f.srv, cID{id: 1, kind: cU32(core.KindSteam)}, newConnStatus())
+	}},
+	{export: "ly_client_connection_status", arm: armClient, call: func(f *fixture) cInt {
+		return ly__go_client_connection_status(f.nc, newConnStatus())
+	}},
 
 	// Conditioner.
 	{export: "ly_server_set_conditioner", arm: armServer, call: func(f *fixture) cInt {

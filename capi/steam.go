@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/netip"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/lightyear-conn/lightyear_conn/core"
@@ -48,14 +49,49 @@ func steamCode(err error, fallback C.int) C.int {
 	return codeOf(err, fallback)
 }
 
+// steamConfigSizeV1 is sizeof(ly_steam_config) before the connection
+// options: callers built against that header still open Steam.
+var steamConfigSizeV1 = C.uint32_t(unsafe.Offsetof(C.ly_steam_config{}.allow_ip_without_auth))
+
+// steamConnectionOptions reads ly_steam_config's connection options.
+func steamConnectionOptions(cfg *C.ly__csteam_config, opts *steamworks.LibraryOptions) C.int {
+	const most = 1<<31 - 1 // Steam's values are int32
+	for _, v := range []struct {
+		name  string
+		value C.uint32_t
+	}{
+		{"timeout_initial_ms", cfg.timeout_initial_ms}, {"timeout_connected_ms", cfg.timeout_connected_ms},
+		{"send_rate_min", cfg.send_rate_min}, {"send_rate_max", cfg.send_rate_max},
+		{"send_buffer_size", cfg.send_buffer_size},
+	} {
+		if v.value > most {
+			return fail(errInvalidArgument, "%s %d is over %d", v.name, v.value, most)
+		}
+	}
+	if cfg.debug_output_level > 8 {
+		return fail(errInvalidArgument, "debug_output_level %d is over 8", cfg.debug_output_level)
+	}
+	if cfg.send_rate_min != 0 && cfg.send_rate_max != 0 && cfg.send_rate_min > cfg.send_rate_max {
+		return fail(errInvalidArgument, "send_rate_min %d is over send_rate_max %d", cfg.send_rate_min, cfg.send_rate_max)
+	}
+	opts.AllowIPWithoutAuth = cfg.allow_ip_without_auth != 0
+	opts.TimeoutInitial = time.Duration(cfg.timeout_initial_ms) * time.Millisecond
+	opts.TimeoutConnected = time.Duration(cfg.timeout_connected_ms) * time.Millisecond
+	opts.DebugOutputLevel = int(cfg.debug_output_level)
+	opts.SendRateMin = int(cfg.send_rate_min)
+	opts.SendRateMax = int(cfg.send_rate_max)
+	opts.SendBufferSize = int(cfg.send_buffer_size)
+	return C.LY_OK
+}
+
 //export ly__go_steam_open
 func ly__go_steam_open(cfg *C.ly__csteam_config) (rc C.int) {
 	defer recoverPanic(&rc)
 	if cfg == nil {
 		return fail(errInvalidArgument, "config is NULL")
 	}
-	if cfg.struct_size < C.uint32_t(unsafe.Sizeof(*cfg)) {
-		return fail(errInvalidArgument, "ly_steam_config.struct_size is %d, want %d (call ly_steam_config_defaults)", cfg.struct_size, unsafe.Sizeof(*cfg))
+	if cfg.struct_size < steamConfigSizeV1 {
+		return fail(errInvalidArgument, "ly_steam_config.struct_size is %d, want at least %d (sizeof(ly_steam_config) is %d: call ly_steam_config_defaults)", cfg.struct_size, steamConfigSizeV1, unsafe.Sizeof(*cfg))
 	}
 	if cfg.flavour > C.LY_STEAM_GNS || cfg.init > C.LY_STEAM_ATTACH_GAME_SERVER {
 		return fail(errInvalidArgument, "flavour %d or init %d out of range", cfg.flavour, cfg.init)
@@ -70,6 +106,11 @@ func ly__go_steam_open(cfg *C.ly__csteam_config) (rc C.int) {
 			QueryPort: uint16(cfg.query_port),
 			Version:   goString((*C.ly__cchar)(unsafe.Pointer(cfg.game_server_version))),
 		},
+	}
+	if hasField(cfg.struct_size, unsafe.Sizeof(*cfg)) {
+		if rc := steamConnectionOptions(cfg, &opts); rc != C.LY_OK {
+			return rc
+		}
 	}
 	if ip := goString((*C.ly__cchar)(unsafe.Pointer(cfg.game_server_ip))); ip != "" {
 		a, err := netip.ParseAddr(ip)

@@ -25,6 +25,7 @@ LY_API const char *ly_error_string(int code) {
     case LY_ERR_INTERNAL: return "internal error";
     case LY_ERR_STEAM_UNAVAILABLE: return "steam library not available";
     case LY_ERR_STEAM_INIT_FAILED: return "steam initialisation failed";
+    case LY_ERR_SEND_BUFFER_FULL: return "send buffer full, payload not sent";
     }
     return "unknown error";
 }

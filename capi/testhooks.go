@@ -53,6 +53,7 @@ type (
 	cSteamConfig     = C.ly_steam_config
 	cSteamServerCfg  = C.ly_steam_server_config
 	cSteamClientCfg  = C.ly_steam_client_config
+	cConnStatus      = C.ly_connection_status
 	cCServerConfig   = C.ly__cserver_config
 	cCTokenParams    = C.ly__ctoken_params
 	cCConditioner    = C.ly__cconditioner_config

@@ -136,6 +136,14 @@ LY_API uint32_t ly_version(void);
  * Steam's own message. */
 #define LY_ERR_STEAM_INIT_FAILED -14
 
+/* The transport's send buffer is full: this payload was not sent, and
+ * nothing else was lost. Only the Steam backend returns it (Steam queues
+ * up to its send buffer, 512 KiB by default, about 438 payloads of 1,200
+ * bytes; netcode's UDP sends never fail this way). Send less per tick,
+ * drop or resend the payload later, or raise ly_steam_config's
+ * send_buffer_size or send_rate_max. */
+#define LY_ERR_SEND_BUFFER_FULL -15
+
 /* A static English description of an error code ("unknown error" for
  * codes this version does not know). Never NULL; thread-safe. */
 LY_API const char *ly_error_string(int code);
@@ -394,11 +402,15 @@ LY_API int ly_server_update(ly_server *server, double dt_seconds);
 /* Sends size bytes (1..LY_MAX_PAYLOAD_SIZE) to a connected client. The
  * data is copied before the call returns. Errors: LY_ERR_INVALID_HANDLE,
  * LY_ERR_INVALID_ARGUMENT (data NULL), LY_ERR_PAYLOAD_SIZE,
- * LY_ERR_NOT_RUNNING, LY_ERR_UNKNOWN_CLIENT. */
+ * LY_ERR_NOT_RUNNING, LY_ERR_UNKNOWN_CLIENT, LY_ERR_SEND_BUFFER_FULL (a
+ * Steam client's send buffer is full: not sent), LY_ERR_SOCKET (Steam
+ * refused the send for another reason; ly_last_error() has its EResult). */
 LY_API int ly_server_send(ly_server *server, ly_client_id client, const uint8_t *data, uint32_t size);
 
 /* Sends one payload to every connected client. Errors as
- * ly_server_send, without LY_ERR_UNKNOWN_CLIENT. */
+ * ly_server_send, without LY_ERR_UNKNOWN_CLIENT; LY_ERR_SEND_BUFFER_FULL
+ * and LY_ERR_SOCKET mean that some Steam clients did not get it (every
+ * other client did; ly_last_error() names them). */
 LY_API int ly_server_broadcast(ly_server *server, const uint8_t *data, uint32_t size);
 
 /* Writes the datagrams queued by ly_server_send and ly_server_broadcast
@@ -632,17 +644,33 @@ typedef struct ly_steam_config {
     uint16_t game_port;
     uint16_t query_port;
     const char *game_server_version;
+    /* Connection options for every Steam connection of the process; 0
+     * keeps Steam's own value. (Added in 0.2; a struct_size that ends
+     * before them is accepted and leaves them at Steam's values.) */
+    uint32_t allow_ip_without_auth; /* 1: IP peers need no Steam certificate (Steamworks; GNS never asks) */
+    uint32_t timeout_initial_ms;    /* connecting gives up after this (Steam: 10,000) */
+    uint32_t timeout_connected_ms;  /* a connected peer silent this long is dropped (Steam: 10,000) */
+    uint32_t debug_output_level;    /* 1..8: Steam's messages up to that level to stderr (4 warnings, 5 messages) */
+    uint32_t send_rate_min;         /* bytes per second */
+    uint32_t send_rate_max;         /* bytes per second */
+    uint32_t send_buffer_size;      /* bytes queued per connection before LY_ERR_SEND_BUFFER_FULL (Steam: 524,288) */
 } ly_steam_config;
 
 /* Fills config with defaults: struct_size, LY_STEAM_AUTO,
  * LY_STEAM_INIT_CLIENT, the rest zero. Does nothing if config is NULL. */
 LY_API void ly_steam_config_defaults(ly_steam_config *config);
 
-/* Loads the Steam library and initialises (or attaches to) Steam. Errors:
- * LY_ERR_INVALID_ARGUMENT (NULL, struct_size, bad enum or address),
- * LY_ERR_ALREADY_ACTIVE (already open), LY_ERR_STEAM_UNAVAILABLE (no
+/* Loads the Steam library and initialises (or attaches to) Steam. An INIT
+ * mode when Steam (or GameNetworkingSockets) is already initialised in
+ * the process, by the game's own Steamworks.NET or steamworks-rs say, is
+ * refused before Steam's init runs, with LY_ERR_STEAM_INIT_FAILED and a
+ * message naming the ATTACH modes: the host's instance is never touched.
+ * Errors: LY_ERR_INVALID_ARGUMENT (NULL, struct_size, bad enum or address,
+ * an option out of range: timeouts or rates over 2^31-1, debug level over
+ * 8), LY_ERR_ALREADY_ACTIVE (already open), LY_ERR_STEAM_UNAVAILABLE (no
  * library, or one without a needed function; the message names the paths
- * tried or the symbol), LY_ERR_STEAM_INIT_FAILED (Steam's message). */
+ * tried or the symbol), LY_ERR_STEAM_INIT_FAILED (Steam's message, or
+ * already initialised). */
 LY_API int ly_steam_open(const ly_steam_config *config);
 
 /* Closes every Steam server backend and client, and shuts Steam down if
@@ -701,6 +729,39 @@ LY_API void ly_steam_client_config_defaults(ly_steam_client_config *config);
  * not called), LY_ERR_INTERNAL (the handle table is full: 1,048,576 live
  * handles). */
 LY_API int ly_client_create_steam(const ly_steam_client_config *config, ly_client **out);
+
+/* Steam's live view of one connection (SteamNetConnectionRealTimeStatus_t). */
+typedef struct ly_connection_status {
+    uint32_t struct_size;             /* sizeof(ly_connection_status), set by the caller */
+    int32_t state;                    /* Steam's: 1 connecting, 2 finding a route, 3 connected */
+    int32_t ping_ms;                  /* round trip, as Steam measures it */
+    float quality_local;              /* share of packets delivered, 0..1, as seen here; -1 unknown */
+    float quality_remote;             /* the same, as the peer sees it */
+    float out_packets_per_sec;
+    float out_bytes_per_sec;
+    float in_packets_per_sec;
+    float in_bytes_per_sec;
+    int32_t send_rate_bytes_per_sec;  /* the rate Steam thinks the path can carry */
+    int32_t pending_unreliable;       /* bytes queued and not yet sent */
+    int32_t pending_reliable;
+    int32_t sent_unacked_reliable;
+    int32_t reserved;                 /* 0 */
+    int64_t queue_time_us;            /* how long a payload sent now waits before it goes out */
+} ly_connection_status;
+
+/* The status of a Steam client's connection to this server. Errors:
+ * LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (status NULL, struct_size
+ * below sizeof(ly_connection_status), a client id that is not of kind
+ * LY_KIND_STEAM: netcode and local clients have no Steam status),
+ * LY_ERR_UNKNOWN_CLIENT (no such connected Steam client, or no Steam
+ * backend), LY_ERR_NOT_CONNECTED (Steam has no status for it yet). */
+LY_API int ly_server_connection_status(ly_server *server, ly_client_id client, ly_connection_status *status);
+
+/* The status of a Steam client's connection. Errors:
+ * LY_ERR_INVALID_HANDLE (also after ly_steam_close), LY_ERR_INVALID_ARGUMENT
+ * (status NULL, struct_size too small, not a Steam client),
+ * LY_ERR_NOT_CONNECTED (not connecting or connected). */
+LY_API int ly_client_connection_status(ly_client *client, ly_connection_status *status);
 
 /* ------------------------------------------------------------------ */
 /* Client                                                              */
@@ -768,7 +829,9 @@ LY_API int ly_client_update(ly_client *client, double dt_seconds);
 
 /* Sends size bytes (1..LY_MAX_PAYLOAD_SIZE), copied before the call
  * returns. Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (data
- * NULL), LY_ERR_PAYLOAD_SIZE, LY_ERR_NOT_CONNECTED. */
+ * NULL), LY_ERR_PAYLOAD_SIZE, LY_ERR_NOT_CONNECTED, and for Steam clients
+ * LY_ERR_SEND_BUFFER_FULL (not sent) and LY_ERR_SOCKET (Steam refused the
+ * send for another reason; ly_last_error() has its EResult). */
 LY_API int ly_client_send(ly_client *client, const uint8_t *data, uint32_t size);
 
 /* Takes the next received payload into buf and returns its size, or 0

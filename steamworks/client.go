@@ -308,6 +308,9 @@ func (c *Client) Stats() core.Stats {
 
 // ConnectionStatus returns Steam's live view of the connection.
 func (c *Client) ConnectionStatus() (ConnectionStatus, error) {
+	if c.closed {
+		return ConnectionStatus{}, core.ErrClosed
+	}
 	if c.conn == 0 {
 		return ConnectionStatus{}, core.ErrNotConnected
 	}

@@ -31,6 +31,11 @@ type ConnectionStatus struct {
 }
 
 func connectionStatus(l *Library, conn uint32) (ConnectionStatus, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ConnectionStatus{}, errLibraryClosed
+	}
 	var rt C.lys_RealTimeStatus
 	if r := C.lys_real_time_status(l.c, C.uint32_t(conn), &rt); r != C.LYS_RESULT_OK {
 		return ConnectionStatus{}, fmt.Errorf("%w: GetConnectionRealTimeStatus: EResult %d", core.ErrNotConnected, int(r))
