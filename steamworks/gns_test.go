@@ -1,13 +1,18 @@
 package steamworks
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -583,4 +588,228 @@ func TestGNSSendBurst(t *testing.T) {
 	require.Equal(t, []byte("burst"), got)
 	require.Equal(t, []core.Event{{Type: core.EventPayload, Client: id, Payload: []byte("after")}}, r.take())
 	require.Equal(t, core.StateConnected, c.State())
+}
+
+// The native peer: tests/gns/native_peer.cpp, built with g++ against the
+// GNS under test (headers and library from build-gns.sh's directory).
+
+var nativePeer struct {
+	sync.Mutex
+	path string // built once per test binary, in testDir
+	err  error
+}
+
+// nativePeerPath builds the native peer, or skips when g++ or GNS's
+// headers are missing.
+func nativePeerPath(t *testing.T, lib string) string {
+	t.Helper()
+	gxx, err := exec.LookPath("g++")
+	if err != nil {
+		t.Skip("g++ not found: the native GNS peer cannot be built")
+	}
+	dir := filepath.Dir(filepath.Dir(lib)) // DIR of DIR/lib/libGameNetworkingSockets.so
+	if _, err := os.Stat(filepath.Join(dir, "include", "steam", "steamnetworkingsockets.h")); err != nil {
+		t.Skipf("GNS headers not next to %s (build-gns.sh puts them in DIR/include): %v", lib, err)
+	}
+	nativePeer.Lock()
+	defer nativePeer.Unlock()
+	if nativePeer.path == "" && nativePeer.err == nil {
+		out := filepath.Join(testDir, "native_peer")
+		libDir := filepath.Dir(lib)
+		cmd := exec.Command(gxx, "-std=c++17", "-O1", "-Wall", "-Werror",
+			"-I", filepath.Join(dir, "include"), filepath.Join("..", "tests", "gns", "native_peer.cpp"),
+			"-o", out, "-L", libDir, "-lGameNetworkingSockets", "-Wl,-rpath,"+libDir)
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			nativePeer.err = fmt.Errorf("%v: %v\n%s", cmd, err, msg)
+		} else {
+			nativePeer.path = out
+		}
+	}
+	require.NoError(t, nativePeer.err, "building the native peer")
+	return nativePeer.path
+}
+
+// native is a running native peer; its stdout lines arrive on lines.
+type native struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	lines chan string
+	seen  []string
+	done  chan struct{}
+	err   error // Wait's result, once done is closed
+}
+
+func startNative(t *testing.T, args ...string) *native {
+	t.Helper()
+	lib := gnsLibPath(t)
+	cmd := exec.Command(nativePeerPath(t, lib), args...)
+	cmd.Stderr = &bytes.Buffer{}
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	n := &native{t: t, cmd: cmd, lines: make(chan string, 64), done: make(chan struct{})}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			n.lines <- sc.Text()
+		}
+		n.err = cmd.Wait()
+		close(n.lines)
+		close(n.done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill() // a no-op once it has exited
+		<-n.done
+		if t.Failed() {
+			t.Logf("native peer %v: stdout %q, stderr %s", args, n.seen, cmd.Stderr)
+		}
+	})
+	return n
+}
+
+// expect ticks until the native peer prints want, failing on anything
+// else it prints but the lines in allowed.
+func (n *native) expect(tick func(), want string, allowed ...string) {
+	n.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		tick()
+		select {
+		case line, ok := <-n.lines:
+			if !ok {
+				n.t.Fatalf("native peer ended (%v) before %q; it printed %q", n.err, want, n.seen)
+			}
+			n.seen = append(n.seen, line)
+			if line == want {
+				return
+			}
+			if !slices.Contains(allowed, line) {
+				n.t.Fatalf("native peer printed %q, waiting for %q", line, want)
+			}
+		case <-time.After(time.Millisecond):
+		}
+	}
+	n.t.Fatalf("native peer did not print %q in 10 s; it printed %q", want, n.seen)
+}
+
+// exit waits for the native peer's end, which must be "done" and status 0.
+func (n *native) exit(tick func()) {
+	n.t.Helper()
+	n.expect(tick, "done")
+	select {
+	case <-n.done:
+	case <-time.After(5 * time.Second):
+		n.t.Fatal("native peer did not exit")
+	}
+	require.NoError(n.t, n.err, "native peer's exit status")
+}
+
+// Our client against the native server: echoes byte-exact, then either
+// the native server ends the connection ("bye": its end reason and text
+// reach our client) or our client does (the native server prints ours).
+func TestGNSNativeServer(t *testing.T) {
+	for _, byNative := range []bool{true, false} {
+		name := map[bool]string{true: "native-closes", false: "we-close"}[byNative]
+		t.Run(name, func(t *testing.T) {
+			lib := openGNS(t)
+			port := freeUDPPort(t)
+			srv := startNative(t, "server", fmt.Sprint(port))
+			c, err := NewClient(lib, ClientConfig{Address: loopback(port)})
+			require.NoError(t, err)
+			defer c.Close()
+			tick := func() { require.NoError(t, c.Update(time.Millisecond)) }
+			srv.expect(tick, fmt.Sprintf("listening %d", port))
+			require.NoError(t, c.Connect())
+			srv.expect(tick, "connected")
+			gnsUntil(t, "connected", 5*time.Second, tick, func() bool { return c.State() == core.StateConnected })
+
+			const count = 200
+			var got [][]byte
+			for i := range count {
+				require.NoError(t, c.Send(numbered(i, 4+(i*53)%(core.MaxPayload-3), 'c')))
+			}
+			gnsUntil(t, "echoes", 5*time.Second, tick, func() bool {
+				for p, ok := c.Receive(); ok; p, ok = c.Receive() {
+					got = append(got, append([]byte(nil), p...))
+				}
+				return len(got) >= count
+			})
+			require.Len(t, got, count)
+			for i := range count {
+				require.Equal(t, numbered(i, 4+(i*53)%(core.MaxPayload-3), 'c'), got[i], "echo %d", i)
+			}
+
+			if byNative {
+				require.NoError(t, c.Send([]byte("bye")))
+				srv.expect(tick, fmt.Sprintf("echoes %d", count))
+				srv.expect(tick, "closed-by-self 1042")
+				gnsUntil(t, "closed by the native server", 5*time.Second, tick, func() bool { return c.State() != core.StateConnected })
+				require.Equal(t, core.StateDisconnected, c.State())
+				require.Equal(t, core.ReasonRemote, c.DisconnectReason())
+				code, debug := c.EndReason()
+				require.Equal(t, 1042, code)
+				require.Equal(t, "native bye", debug)
+			} else {
+				require.NoError(t, c.Disconnect())
+				require.Equal(t, core.ReasonLocal, c.DisconnectReason())
+				srv.expect(tick, fmt.Sprintf("closed-by-peer %d disconnected by the client", EndReasonDisconnect))
+			}
+			srv.exit(tick)
+		})
+	}
+}
+
+// The native client against our server, which echoes: then either the
+// native client ends the connection with an end code of its own, or our
+// server does and the native client prints our end reason and text.
+func TestGNSNativeClient(t *testing.T) {
+	for _, byNative := range []bool{true, false} {
+		name := map[bool]string{true: "native-closes", false: "we-close"}[byNative]
+		t.Run(name, func(t *testing.T) {
+			lib := openGNS(t)
+			r := newGNSRig(t, lib)
+			const count = 200
+			args := []string{"client", loopback(r.port).String(), fmt.Sprint(count), "wait"}
+			if byNative {
+				args = append(args[:3], "close", "1077")
+			}
+			cl := startNative(t, args...)
+			// Our server echoes what it receives.
+			var id core.ClientID
+			echoed := 0
+			tick := func() {
+				r.tick()
+				for _, ev := range r.take() {
+					switch ev.Type {
+					case core.EventConnected:
+						require.Zero(t, id, "one client")
+						id = ev.Client
+						addr, ok := r.s.ClientAddr(id)
+						require.True(t, ok)
+						require.Equal(t, addrID(addr), id.ID)
+					case core.EventPayload:
+						require.Equal(t, id, ev.Client)
+						require.NoError(t, r.s.Send(id, ev.Payload))
+						echoed++
+					default:
+						r.events = append(r.events, ev)
+					}
+				}
+			}
+			cl.expect(tick, "connected")
+			cl.expect(tick, fmt.Sprintf("echoes %d", count))
+			require.Equal(t, count, echoed)
+			if byNative {
+				cl.expect(tick, "closed-by-self 1077")
+				gnsUntil(t, "server sees the native client go", 5*time.Second, tick, func() bool { return r.s.NumConnected() == 0 })
+				require.Equal(t, []core.Event{{Type: core.EventDisconnected, Client: id, Reason: core.ReasonRemote}}, r.events)
+			} else {
+				require.NoError(t, r.s.Disconnect(id))
+				tick()
+				require.Equal(t, []core.Event{{Type: core.EventDisconnected, Client: id, Reason: core.ReasonLocal}}, r.events)
+				cl.expect(tick, fmt.Sprintf("closed-by-peer %d disconnected by the server", EndReasonDisconnect))
+			}
+			cl.exit(tick)
+		})
+	}
 }
