@@ -3,6 +3,7 @@ package steamworks
 import (
 	"bufio"
 	"bytes"
+	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -30,24 +32,36 @@ import (
 // tests of a failed connect end quickly.
 const gnsTimeout = 2 * time.Second
 
-// gnsLibPath is $LIGHTYEAR_GNS_LIB, or build-gns.sh's default cache.
+// gnsLibPath is $LIGHTYEAR_GNS_LIB, or build-gns.sh's default cache; the
+// test skips without it, and where this test binary cannot load it.
 func gnsLibPath(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("LIGHTYEAR_GNS_LIB"); p != "" {
+	const name = "libGameNetworkingSockets.so"
+	// build-gns.sh builds for the machine it runs on: test binaries for
+	// Windows (under wine) or another architecture (under qemu) skip.
+	if runtime.GOOS != "linux" {
+		t.Skipf("%s is a Linux library; this test binary is for %s", name, runtime.GOOS)
+	}
+	p := os.Getenv("LIGHTYEAR_GNS_LIB")
+	if p != "" {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("LIGHTYEAR_GNS_LIB: %v", err)
 		}
-		return p
-	}
-	const name = "libGameNetworkingSockets.so"
-	if dir, err := os.UserCacheDir(); err == nil {
-		p := filepath.Join(dir, "lightyear_conn", "gns-0.3.0", "lib", name)
-		if _, err := os.Stat(p); err == nil {
-			return p
+	} else {
+		if dir, err := os.UserCacheDir(); err == nil {
+			p = filepath.Join(dir, "lightyear_conn", "gns-0.3.0", "lib", name)
+		}
+		if _, err := os.Stat(p); p == "" || err != nil {
+			t.Skipf("%s not found: set LIGHTYEAR_GNS_LIB or run steamworks/testdata/build-gns.sh", name)
 		}
 	}
-	t.Skipf("%s not found: set LIGHTYEAR_GNS_LIB or run steamworks/testdata/build-gns.sh", name)
-	return ""
+	f, err := elf.Open(p)
+	require.NoError(t, err, "GNS library %s", p)
+	defer f.Close()
+	if want, ok := elfMachine[runtime.GOARCH]; ok && f.Machine != want {
+		t.Skipf("GNS library %s is for %v, this test binary is %s", p, f.Machine, runtime.GOARCH)
+	}
+	return p
 }
 
 // openGNS opens the backend on the real GNS; the library is closed on
