@@ -720,11 +720,11 @@ func (n *native) exit(tick func()) {
 
 // Our client against the native server: echoes byte-exact, then either
 // the native server ends the connection ("bye": its end reason and text
-// reach our client) or our client does (the native server prints ours).
+// reach our client) or our client does (the native server prints ours),
+// by Disconnect or by closing the whole Library.
 func TestGNSNativeServer(t *testing.T) {
-	for _, byNative := range []bool{true, false} {
-		name := map[bool]string{true: "native-closes", false: "we-close"}[byNative]
-		t.Run(name, func(t *testing.T) {
+	for _, end := range []string{"native-closes", "we-disconnect", "we-close-library"} {
+		t.Run(end, func(t *testing.T) {
 			lib := openGNS(t)
 			port := freeUDPPort(t)
 			srv := startNative(t, "server", fmt.Sprint(port))
@@ -753,7 +753,8 @@ func TestGNSNativeServer(t *testing.T) {
 				require.Equal(t, numbered(i, 4+(i*53)%(core.MaxPayload-3), 'c'), got[i], "echo %d", i)
 			}
 
-			if byNative {
+			switch end {
+			case "native-closes":
 				require.NoError(t, c.Send([]byte("bye")))
 				srv.expect(tick, fmt.Sprintf("echoes %d", count))
 				srv.expect(tick, "closed-by-self 1042")
@@ -763,9 +764,16 @@ func TestGNSNativeServer(t *testing.T) {
 				code, debug := c.EndReason()
 				require.Equal(t, 1042, code)
 				require.Equal(t, "native bye", debug)
-			} else {
+			case "we-disconnect":
 				require.NoError(t, c.Disconnect())
 				require.Equal(t, core.ReasonLocal, c.DisconnectReason())
+				srv.expect(tick, fmt.Sprintf("closed-by-peer %d disconnected by the client", EndReasonDisconnect))
+			case "we-close-library":
+				// Close disconnects the client first, and GNS sends the
+				// close packet inside CloseConnection: the peer reads our
+				// end reason, not a timeout, though GNS is then killed.
+				require.NoError(t, lib.Close())
+				tick = func() {}
 				srv.expect(tick, fmt.Sprintf("closed-by-peer %d disconnected by the client", EndReasonDisconnect))
 			}
 			srv.exit(tick)
