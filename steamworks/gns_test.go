@@ -520,6 +520,7 @@ func TestGNSCloseWithConnectionsAndReopen(t *testing.T) {
 	for round := range 2 {
 		lib, err := Open(gnsOptions(t))
 		require.NoError(t, err, "round %d", round)
+		t.Cleanup(func() { lib.Close() }) // when a check below fails
 		r := newGNSRig(t, lib)
 		c, id := r.connect()
 		require.NoError(t, c.Send([]byte("hello")))
