@@ -38,6 +38,18 @@ else
   echo "note: Valve's libsteam_api.so could not be fetched; its tests will skip"
 fi
 
+# Valve's open-source GameNetworkingSockets, built once from the crates.io
+# crate's vendored source into a cache outside the repository (about 3
+# minutes the first time): the Steam backend's tests against the real
+# library over UDP on 127.0.0.1, and against a native GNS peer
+# (tests/gns/). If it cannot be built they skip.
+step "GameNetworkingSockets (steamworks/testdata/build-gns.sh)"
+if gns=$(bash steamworks/testdata/build-gns.sh); then
+  export LIGHTYEAR_GNS_LIB="$gns/lib/libGameNetworkingSockets.so"
+else
+  echo "note: GameNetworkingSockets could not be built; the steamworks GNS tests will skip"
+fi
+
 step "go test -race"
 go test -count=1 -race -short ./...
 

@@ -66,4 +66,16 @@
 // libsteam_api.so is present ($LIGHTYEAR_STEAM_API_PATH, or the cache
 // testdata/fetch-steam-api.sh fills), its symbols and its init failure
 // without a Steam client are checked in subprocesses.
+//
+// The real GameNetworkingSockets, built by testdata/build-gns.sh
+// ($LIGHTYEAR_GNS_LIB, or that script's cache; skipped without it), runs
+// the backend over UDP on 127.0.0.1 (gns_test.go): payloads each way
+// byte-exact, disconnects from either side with their end reasons, 16
+// clients with a broadcast and a server stop, a connect to nobody timing
+// out, the payload limit, a client closed mid-stream, Library.Close with
+// connections open and a re-open, and a burst that fills GNS's send
+// buffer (ErrSendBufferFull). A native GNS program of our own
+// (tests/gns/native_peer.cpp, built with g++) is the peer of our client
+// and of our server, each end closing, with the end reasons checked on
+// both sides.
 package steamworks
