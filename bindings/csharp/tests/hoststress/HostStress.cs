@@ -54,7 +54,13 @@ namespace Lightyear.Conn.HostStress
             for (int i = 0; i < 2; i++)
                 run(() => UpdateLoop(shared));
             run(EchoLoop);
-            run(ThreadChurn);
+            // HOSTSTRESS_CHURN=0 leaves the short-lived threads out: under
+            // a collector that stops threads with signals (Mono's
+            // preemptive suspend) a thread's first call can hang, in the Go
+            // runtime's own thread attach (DESIGN.md, "A thread's first
+            // call"), and the test runs that mode without them.
+            if (Environment.GetEnvironmentVariable("HOSTSTRESS_CHURN") != "0")
+                run(ThreadChurn);
 
             Thread.Sleep(TimeSpan.FromSeconds(seconds));
             stop = true;
