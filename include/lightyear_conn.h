@@ -21,7 +21,16 @@
  *  - Threads: every function may be called from any thread, also while
  *    the host's garbage collector stops threads (Mono, Boehm, IL2CPP).
  *    Calls on one handle are serialised inside the library; calls on
- *    different handles run in parallel.
+ *    different handles run in parallel. One limit, the Go runtime's: a
+ *    thread's first call attaches it to the runtime with every signal
+ *    blocked and allocates with malloc meanwhile. Under a collector that
+ *    stops threads with signals (Mono's preemptive suspend; Boehm, as in
+ *    Unity, on Linux and Android) that first call can wait for ever on a
+ *    malloc lock held by a thread the collector stopped, and the
+ *    collector for it. Make each thread's first call before it races
+ *    with collections (the main thread at start-up, a worker when it
+ *    starts), not from short-lived threads while the game runs.
+ *    DESIGN.md, "A thread's first call".
  *  - Signals (Linux and Android; on Windows there are none, on macOS and
  *    iOS the Go runtime's defaults apply): the host's signal actions stay
  *    the host's. Loading the library starts the Go runtime, which takes
@@ -645,7 +654,7 @@ typedef struct ly_steam_config {
     uint16_t query_port;
     const char *game_server_version;
     /* Connection options for every Steam connection of the process; 0
-     * keeps Steam's own value. (Added in 0.2; a struct_size that ends
+     * keeps Steam's own value. (Added after the first release: a struct_size that ends
      * before them is accepted and leaves them at Steam's values.) */
     uint32_t allow_ip_without_auth; /* 1: IP peers need no Steam certificate (Steamworks; GNS never asks) */
     uint32_t timeout_initial_ms;    /* connecting gives up after this (Steam: 10,000) */
