@@ -16,6 +16,7 @@
 static void (*fake_fail_init)(const char *msg, int code);
 static long (*fake_live_messages)(void);
 static void (*fake_reset)(void);
+static int (*fake_config)(int key);
 
 static void load_hooks(void)
 {
@@ -24,7 +25,8 @@ static void load_hooks(void)
     *(void **)&fake_fail_init = test_dlsym(h, "FakeSteam_FailInit");
     *(void **)&fake_live_messages = test_dlsym(h, "FakeSteam_LiveMessages");
     *(void **)&fake_reset = test_dlsym(h, "FakeSteam_Reset");
-    CHECK(fake_fail_init && fake_live_messages && fake_reset);
+    *(void **)&fake_config = test_dlsym(h, "FakeSteam_Config");
+    CHECK(fake_fail_init && fake_live_messages && fake_reset && fake_config);
 }
 
 static ly_steam_config steam_config(void)
@@ -198,6 +200,16 @@ static void test_close_keeps_server(void)
     CHECK_OK(ly_server_destroy(s));
 }
 
+/* ESteamNetworkingConfigValue keys of the options (steamnetworkingtypes.h). */
+enum {
+    STEAM_CONFIG_SEND_BUFFER_SIZE = 9,
+    STEAM_CONFIG_SEND_RATE_MIN = 10,
+    STEAM_CONFIG_SEND_RATE_MAX = 11,
+    STEAM_CONFIG_IP_ALLOW_WITHOUT_AUTH = 23,
+    STEAM_CONFIG_TIMEOUT_INITIAL = 24,
+    STEAM_CONFIG_TIMEOUT_CONNECTED = 25,
+};
+
 /* The connection options added in 0.2: a caller built before them
  * passes a struct_size that ends before them, which still opens (and
  * whatever lies past it is not read); values Steam cannot take are
@@ -207,7 +219,10 @@ static void test_connection_options(void)
     ly_steam_config cfg = steam_config();
     cfg.struct_size = (uint32_t)offsetof(ly_steam_config, allow_ip_without_auth);
     cfg.debug_output_level = 9; /* out of range, but past the old struct's end */
+    cfg.timeout_initial_ms = 1234;
+    fake_reset();
     CHECK_OK(ly_steam_open(&cfg));
+    CHECK_EQ(fake_config(STEAM_CONFIG_TIMEOUT_INITIAL), 0); /* not read: Steam's own value stays */
     CHECK_OK(ly_steam_close());
     cfg.struct_size = (uint32_t)offsetof(ly_steam_config, allow_ip_without_auth) - 1;
     CHECK_EQ(ly_steam_open(&cfg), LY_ERR_INVALID_ARGUMENT);
@@ -240,7 +255,15 @@ static void test_connection_options(void)
     cfg.debug_output_level = 8;
     cfg.send_rate_min = 3000000;
     cfg.send_buffer_size = 0x7fffffff;
+    fake_reset();
     CHECK_OK(ly_steam_open(&cfg));
+    /* They reach Steam's global config (the double records it). */
+    CHECK_EQ(fake_config(STEAM_CONFIG_IP_ALLOW_WITHOUT_AUTH), 2);
+    CHECK_EQ(fake_config(STEAM_CONFIG_TIMEOUT_INITIAL), 0x7fffffff);
+    CHECK_EQ(fake_config(STEAM_CONFIG_TIMEOUT_CONNECTED), 0x7fffffff);
+    CHECK_EQ(fake_config(STEAM_CONFIG_SEND_RATE_MIN), 3000000);
+    CHECK_EQ(fake_config(STEAM_CONFIG_SEND_RATE_MAX), 0); /* 0: Steam's own */
+    CHECK_EQ(fake_config(STEAM_CONFIG_SEND_BUFFER_SIZE), 0x7fffffff);
     CHECK_OK(ly_steam_close());
 }
 
