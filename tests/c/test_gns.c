@@ -767,7 +767,9 @@ static void test_close_reopen(void)
  * initialised GNS itself (as a game's own binding would), INIT is refused
  * and names the ATTACH modes, and ATTACH uses the host's instance without
  * shutting it down. */
-typedef int (*gns_init_fn)(const void *identity, char *errmsg);
+/* bool GameNetworkingSockets_Init(const SteamNetworkingIdentity *, SteamNetworkingErrMsg &):
+ * the reference is a pointer to char[1024] in the ABI; bool is returned in one byte. */
+typedef _Bool (*gns_init_fn)(const void *identity, char *errmsg);
 typedef void (*gns_kill_fn)(void);
 typedef void *(*gns_getter_fn)(void);
 
