@@ -6,6 +6,7 @@
  * connections, so no Steam client is needed.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stddef.h>
 #include <string.h>
 
 #include "net.h"
@@ -15,6 +16,7 @@
 static void (*fake_fail_init)(const char *msg, int code);
 static long (*fake_live_messages)(void);
 static void (*fake_reset)(void);
+static int (*fake_config)(int key);
 
 static void load_hooks(void)
 {
@@ -23,7 +25,8 @@ static void load_hooks(void)
     *(void **)&fake_fail_init = test_dlsym(h, "FakeSteam_FailInit");
     *(void **)&fake_live_messages = test_dlsym(h, "FakeSteam_LiveMessages");
     *(void **)&fake_reset = test_dlsym(h, "FakeSteam_Reset");
-    CHECK(fake_fail_init && fake_live_messages && fake_reset);
+    *(void **)&fake_config = test_dlsym(h, "FakeSteam_Config");
+    CHECK(fake_fail_init && fake_live_messages && fake_reset && fake_config);
 }
 
 static ly_steam_config steam_config(void)
@@ -197,6 +200,147 @@ static void test_close_keeps_server(void)
     CHECK_OK(ly_server_destroy(s));
 }
 
+/* ESteamNetworkingConfigValue keys of the options (steamnetworkingtypes.h). */
+enum {
+    STEAM_CONFIG_SEND_BUFFER_SIZE = 9,
+    STEAM_CONFIG_SEND_RATE_MIN = 10,
+    STEAM_CONFIG_SEND_RATE_MAX = 11,
+    STEAM_CONFIG_IP_ALLOW_WITHOUT_AUTH = 23,
+    STEAM_CONFIG_TIMEOUT_INITIAL = 24,
+    STEAM_CONFIG_TIMEOUT_CONNECTED = 25,
+};
+
+/* The connection options added in 0.2: a caller built before them
+ * passes a struct_size that ends before them, which still opens (and
+ * whatever lies past it is not read); values Steam cannot take are
+ * refused before anything is loaded. */
+static void test_connection_options(void)
+{
+    ly_steam_config cfg = steam_config();
+    cfg.struct_size = (uint32_t)offsetof(ly_steam_config, allow_ip_without_auth);
+    cfg.debug_output_level = 9; /* out of range, but past the old struct's end */
+    cfg.timeout_initial_ms = 1234;
+    fake_reset();
+    CHECK_OK(ly_steam_open(&cfg));
+    CHECK_EQ(fake_config(STEAM_CONFIG_TIMEOUT_INITIAL), 0); /* not read: Steam's own value stays */
+    CHECK_OK(ly_steam_close());
+    cfg.struct_size = (uint32_t)offsetof(ly_steam_config, allow_ip_without_auth) - 1;
+    CHECK_EQ(ly_steam_open(&cfg), LY_ERR_INVALID_ARGUMENT);
+
+    cfg = steam_config();
+    cfg.debug_output_level = 9;
+    CHECK_EQ(ly_steam_open(&cfg), LY_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ly_last_error(), "debug_output_level") != NULL);
+    cfg = steam_config();
+    cfg.send_rate_min = 2000000;
+    cfg.send_rate_max = 1000000;
+    CHECK_EQ(ly_steam_open(&cfg), LY_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ly_last_error(), "send_rate_min") != NULL);
+    cfg = steam_config();
+    cfg.timeout_initial_ms = 0x80000000u; /* Steam's values are int32 */
+    CHECK_EQ(ly_steam_open(&cfg), LY_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ly_last_error(), "timeout_initial_ms") != NULL);
+    cfg = steam_config();
+    cfg.timeout_connected_ms = UINT32_MAX;
+    CHECK_EQ(ly_steam_open(&cfg), LY_ERR_INVALID_ARGUMENT);
+    cfg = steam_config();
+    cfg.send_buffer_size = 0x80000000u;
+    CHECK_EQ(ly_steam_open(&cfg), LY_ERR_INVALID_ARGUMENT);
+
+    /* The largest values, and a minimum rate with no maximum, are taken. */
+    cfg = steam_config();
+    cfg.allow_ip_without_auth = 1;
+    cfg.timeout_initial_ms = 0x7fffffff;
+    cfg.timeout_connected_ms = 0x7fffffff;
+    cfg.debug_output_level = 8;
+    cfg.send_rate_min = 3000000;
+    cfg.send_buffer_size = 0x7fffffff;
+    fake_reset();
+    CHECK_OK(ly_steam_open(&cfg));
+    /* They reach Steam's global config (the double records it). */
+    CHECK_EQ(fake_config(STEAM_CONFIG_IP_ALLOW_WITHOUT_AUTH), 2);
+    CHECK_EQ(fake_config(STEAM_CONFIG_TIMEOUT_INITIAL), 0x7fffffff);
+    CHECK_EQ(fake_config(STEAM_CONFIG_TIMEOUT_CONNECTED), 0x7fffffff);
+    CHECK_EQ(fake_config(STEAM_CONFIG_SEND_RATE_MIN), 3000000);
+    CHECK_EQ(fake_config(STEAM_CONFIG_SEND_RATE_MAX), 0); /* 0: Steam's own */
+    CHECK_EQ(fake_config(STEAM_CONFIG_SEND_BUFFER_SIZE), 0x7fffffff);
+    CHECK_OK(ly_steam_close());
+}
+
+/* ly_server_connection_status and ly_client_connection_status: the
+ * double's made-up status comes through, and every argument error. */
+static void test_connection_status(void)
+{
+    ly_steam_config cfg = steam_config();
+    ly_connection_status st;
+    st.struct_size = sizeof st;
+    CHECK_EQ(ly_server_connection_status(NULL, (ly_client_id){1, LY_KIND_STEAM, 0}, &st), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_client_connection_status(NULL, &st), LY_ERR_INVALID_HANDLE);
+
+    CHECK_OK(ly_steam_open(&cfg));
+    char addr[LY_ADDRESS_STRING_SIZE];
+    ly_server *s = server_start("127.0.0.1:0", 8, addr);
+    ly_client_id unknown = {77, LY_KIND_STEAM, 0};
+    CHECK_EQ(ly_server_connection_status(s, unknown, &st), LY_ERR_UNKNOWN_CLIENT); /* no Steam backend yet */
+    ly_steam_server_config sc;
+    ly_steam_server_config_defaults(&sc);
+    sc.address = "127.0.0.1:27017";
+    CHECK_OK(ly_server_add_steam(s, &sc));
+    ly_steam_client_config cc;
+    ly_steam_client_config_defaults(&cc);
+    cc.address = "127.0.0.1:27017";
+    ly_client *c = NULL, *net = client_manual(addr, 9);
+    CHECK_OK(ly_client_create_steam(&cc, &c));
+    CHECK_EQ(ly_client_connection_status(c, &st), LY_ERR_NOT_CONNECTED); /* idle */
+    CHECK_OK(ly_client_connect(c));
+    CHECK_OK(ly_client_connect(net));
+    ly_client *both[2] = {c, net};
+    pump_connected(s, both, 2);
+    ly_client_id ids[2];
+    CHECK_EQ(ly_server_connected_ids(s, ids, 2), 2);
+    ly_client_id steam_id = ids[0].kind == LY_KIND_STEAM ? ids[0] : ids[1];
+    ly_client_id net_id = ids[0].kind == LY_KIND_STEAM ? ids[1] : ids[0];
+    CHECK_EQ(net_id.kind, LY_KIND_NETCODE);
+
+    memset(&st, 0xff, sizeof st);
+    st.struct_size = sizeof st;
+    CHECK_OK(ly_server_connection_status(s, steam_id, &st));
+    CHECK_EQ(st.struct_size, sizeof st);
+    CHECK_EQ(st.state, 3);
+    CHECK_EQ(st.ping_ms, 7);
+    CHECK_EQ(st.send_rate_bytes_per_sec, 256000);
+    CHECK_EQ(st.queue_time_us, 1500);
+    CHECK_EQ(st.reserved, 0);
+    memset(&st, 0xff, sizeof st);
+    st.struct_size = sizeof st;
+    CHECK_OK(ly_client_connection_status(c, &st));
+    CHECK_EQ(st.state, 3);
+    CHECK_EQ(st.ping_ms, 7);
+
+    /* Argument errors, before handle errors. */
+    CHECK_EQ(ly_server_connection_status(s, steam_id, NULL), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_connection_status(c, NULL), LY_ERR_INVALID_ARGUMENT);
+    st.struct_size = sizeof st - 1;
+    CHECK_EQ(ly_server_connection_status(s, steam_id, &st), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_connection_status(c, &st), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_connection_status(NULL, steam_id, &st), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_client_connection_status(NULL, &st), LY_ERR_INVALID_ARGUMENT);
+    st.struct_size = sizeof st;
+    CHECK_EQ(ly_server_connection_status(s, net_id, &st), LY_ERR_INVALID_ARGUMENT); /* connected, but netcode */
+    CHECK_EQ(ly_server_connection_status(s, (ly_client_id){steam_id.id, LY_KIND_LOCAL, 0}, &st),
+             LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_server_connection_status(s, unknown, &st), LY_ERR_UNKNOWN_CLIENT);
+    CHECK_EQ(ly_client_connection_status(net, &st), LY_ERR_INVALID_ARGUMENT);
+
+    /* After ly_steam_close the Steam client's handle refuses. */
+    CHECK_OK(ly_steam_close());
+    CHECK_EQ(ly_client_connection_status(c, &st), LY_ERR_INVALID_HANDLE);
+    CHECK_EQ(ly_server_connection_status(s, steam_id, &st), LY_ERR_UNKNOWN_CLIENT);
+    CHECK_OK(ly_client_destroy(c));
+    CHECK_OK(ly_client_destroy(net));
+    CHECK_OK(ly_server_destroy(s));
+}
+
 /* ly_shutdown closes Steam too, so the library can be opened again. */
 static void test_shutdown_closes_steam(void)
 {
@@ -213,6 +357,8 @@ int main(void)
     test_open_errors();
     test_exchange();
     test_close_keeps_server();
+    test_connection_options();
+    test_connection_status();
     test_shutdown_closes_steam();
     return check_summary("test_steam");
 }

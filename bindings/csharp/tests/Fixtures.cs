@@ -205,7 +205,11 @@ namespace Lightyear.Conn.Tests
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         delegate long LiveMessagesFn(); // C long: 64 bits on Linux x86_64
 
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        delegate int ConfigFn(int key);
+
         static FailInitFn failInit;
+        static ConfigFn config;
         static ResetFn reset;
         static LiveMessagesFn liveMessages;
 
@@ -234,6 +238,7 @@ namespace Lightyear.Conn.Tests
                 throw new AssertionException("dlopen " + Path + ": " + Marshal.PtrToStringAnsi(dlerror()));
             failInit = Symbol<FailInitFn>(h, "FakeSteam_FailInit");
             liveMessages = Symbol<LiveMessagesFn>(h, "FakeSteam_LiveMessages");
+            config = Symbol<ConfigFn>(h, "FakeSteam_Config");
             reset = Symbol<ResetFn>(h, "FakeSteam_Reset");
         }
 
@@ -257,6 +262,13 @@ namespace Lightyear.Conn.Tests
         {
             Load();
             reset();
+        }
+
+        /// <summary>The value the double's global config has for an ESteamNetworkingConfigValue key (0 if never set).</summary>
+        public static int GlobalConfig(int key)
+        {
+            Load();
+            return config(key);
         }
 
         /// <summary>Steam messages allocated and not yet released.</summary>

@@ -49,7 +49,10 @@ namespace Lightyear.Conn.Tests
             add("steam: netcode + Steam server, C# Steam client over IP, payloads both ways, disconnect", SteamExchange);
             add("steam: P2P by SteamID and virtual port, server-side disconnect", SteamP2P);
             add("steam: open twice, close and reopen; Library.Shutdown closes Steam", SteamOpenClose);
+            add("steam: connection options reach Steam; connection status and its errors", SteamOptionsAndStatus);
+            add("steam: LY_ERR_SEND_BUFFER_FULL is SendBufferFullException", SendBufferFullMapping);
             add("zero managed allocation per payload (steam)", ZeroAllocSteam);
+            add("gns: the real GameNetworkingSockets (LIGHTYEAR_GNS_LIB): connect, payloads, send buffer full, status", SteamGns);
             add("Library.Shutdown disposes everything; the library works after", Shutdown);
             add("example: examples/Echo runs", EchoExample);
 
@@ -246,7 +249,7 @@ namespace Lightyear.Conn.Tests
         static void EnumsAndConstants()
         {
             string h = HeaderText();
-            CheckEnum<ErrorCode>(h.Replace("#define LY_OK 0", "#define LY_ERR_OK 0"), "LY_ERR_", 15);
+            CheckEnum<ErrorCode>(h.Replace("#define LY_OK 0", "#define LY_ERR_OK 0"), "LY_ERR_", 16);
             CheckEnum<ClientKind>(h, "LY_KIND_", 3);
             CheckEnum<ClientState>(h, "LY_STATE_", 10);
             CheckEnum<DisconnectReason>(h, "LY_REASON_", 11);
@@ -1296,6 +1299,9 @@ namespace Lightyear.Conn.Tests
             Assert.Equal(SteamInitMode.Client, defaults.Init, "default init");
             Assert.True(defaults.AppId == 0 && defaults.LibraryPath == null && defaults.GamePort == 0 && defaults.QueryPort == 0,
                         "the rest is zero");
+            Assert.True(!defaults.AllowIPWithoutAuth && defaults.TimeoutInitialMs == 0 && defaults.TimeoutConnectedMs == 0 &&
+                        defaults.DebugOutputLevel == 0 && defaults.SendRateMin == 0 && defaults.SendRateMax == 0 && defaults.SendBufferSize == 0,
+                        "the connection options default to 0: Steam's own values");
             var sdef = new SteamServerConfig();
             Assert.True(sdef.Mode == SteamMode.IP && sdef.Address == null && sdef.VirtualPort == 0, "server config defaults");
             Assert.Equal(256, sdef.MaxClients, "default Steam MaxClients (ly_steam_server_config_defaults)");
@@ -1335,6 +1341,20 @@ namespace Lightyear.Conn.Tests
             cfg.Init = SteamInitMode.GameServer;
             cfg.GameServerIP = "not an ip";
             Assert.Code(ErrorCode.InvalidArgument, () => Steam.Open(cfg), "malformed game-server IP");
+            cfg = FakeSteam.Config();
+            cfg.DebugOutputLevel = 9;
+            Assert.Code(ErrorCode.InvalidArgument, () => Steam.Open(cfg), "debug output level over 8");
+            cfg = FakeSteam.Config();
+            cfg.SendRateMin = 2000000;
+            cfg.SendRateMax = 1000000;
+            e = Assert.Code(ErrorCode.InvalidArgument, () => Steam.Open(cfg), "SendRateMin over SendRateMax");
+            Assert.True(e.NativeMessage.Contains("send_rate_min"), "the message names the field: " + e.Message);
+            cfg = FakeSteam.Config();
+            cfg.TimeoutInitialMs = 0x80000000u;
+            Assert.Code(ErrorCode.InvalidArgument, () => Steam.Open(cfg), "a timeout over 2^31-1");
+            cfg = FakeSteam.Config();
+            cfg.SendBufferSize = uint.MaxValue;
+            Assert.Code(ErrorCode.InvalidArgument, () => Steam.Open(cfg), "a send buffer over 2^31-1");
 
             // Nothing open: servers and clients say so.
             Assert.Code(ErrorCode.SteamUnavailable, () => Client.CreateSteam(SteamClientConfig.IP(SteamAddress)), "Steam client before Open");
@@ -1549,6 +1569,220 @@ namespace Lightyear.Conn.Tests
             server.Dispose();
             client.Dispose();
             WithSteam(() => { });
+        }
+
+        // ESteamNetworkingConfigValue keys of the options (steamnetworkingtypes.h).
+        const int SteamConfigSendBufferSize = 9, SteamConfigSendRateMin = 10, SteamConfigSendRateMax = 11,
+                  SteamConfigIPAllowWithoutAuth = 23, SteamConfigTimeoutInitial = 24, SteamConfigTimeoutConnected = 25;
+
+        static void SteamOptionsAndStatus()
+        {
+            var cfg = FakeSteam.Config();
+            cfg.AllowIPWithoutAuth = true;
+            cfg.TimeoutInitialMs = 1500;
+            cfg.TimeoutConnectedMs = 7000;
+            cfg.SendRateMin = 100000;
+            cfg.SendRateMax = 900000;
+            cfg.SendBufferSize = 65536;
+            FakeSteam.Reset();
+            Steam.Open(cfg);
+            try
+            {
+                // The double records Steam's global config: every option arrived.
+                Assert.Equal(2, FakeSteam.GlobalConfig(SteamConfigIPAllowWithoutAuth), "IP_AllowWithoutAuth");
+                Assert.Equal(1500, FakeSteam.GlobalConfig(SteamConfigTimeoutInitial), "TimeoutInitial");
+                Assert.Equal(7000, FakeSteam.GlobalConfig(SteamConfigTimeoutConnected), "TimeoutConnected");
+                Assert.Equal(100000, FakeSteam.GlobalConfig(SteamConfigSendRateMin), "SendRateMin");
+                Assert.Equal(900000, FakeSteam.GlobalConfig(SteamConfigSendRateMax), "SendRateMax");
+                Assert.Equal(65536, FakeSteam.GlobalConfig(SteamConfigSendBufferSize), "SendBufferSize");
+
+                using (var f = new Fixture())
+                using (var sc = Client.CreateSteam(SteamClientConfig.IP(SteamAddress)))
+                {
+                    f.Server.AddSteam(SteamServerConfig.IP(SteamAddress));
+                    Assert.Code(ErrorCode.NotConnected, () => sc.ConnectionStatus(), "an idle Steam client has no status");
+                    var net = f.Connect(3);
+                    sc.Connect();
+                    f.PumpUntil(() => sc.IsConnected && f.Server.ConnectedCount == 2, "the Steam client connects", sc);
+                    var id = ClientId.Steam(FakeSteam.LocalSteamId);
+
+                    // The double's made-up status (ping 7 ms, 256,000 B/s, 1,500 us queued) comes through.
+                    var st = f.Server.ConnectionStatus(id);
+                    Assert.True(st.IsConnected && st.State == 3, "server's status: " + st);
+                    Assert.Equal(7, st.PingMs, "PingMs");
+                    Assert.Equal(256000, st.SendRateBytesPerSec, "SendRateBytesPerSec");
+                    Assert.Equal(1500L, st.QueueTimeMicroseconds, "QueueTimeMicroseconds");
+                    Assert.Equal(1.0f, st.QualityLocal, "QualityLocal");
+                    var cst = sc.ConnectionStatus();
+                    Assert.True(cst.IsConnected && cst.PingMs == 7, "client's status: " + cst);
+
+                    Assert.Code(ErrorCode.InvalidArgument, () => f.Server.ConnectionStatus(ClientId.Netcode(3)), "a netcode client has no Steam status");
+                    Assert.Code(ErrorCode.InvalidArgument, () => f.Server.ConnectionStatus(ClientId.Local(3)), "nor a local one");
+                    Assert.Code(ErrorCode.UnknownClient, () => f.Server.ConnectionStatus(ClientId.Steam(12345)), "an unknown Steam id");
+                    Assert.Code(ErrorCode.InvalidArgument, () => net.ConnectionStatus(), "a netcode client's status");
+
+                    sc.Disconnect();
+                    Assert.Code(ErrorCode.NotConnected, () => sc.ConnectionStatus(), "disconnected");
+                    f.PumpUntil(() => f.Server.ConnectedCount == 1, "the server sees the Steam client go", sc);
+                    Assert.Code(ErrorCode.UnknownClient, () => f.Server.ConnectionStatus(id), "a departed Steam client");
+                    sc.Connect();
+                    f.PumpUntil(() => sc.IsConnected && f.Server.ConnectedCount == 2, "the Steam client reconnects", sc);
+                    Steam.Close();
+                    Assert.Throws<ObjectDisposedException>(() => sc.ConnectionStatus(), "status after Steam.Close");
+                    Assert.Code(ErrorCode.UnknownClient, () => f.Server.ConnectionStatus(id), "the server lost its Steam backend");
+                }
+            }
+            finally
+            {
+                Steam.Close();
+            }
+        }
+
+        static void SendBufferFullMapping()
+        {
+            // Only the real Steam fills its send buffer (see SteamGns); the
+            // mapping of the code is the binding's and is checked here.
+            var e = Assert.Throws<SendBufferFullException>(() => Err.Throw((int)ErrorCode.SendBufferFull, "ly_client_send", 0), "code -15");
+            Assert.Equal(ErrorCode.SendBufferFull, e.Code, "Code");
+            Assert.True(e is LightyearException, "a LightyearException too");
+            Assert.True(e.Message.Contains("ly_client_send") && e.Message.Contains("SendBufferFull"), "message: " + e.Message);
+            Assert.True(Library.Describe(ErrorCode.SendBufferFull).Contains("send buffer"), "ly_error_string: " + Library.Describe(ErrorCode.SendBufferFull));
+            Assert.Code(ErrorCode.Socket, () => Err.Throw((int)ErrorCode.Socket, "ly_client_send", 0), "other codes stay LightyearException");
+        }
+
+        /// <summary>A UDP port on 127.0.0.1 that was free a moment ago (GNS listens on a given port).</summary>
+        static int FreeUdpPort()
+        {
+            using (var u = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0)))
+                return ((System.Net.IPEndPoint)u.Client.LocalEndPoint).Port;
+        }
+
+        /// <summary>
+        /// The C# binding over the real, open-source GameNetworkingSockets on
+        /// 127.0.0.1 (steamworks/testdata/build-gns.sh builds it; test.sh or
+        /// the caller sets LIGHTYEAR_GNS_LIB): skipped without it.
+        /// </summary>
+        static void SteamGns()
+        {
+            string lib = Environment.GetEnvironmentVariable("LIGHTYEAR_GNS_LIB");
+            if (string.IsNullOrEmpty(lib) || !File.Exists(lib))
+                throw new SkipException("LIGHTYEAR_GNS_LIB does not name libGameNetworkingSockets.so (bash steamworks/testdata/build-gns.sh builds it)");
+            // GNS 0.3.0 sends 256 KiB/s by default; the status shows the rate set here.
+            const uint rate = 4 * 1024 * 1024;
+            Steam.Open(new SteamConfig
+            {
+                Flavour = SteamFlavour.GameNetworkingSockets, LibraryPath = lib, AllowIPWithoutAuth = true,
+                TimeoutInitialMs = 1500, SendRateMin = rate, SendRateMax = rate,
+            });
+            try
+            {
+                // Initialised by us: an Init mode over it is AlreadyActive.
+                Assert.Code(ErrorCode.AlreadyActive, () => Steam.Open(new SteamConfig { Flavour = SteamFlavour.GameNetworkingSockets, LibraryPath = lib }),
+                            "open twice");
+                string address = "127.0.0.1:" + FreeUdpPort();
+                using (var f = new Fixture(bind: null))
+                using (var sc = Client.CreateSteam(SteamClientConfig.IP(address)))
+                {
+                    f.Server.AddSteam(SteamServerConfig.IP(address));
+                    sc.Connect();
+                    f.PumpUntil(() => sc.IsConnected && f.Server.ConnectedCount == 1, "the Steam client connects over GNS", sc);
+                    var id = f.Events.First(ev => ev.Type == ServerEventType.Connected).ClientId;
+                    Assert.Equal(ClientKind.Steam, id.Kind, "the id's kind");
+
+                    // Payloads both ways, every size class, bytes checked.
+                    var buf = new byte[Library.MaxPayloadSize];
+                    var sent = new List<byte[]>();
+                    f.Payloads.Clear();
+                    for (int i = 0; i < 300; i++)
+                    {
+                        var p = Fixture.Pattern(1 + (i * 37) % Library.MaxPayloadSize, i);
+                        sc.Send(p);
+                        sent.Add(p);
+                        if (i % 20 == 19)
+                            f.PumpUntil(() => true, "a step", sc);
+                    }
+                    f.PumpUntil(() => f.Payloads.Count >= sent.Count, "the server receives " + sent.Count + " payloads", sc);
+                    for (int i = 0; i < sent.Count; i++)
+                        Assert.True(Fixture.Same(sent[i], f.Payloads[i]), "payload " + i + " (" + sent[i].Length + " bytes) intact and in order");
+                    var back = new List<byte[]>();
+                    var got = new List<byte[]>();
+                    Func<bool> receiveAll = () =>
+                    {
+                        int n;
+                        while (sc.Receive(buf, out n))
+                            got.Add(buf.Take(n).ToArray());
+                        return got.Count >= back.Count;
+                    };
+                    for (int i = 0; i < 300; i++)
+                    {
+                        var p = Fixture.Pattern(Library.MaxPayloadSize - (i * 41) % Library.MaxPayloadSize, 1000 + i);
+                        f.Server.Send(id, p);
+                        back.Add(p);
+                        if (i % 20 == 19)
+                            f.PumpUntil(() => { receiveAll(); return true; }, "a step", sc);
+                    }
+                    f.PumpUntil(receiveAll, "the client receives " + back.Count + " payloads", sc);
+                    for (int i = 0; i < back.Count; i++)
+                        Assert.True(Fixture.Same(back[i], got[i]), "server payload " + i + " (" + back[i].Length + " bytes) intact and in order");
+
+                    // Steam's status of both ends.
+                    var st = f.Server.ConnectionStatus(id);
+                    Assert.True(st.IsConnected && st.PingMs >= 0 && st.PingMs < 1000, "server's status: " + st);
+                    Assert.Equal((int)rate, st.SendRateBytesPerSec, "the send rate set in SteamConfig");
+                    var cst = sc.ConnectionStatus();
+                    Assert.True(cst.IsConnected && cst.PingMs >= 0 && cst.QueueTimeMicroseconds >= 0, "client's status: " + cst);
+                    Assert.Code(ErrorCode.InvalidArgument, () => f.Server.ConnectionStatus(ClientId.Netcode(id.Id)), "a netcode id");
+                    Assert.Code(ErrorCode.UnknownClient, () => f.Server.ConnectionStatus(ClientId.Steam(id.Id ^ 1)), "an unknown Steam id");
+
+                    // 10,000 sends of 1,200 bytes with no update: Steam's send
+                    // buffer fills, the rest throw SendBufferFullException.
+                    var big = Fixture.Pattern(Library.MaxPayloadSize, 77);
+                    for (int side = 0; side < 2; side++)
+                    {
+                        int ok = 0, full = 0;
+                        f.Payloads.Clear();
+                        got.Clear();
+                        for (int i = 0; i < 10000; i++)
+                        {
+                            try
+                            {
+                                if (side == 0)
+                                    sc.Send(big);
+                                else
+                                    f.Server.Send(id, big);
+                                ok++;
+                            }
+                            catch (SendBufferFullException e)
+                            {
+                                Assert.Equal(ErrorCode.SendBufferFull, e.Code, "code");
+                                full++;
+                            }
+                        }
+                        var pending = side == 0 ? sc.ConnectionStatus() : f.Server.ConnectionStatus(id);
+                        Console.WriteLine("  gns burst from the {0}: {1} sent, {2} SendBufferFullException; {3}",
+                                          side == 0 ? "client" : "server", ok, full, pending);
+                        Assert.True(full >= 1 && ok >= 1, "some sends fit, some found the buffer full: " + ok + " / " + full);
+                        Assert.True(pending.PendingUnreliable > 0, "Steam holds the accepted ones: " + pending);
+                        if (side == 0)
+                            f.PumpUntil(() => f.Payloads.Count >= ok, "the " + ok + " accepted payloads arrive", sc);
+                        else
+                            f.PumpUntil(() => { receiveAll(); return got.Count >= ok; }, "the " + ok + " accepted payloads arrive", sc);
+                        Assert.True(side == 0 ? f.Payloads.All(p => Fixture.Same(big, p)) : got.All(p => Fixture.Same(big, p)), "their bytes");
+                    }
+
+                    // And the connection works afterwards.
+                    var last = Fixture.Pattern(50, 5);
+                    sc.Send(last);
+                    f.PumpUntil(() => f.Payloads.Exists(p => Fixture.Same(last, p)), "a payload after the bursts", sc);
+                    sc.Disconnect();
+                    f.PumpUntil(() => f.Events.Exists(ev => ev.Type == ServerEventType.Disconnected && ev.ClientId == id), "the server sees it go", sc);
+                    Assert.Equal(DisconnectReason.Remote, f.Events.Last(ev => ev.Type == ServerEventType.Disconnected).Reason, "reason");
+                }
+            }
+            finally
+            {
+                Steam.Close();
+            }
         }
 
         static void ZeroAllocSteam()

@@ -53,6 +53,18 @@ int main(void)
     F(ly_steam_config, struct_size); F(ly_steam_config, flavour); F(ly_steam_config, init);
     F(ly_steam_config, app_id); F(ly_steam_config, library_path); F(ly_steam_config, game_server_ip);
     F(ly_steam_config, game_port); F(ly_steam_config, query_port); F(ly_steam_config, game_server_version);
+    F(ly_steam_config, allow_ip_without_auth); F(ly_steam_config, timeout_initial_ms);
+    F(ly_steam_config, timeout_connected_ms); F(ly_steam_config, debug_output_level);
+    F(ly_steam_config, send_rate_min); F(ly_steam_config, send_rate_max); F(ly_steam_config, send_buffer_size);
+
+    S(ly_connection_status);
+    F(ly_connection_status, struct_size); F(ly_connection_status, state); F(ly_connection_status, ping_ms);
+    F(ly_connection_status, quality_local); F(ly_connection_status, quality_remote);
+    F(ly_connection_status, out_packets_per_sec); F(ly_connection_status, out_bytes_per_sec);
+    F(ly_connection_status, in_packets_per_sec); F(ly_connection_status, in_bytes_per_sec);
+    F(ly_connection_status, send_rate_bytes_per_sec); F(ly_connection_status, pending_unreliable);
+    F(ly_connection_status, pending_reliable); F(ly_connection_status, sent_unacked_reliable);
+    F(ly_connection_status, reserved); F(ly_connection_status, queue_time_us);
 
     S(ly_steam_server_config);
     F(ly_steam_server_config, struct_size); F(ly_steam_server_config, mode); F(ly_steam_server_config, address);

@@ -261,7 +261,10 @@ namespace Lightyear.Conn
             Send(data, 0, data == null ? 0 : data.Length);
         }
 
-        /// <summary>Sends data[offset..offset+count) (1..1200 bytes); copied before the call returns. Needs State Connected.</summary>
+        /// <summary>
+        /// Sends data[offset..offset+count) (1..1200 bytes); copied before the call returns. Needs State Connected.
+        /// A Steam client whose send buffer is full throws <see cref="SendBufferFullException"/> (not sent).
+        /// </summary>
         public void Send(byte[] data, int offset, int count)
         {
             Err.CheckPayload(data, offset, count);
@@ -339,6 +342,20 @@ namespace Lightyear.Conn
                 Check(Native.ly_client_stats(Handle(), &s), "ly_client_stats");
                 return new ConnectionStats(ref s);
             }
+        }
+
+        /// <summary>
+        /// Steam's live view of a Steam client's connection
+        /// (ly_client_connection_status). Throws LightyearException:
+        /// InvalidArgument (not a Steam client), NotConnected (not connecting
+        /// or connected); ObjectDisposedException after Steam.Close.
+        /// </summary>
+        public ConnectionStatus ConnectionStatus()
+        {
+            var s = default(Native.ly_connection_status);
+            s.struct_size = (uint)sizeof(Native.ly_connection_status);
+            Check(Native.ly_client_connection_status(Handle(), &s), "ly_client_connection_status");
+            return new ConnectionStatus(ref s);
         }
     }
 }

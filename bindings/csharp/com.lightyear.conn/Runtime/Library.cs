@@ -207,6 +207,21 @@ namespace Lightyear.Conn
         }
     }
 
+    /// <summary>
+    /// A Steam send found Steam's send buffer full (<see cref="ErrorCode.SendBufferFull"/>):
+    /// the payload was not sent and nothing else was lost. From
+    /// <see cref="Client.Send(byte[])"/>, <see cref="Server.Send(ClientId, byte[])"/> and
+    /// <see cref="Server.Broadcast(byte[])"/> (where it means some Steam clients did not
+    /// get the payload; every other client did). Catch it to drop or resend later.
+    /// </summary>
+    public sealed class SendBufferFullException : LightyearException
+    {
+        public SendBufferFullException(string function, string nativeMessage)
+            : base(ErrorCode.SendBufferFull, function, nativeMessage)
+        {
+        }
+    }
+
     /// <summary>Error checks shared by the wrappers: throw off the hot path.</summary>
     internal static class Err
     {
@@ -222,6 +237,8 @@ namespace Lightyear.Conn
         internal static void Throw(int rc, string function, int requiredSize)
         {
             string detail = Utf8.FromNative(Native.ly_last_error());
+            if (rc == (int)ErrorCode.SendBufferFull)
+                throw new SendBufferFullException(function, detail);
             throw new LightyearException((ErrorCode)rc, function, detail, requiredSize);
         }
 

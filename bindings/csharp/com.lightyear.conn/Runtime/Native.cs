@@ -147,6 +147,13 @@ namespace Lightyear.Conn
             public ushort game_port;
             public ushort query_port;
             public byte* game_server_version;
+            public uint allow_ip_without_auth;
+            public uint timeout_initial_ms;
+            public uint timeout_connected_ms;
+            public uint debug_output_level;
+            public uint send_rate_min;
+            public uint send_rate_max;
+            public uint send_buffer_size;
         }
 
         [StructLayout(LayoutKind.Sequential)]
@@ -169,6 +176,26 @@ namespace Lightyear.Conn
             public ulong server_steam_id;
             public int virtual_port;
             public uint max_payload;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct ly_connection_status
+        {
+            public uint struct_size;
+            public int state;
+            public int ping_ms;
+            public float quality_local;
+            public float quality_remote;
+            public float out_packets_per_sec;
+            public float out_bytes_per_sec;
+            public float in_packets_per_sec;
+            public float in_bytes_per_sec;
+            public int send_rate_bytes_per_sec;
+            public int pending_unreliable;
+            public int pending_reliable;
+            public int sent_unacked_reliable;
+            public int reserved;
+            public long queue_time_us;
         }
 
         // ---------------------------------------------------------------
@@ -311,6 +338,12 @@ namespace Lightyear.Conn
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ly_client_create_steam(ly_steam_client_config* config, out ClientHandle client);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_server_connection_status(IntPtr server, ClientId client, ly_connection_status* status);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_client_connection_status(IntPtr client, ly_connection_status* status);
 
         // ---------------------------------------------------------------
         // Client

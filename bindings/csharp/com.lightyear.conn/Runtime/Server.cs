@@ -160,7 +160,10 @@ namespace Lightyear.Conn
             Send(client, data, 0, data == null ? 0 : data.Length);
         }
 
-        /// <summary>Sends data[offset..offset+count) (1..1200 bytes) to a connected client. The bytes are copied before the call returns.</summary>
+        /// <summary>
+        /// Sends data[offset..offset+count) (1..1200 bytes) to a connected client. The bytes are copied before the call returns.
+        /// A Steam client whose send buffer is full throws <see cref="SendBufferFullException"/> (not sent).
+        /// </summary>
         public void Send(ClientId client, byte[] data, int offset, int count)
         {
             Err.CheckPayload(data, offset, count);
@@ -182,7 +185,10 @@ namespace Lightyear.Conn
                 Fail(rc, "ly_server_send", 0);
         }
 
-        /// <summary>Sends one payload (1..1200 bytes) to every connected client.</summary>
+        /// <summary>
+        /// Sends one payload (1..1200 bytes) to every connected client. <see cref="SendBufferFullException"/>:
+        /// some Steam clients' send buffers were full and they did not get it; every other client did.
+        /// </summary>
         public void Broadcast(byte[] data)
         {
             Broadcast(data, 0, data == null ? 0 : data.Length);
@@ -494,6 +500,21 @@ namespace Lightyear.Conn
             s.struct_size = (uint)sizeof(Native.ly_stats);
             Check(Native.ly_server_client_stats(Handle(), client, &s), "ly_server_client_stats");
             return new ConnectionStats(ref s);
+        }
+
+        /// <summary>
+        /// Steam's live view of a connected Steam client's connection
+        /// (ly_server_connection_status). Throws LightyearException:
+        /// InvalidArgument (a netcode or local client: only Steam connections
+        /// have a status), UnknownClient (no such connected Steam client, or no
+        /// Steam backend), NotConnected (Steam has no status for it yet).
+        /// </summary>
+        public ConnectionStatus ConnectionStatus(ClientId client)
+        {
+            var s = default(Native.ly_connection_status);
+            s.struct_size = (uint)sizeof(Native.ly_connection_status);
+            Check(Native.ly_server_connection_status(Handle(), client, &s), "ly_server_connection_status");
+            return new ConnectionStatus(ref s);
         }
     }
 }

@@ -35,9 +35,14 @@ namespace Lightyear.Conn
         /// <see cref="LightyearException"/>: <see cref="ErrorCode.SteamUnavailable"/>
         /// (no library, or one without a needed function: the message names
         /// the paths tried or the symbol), <see cref="ErrorCode.SteamInitFailed"/>
-        /// (Steam's own message, for instance that no Steam client is running),
+        /// (Steam's own message, for instance that no Steam client is running;
+        /// or an Init mode while Steam or GameNetworkingSockets is already
+        /// initialised in the process, by Steamworks.NET say: use an Attach
+        /// mode then),
         /// <see cref="ErrorCode.AlreadyActive"/> (already open: close it first),
-        /// <see cref="ErrorCode.InvalidArgument"/> (a bad enum value or game-server IP).
+        /// <see cref="ErrorCode.InvalidArgument"/> (a bad enum value or game-server IP,
+        /// a timeout, rate or buffer size over 2^31-1, a debug level over 8,
+        /// SendRateMin over SendRateMax).
         /// </summary>
         public static unsafe void Open(SteamConfig config)
         {
@@ -54,6 +59,13 @@ namespace Lightyear.Conn
             c.app_id = config.AppId;
             c.game_port = config.GamePort;
             c.query_port = config.QueryPort;
+            c.allow_ip_without_auth = config.AllowIPWithoutAuth ? 1u : 0u;
+            c.timeout_initial_ms = config.TimeoutInitialMs;
+            c.timeout_connected_ms = config.TimeoutConnectedMs;
+            c.debug_output_level = config.DebugOutputLevel;
+            c.send_rate_min = config.SendRateMin;
+            c.send_rate_max = config.SendRateMax;
+            c.send_buffer_size = config.SendBufferSize;
             int rc;
             fixed (byte* p = path)
             fixed (byte* i = ip)
@@ -126,6 +138,30 @@ namespace Lightyear.Conn
         /// <summary><see cref="SteamInitMode.GameServer"/>: the version string the Steam master server sees.</summary>
         public string GameServerVersion;
 
+        // Connection options for every Steam connection of the process; 0
+        // keeps Steam's own value.
+
+        /// <summary>IP peers need no Steam certificate (Steamworks; GameNetworkingSockets never asks). Needed for IP connections on Steamworks without Valve's authentication.</summary>
+        public bool AllowIPWithoutAuth;
+
+        /// <summary>Connecting gives up after this many milliseconds (Steam: 10,000); 0 keeps Steam's.</summary>
+        public uint TimeoutInitialMs;
+
+        /// <summary>A connected peer silent this many milliseconds is dropped (Steam: 10,000); 0 keeps Steam's.</summary>
+        public uint TimeoutConnectedMs;
+
+        /// <summary>1..8: Steam's messages up to that level go to stderr (4 warnings, 5 messages); 0: none.</summary>
+        public uint DebugOutputLevel;
+
+        /// <summary>The least send rate, bytes per second; 0 keeps Steam's.</summary>
+        public uint SendRateMin;
+
+        /// <summary>The most send rate, bytes per second; 0 keeps Steam's.</summary>
+        public uint SendRateMax;
+
+        /// <summary>Bytes queued per connection before sends throw <see cref="SendBufferFullException"/> (Steam: 524,288); 0 keeps Steam's.</summary>
+        public uint SendBufferSize;
+
         public unsafe SteamConfig()
         {
             Library.EnsureLoaded();
@@ -136,6 +172,13 @@ namespace Lightyear.Conn
             AppId = c.app_id;
             GamePort = c.game_port;
             QueryPort = c.query_port;
+            AllowIPWithoutAuth = c.allow_ip_without_auth != 0;
+            TimeoutInitialMs = c.timeout_initial_ms;
+            TimeoutConnectedMs = c.timeout_connected_ms;
+            DebugOutputLevel = c.debug_output_level;
+            SendRateMin = c.send_rate_min;
+            SendRateMax = c.send_rate_max;
+            SendBufferSize = c.send_buffer_size;
         }
     }
 

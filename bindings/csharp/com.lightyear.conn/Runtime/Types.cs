@@ -104,6 +104,14 @@ namespace Lightyear.Conn
         SteamUnavailable = -13,
         /// <summary>Steam could not be initialised (no Steam client running, no app id, ...) or, when attaching, nobody initialised it; the message carries Steam's own.</summary>
         SteamInitFailed = -14,
+        /// <summary>
+        /// Steam's send buffer for the connection is full (Steam clients and
+        /// Steam backends only): this payload was not sent, nothing else was
+        /// lost. Thrown as <see cref="SendBufferFullException"/>. Send less per
+        /// tick, drop or resend the payload later, or raise
+        /// <see cref="SteamConfig.SendBufferSize"/> or <see cref="SteamConfig.SendRateMax"/>.
+        /// </summary>
+        SendBufferFull = -15,
     }
 
     /// <summary>Link conditioner presets (ly_conditioner_preset).</summary>
@@ -312,6 +320,62 @@ namespace Lightyear.Conn
                    ", dropped malformed " + DroppedMalformed + " replayed " + DroppedReplayed + " decrypt " + DroppedDecryptFailed +
                    " unknown-address " + DroppedUnknownAddress + " queue-full " + DroppedQueueFull + " rejected " + DroppedRejected +
                    " oversized " + DroppedOversized + " table-full " + DroppedTableFull;
+        }
+    }
+
+    /// <summary>
+    /// Steam's live view of one Steam connection (ly_connection_status,
+    /// SteamNetConnectionRealTimeStatus_t): <see cref="Server.ConnectionStatus"/>
+    /// and <see cref="Client.ConnectionStatus"/>.
+    /// </summary>
+    public readonly struct ConnectionStatus
+    {
+        /// <summary>Steam's connection state: 1 connecting, 2 finding a route, 3 connected.</summary>
+        public readonly int State;
+        /// <summary>Round trip in milliseconds, as Steam measures it.</summary>
+        public readonly int PingMs;
+        /// <summary>Share of packets delivered, 0..1, as seen here; -1 while unknown.</summary>
+        public readonly float QualityLocal;
+        /// <summary>The same, as the peer sees it.</summary>
+        public readonly float QualityRemote;
+        public readonly float OutPacketsPerSec;
+        public readonly float OutBytesPerSec;
+        public readonly float InPacketsPerSec;
+        public readonly float InBytesPerSec;
+        /// <summary>The rate Steam thinks the path can carry, in bytes per second.</summary>
+        public readonly int SendRateBytesPerSec;
+        /// <summary>Bytes queued and not yet sent (payloads are sent unreliable).</summary>
+        public readonly int PendingUnreliable;
+        public readonly int PendingReliable;
+        public readonly int SentUnackedReliable;
+        /// <summary>How long, in microseconds, a payload sent now waits before it goes out.</summary>
+        public readonly long QueueTimeMicroseconds;
+
+        internal ConnectionStatus(ref Native.ly_connection_status s)
+        {
+            State = s.state;
+            PingMs = s.ping_ms;
+            QualityLocal = s.quality_local;
+            QualityRemote = s.quality_remote;
+            OutPacketsPerSec = s.out_packets_per_sec;
+            OutBytesPerSec = s.out_bytes_per_sec;
+            InPacketsPerSec = s.in_packets_per_sec;
+            InBytesPerSec = s.in_bytes_per_sec;
+            SendRateBytesPerSec = s.send_rate_bytes_per_sec;
+            PendingUnreliable = s.pending_unreliable;
+            PendingReliable = s.pending_reliable;
+            SentUnackedReliable = s.sent_unacked_reliable;
+            QueueTimeMicroseconds = s.queue_time_us;
+        }
+
+        /// <summary>True when Steam reports the connection as connected (state 3).</summary>
+        public bool IsConnected { get { return State == 3; } }
+
+        public override string ToString()
+        {
+            return "state " + State + ", ping " + PingMs + " ms, quality " + QualityLocal + "/" + QualityRemote +
+                   ", out " + OutBytesPerSec + " B/s, in " + InBytesPerSec + " B/s, rate " + SendRateBytesPerSec +
+                   " B/s, pending " + PendingUnreliable + " bytes, queue " + QueueTimeMicroseconds + " us";
         }
     }
 }

@@ -66,6 +66,11 @@ pub const LY_ERR_STEAM_UNAVAILABLE: c_int = -13;
 /// Steam could not be initialised (no Steam client running, no app id, ...) or, when
 /// attaching, nobody initialised it; `ly_last_error()` carries Steam's own message.
 pub const LY_ERR_STEAM_INIT_FAILED: c_int = -14;
+/// The transport's send buffer is full: this payload was not sent, and nothing else was
+/// lost. Only Steam sends return it (Steam queues up to its send buffer, 512 KiB by
+/// default). Send less per tick, drop or resend later, or raise `send_buffer_size` or
+/// `send_rate_max` in [`ly_steam_config`].
+pub const LY_ERR_SEND_BUFFER_FULL: c_int = -15;
 
 // ---------------------------------------------------------------------------------------
 // Constants and small types
@@ -339,6 +344,22 @@ pub struct ly_steam_config {
     pub query_port: u16,
     /// The version string the Steam master server sees.
     pub game_server_version: *const c_char,
+    // Connection options for every Steam connection of the process; 0 keeps Steam's own
+    // value. A `struct_size` ending before them (an older caller's) is accepted.
+    /// 1: IP peers need no Steam certificate (Steamworks; GNS never asks).
+    pub allow_ip_without_auth: u32,
+    /// Connecting gives up after this (Steam: 10,000 ms).
+    pub timeout_initial_ms: u32,
+    /// A connected peer silent this long is dropped (Steam: 10,000 ms).
+    pub timeout_connected_ms: u32,
+    /// 1..8: Steam's messages up to that level to stderr (4 warnings, 5 messages).
+    pub debug_output_level: u32,
+    /// Bytes per second.
+    pub send_rate_min: u32,
+    /// Bytes per second.
+    pub send_rate_max: u32,
+    /// Bytes queued per connection before `LY_ERR_SEND_BUFFER_FULL` (Steam: 524,288).
+    pub send_buffer_size: u32,
 }
 
 /// `enum ly_steam_mode` (stored as `uint32_t` in the Steam server and client configs).
@@ -382,6 +403,37 @@ pub struct ly_steam_client_config {
     pub virtual_port: i32,
     /// 0: `LY_MAX_PAYLOAD_SIZE`.
     pub max_payload: u32,
+}
+
+/// Steam's live view of one connection (`SteamNetConnectionRealTimeStatus_t`), from
+/// [`ly_server_connection_status`] and [`ly_client_connection_status`]. The caller sets
+/// `struct_size` to `size_of::<ly_connection_status>()`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ly_connection_status {
+    pub struct_size: u32,
+    /// Steam's: 1 connecting, 2 finding a route, 3 connected.
+    pub state: i32,
+    /// Round trip, as Steam measures it.
+    pub ping_ms: i32,
+    /// Share of packets delivered, 0..1, as seen here; -1 unknown.
+    pub quality_local: f32,
+    /// The same, as the peer sees it.
+    pub quality_remote: f32,
+    pub out_packets_per_sec: f32,
+    pub out_bytes_per_sec: f32,
+    pub in_packets_per_sec: f32,
+    pub in_bytes_per_sec: f32,
+    /// The rate Steam thinks the path can carry.
+    pub send_rate_bytes_per_sec: i32,
+    /// Bytes queued and not yet sent.
+    pub pending_unreliable: i32,
+    pub pending_reliable: i32,
+    pub sent_unacked_reliable: i32,
+    /// 0
+    pub reserved: i32,
+    /// How long a payload sent now waits before it goes out.
+    pub queue_time_us: i64,
 }
 
 macro_rules! zeroed_default {
@@ -530,6 +582,13 @@ ly_functions! {
     pub fn ly_steam_client_config_defaults(config: *mut ly_steam_client_config);
     /// Makes an idle Steam client, used with the `ly_client_*` functions.
     pub fn ly_client_create_steam(config: *const ly_steam_client_config, out: *mut *mut ly_client) -> c_int;
+    /// The status of a Steam client's connection to this server: `LY_ERR_INVALID_ARGUMENT`
+    /// for a client id not of kind `LY_KIND_STEAM`, `LY_ERR_UNKNOWN_CLIENT` for no such
+    /// connected Steam client.
+    pub fn ly_server_connection_status(server: *mut ly_server, client: ly_client_id, status: *mut ly_connection_status) -> c_int;
+    /// The status of a Steam client's connection: `LY_ERR_INVALID_ARGUMENT` for a client
+    /// that is not a Steam client, `LY_ERR_NOT_CONNECTED` when not connecting or connected.
+    pub fn ly_client_connection_status(client: *mut ly_client, status: *mut ly_connection_status) -> c_int;
 
     // Client
     pub fn ly_client_config_defaults(config: *mut ly_client_config);

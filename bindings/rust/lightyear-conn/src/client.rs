@@ -180,6 +180,8 @@ impl Client {
     }
 
     /// Sends a payload (1 to 1200 bytes) to the server; needs [`ClientState::Connected`].
+    /// A Steam client whose send buffer is full gets
+    /// [`ErrorCode::SendBufferFull`](crate::ErrorCode::SendBufferFull) (not sent).
     pub fn send(&self, data: &[u8]) -> Result<()> {
         let size = u32::try_from(data.len())
             .map_err(|_| Error::new(ErrorCode::PayloadSize, format!("payload of {} bytes", data.len())))?;

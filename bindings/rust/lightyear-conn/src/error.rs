@@ -40,6 +40,11 @@ pub enum ErrorCode {
     /// Steam could not be initialised (no Steam client running, no app id, ...) or, when
     /// attaching, nobody initialised it. The message carries Steam's own.
     SteamInitFailed,
+    /// Steam's send buffer for the connection is full (Steam sends only): this payload was
+    /// not sent, and nothing else was lost. Send less per tick, drop or resend it later, or
+    /// raise [`send_buffer_size`](crate::SteamConfig::send_buffer_size) or
+    /// [`send_rate_max`](crate::SteamConfig::send_rate_max).
+    SendBufferFull,
     /// A code this binding does not know (a newer library).
     Unknown(i32),
 }
@@ -62,6 +67,7 @@ impl ErrorCode {
             sys::LY_ERR_INTERNAL => Self::Internal,
             sys::LY_ERR_STEAM_UNAVAILABLE => Self::SteamUnavailable,
             sys::LY_ERR_STEAM_INIT_FAILED => Self::SteamInitFailed,
+            sys::LY_ERR_SEND_BUFFER_FULL => Self::SendBufferFull,
             other => Self::Unknown(other),
         }
     }
@@ -83,6 +89,7 @@ impl ErrorCode {
             Self::Internal => sys::LY_ERR_INTERNAL,
             Self::SteamUnavailable => sys::LY_ERR_STEAM_UNAVAILABLE,
             Self::SteamInitFailed => sys::LY_ERR_STEAM_INIT_FAILED,
+            Self::SendBufferFull => sys::LY_ERR_SEND_BUFFER_FULL,
             Self::Unknown(c) => c,
         }
     }

@@ -93,7 +93,7 @@ pub use conditioner::{ConditionerConfig, ConditionerPreset};
 pub use error::{Error, ErrorCode, Result};
 pub use server::{Batch, EventBuffer, Server, ServerConfig};
 pub use stats::Stats;
-pub use steam::{Steam, SteamClientConfig, SteamConfig, SteamFlavour, SteamInit, SteamServerConfig};
+pub use steam::{ConnectionStatus, Steam, SteamClientConfig, SteamConfig, SteamFlavour, SteamInit, SteamServerConfig};
 pub use token::{ConnectToken, Key, TokenInfo, TokenParams, generate_key};
 pub use types::{ClientId, ClientState, DisconnectReason, Event, Warning};
 

@@ -222,7 +222,8 @@ impl Server {
     }
 
     /// Sends a payload (1 to 1200 bytes) to a connected client. It is copied before the
-    /// call returns.
+    /// call returns. To a Steam client whose send buffer is full:
+    /// [`ErrorCode::SendBufferFull`](crate::ErrorCode::SendBufferFull) (not sent).
     pub fn send(&self, client: ClientId, data: &[u8]) -> Result<()> {
         let size = payload_len(data)?;
         // SAFETY: data is size readable bytes.
@@ -230,6 +231,8 @@ impl Server {
     }
 
     /// Sends one payload to every connected client.
+    /// [`ErrorCode::SendBufferFull`](crate::ErrorCode::SendBufferFull) (or `Socket`): some
+    /// Steam clients did not get it; every other client did.
     pub fn broadcast(&self, data: &[u8]) -> Result<()> {
         let size = payload_len(data)?;
         // SAFETY: data is size readable bytes.

@@ -134,6 +134,13 @@ pub struct SteamConfig {
     game_port: u16,
     query_port: u16,
     game_server_version: Option<String>,
+    allow_ip_without_auth: bool,
+    timeout_initial_ms: u32,
+    timeout_connected_ms: u32,
+    debug_output_level: u32,
+    send_rate_min: u32,
+    send_rate_max: u32,
+    send_buffer_size: u32,
 }
 
 impl Default for SteamConfig {
@@ -170,6 +177,13 @@ impl SteamConfig {
             game_port: raw.game_port,
             query_port: raw.query_port,
             game_server_version: None,
+            allow_ip_without_auth: raw.allow_ip_without_auth != 0,
+            timeout_initial_ms: raw.timeout_initial_ms,
+            timeout_connected_ms: raw.timeout_connected_ms,
+            debug_output_level: raw.debug_output_level,
+            send_rate_min: raw.send_rate_min,
+            send_rate_max: raw.send_rate_max,
+            send_buffer_size: raw.send_buffer_size,
         }
     }
 
@@ -242,6 +256,56 @@ impl SteamConfig {
     /// (default "1.0.0.0").
     pub fn game_server_version(mut self, version: impl Into<String>) -> Self {
         self.game_server_version = Some(version.into());
+        self
+    }
+
+    // Connection options, for every Steam connection of the process. 0 (the default) keeps
+    // Steam's own value; out-of-range values make [`Steam::open`] fail with
+    // [`ErrorCode::InvalidArgument`].
+
+    /// IP peers need no Steam certificate (Steamworks, which otherwise asks Valve for one;
+    /// GameNetworkingSockets never asks). Default false.
+    pub fn allow_ip_without_auth(mut self, allow: bool) -> Self {
+        self.allow_ip_without_auth = allow;
+        self
+    }
+
+    /// Connecting gives up after this many milliseconds (Steam: 10,000; at most 2^31-1).
+    pub fn timeout_initial_ms(mut self, ms: u32) -> Self {
+        self.timeout_initial_ms = ms;
+        self
+    }
+
+    /// A connected peer silent this many milliseconds is dropped (Steam: 10,000; at most
+    /// 2^31-1).
+    pub fn timeout_connected_ms(mut self, ms: u32) -> Self {
+        self.timeout_connected_ms = ms;
+        self
+    }
+
+    /// 1..=8: Steam's messages up to that level go to stderr (4 warnings, 5 messages).
+    pub fn debug_output_level(mut self, level: u32) -> Self {
+        self.debug_output_level = level;
+        self
+    }
+
+    /// The least send rate, in bytes per second (at most 2^31-1, and not over
+    /// [`send_rate_max`](Self::send_rate_max) when both are set).
+    pub fn send_rate_min(mut self, bytes_per_sec: u32) -> Self {
+        self.send_rate_min = bytes_per_sec;
+        self
+    }
+
+    /// The most send rate, in bytes per second (at most 2^31-1).
+    pub fn send_rate_max(mut self, bytes_per_sec: u32) -> Self {
+        self.send_rate_max = bytes_per_sec;
+        self
+    }
+
+    /// Bytes queued per connection before a send fails with [`ErrorCode::SendBufferFull`]
+    /// (Steam: 524,288, about 438 payloads of 1,200 bytes; at most 2^31-1).
+    pub fn send_buffer_size(mut self, bytes: u32) -> Self {
+        self.send_buffer_size = bytes;
         self
     }
 }
@@ -324,8 +388,12 @@ impl Steam {
     /// Errors: [`ErrorCode::AlreadyActive`] (Steam is already open in this process),
     /// [`ErrorCode::SteamUnavailable`] (no library found, or one without a needed function:
     /// the message names the paths tried or the symbol), [`ErrorCode::SteamInitFailed`]
-    /// (with Steam's own message, for instance that no Steam client is running),
-    /// [`ErrorCode::InvalidArgument`] (a NUL in a string).
+    /// (with Steam's own message, for instance that no Steam client is running; or an init
+    /// mode while Steam or GameNetworkingSockets is already initialised in the process, by
+    /// steamworks-rs say, with a message naming the attach modes),
+    /// [`ErrorCode::InvalidArgument`] (a NUL in a string, a connection option out of range:
+    /// a timeout, rate or buffer size over 2^31-1, a debug level over 8, `send_rate_min` over
+    /// `send_rate_max`).
     pub fn open(config: SteamConfig) -> Result<Steam> {
         crate::ensure_compatible()?;
         let path = config.library_path.as_deref().map(path_c_string).transpose()?;
@@ -349,6 +417,13 @@ impl Steam {
         raw.game_port = config.game_port;
         raw.query_port = config.query_port;
         raw.game_server_version = opt_ptr(&version);
+        raw.allow_ip_without_auth = config.allow_ip_without_auth as u32;
+        raw.timeout_initial_ms = config.timeout_initial_ms;
+        raw.timeout_connected_ms = config.timeout_connected_ms;
+        raw.debug_output_level = config.debug_output_level;
+        raw.send_rate_min = config.send_rate_min;
+        raw.send_rate_max = config.send_rate_max;
+        raw.send_buffer_size = config.send_buffer_size;
 
         let mut open = lock_open();
         // SAFETY: raw's strings live until the call returns (the library copies them). The
@@ -567,5 +642,94 @@ impl Client {
         // valid out pointer.
         check(unsafe { sys::ly_client_create_steam(&raw, &mut handle) })?;
         Ok(Client::from_handle(handle))
+    }
+}
+
+/// Steam's live view of one Steam connection (`SteamNetConnectionRealTimeStatus_t`), from
+/// [`Server::connection_status`] and [`Client::connection_status`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ConnectionStatus {
+    /// Steam's connection state: 1 connecting, 2 finding a route, 3 connected.
+    pub state: i32,
+    /// Round trip in milliseconds, as Steam measures it.
+    pub ping_ms: i32,
+    /// Share of packets delivered, 0..=1, as seen here; -1 while unknown.
+    pub quality_local: f32,
+    /// The same, as the peer sees it.
+    pub quality_remote: f32,
+    pub out_packets_per_sec: f32,
+    pub out_bytes_per_sec: f32,
+    pub in_packets_per_sec: f32,
+    pub in_bytes_per_sec: f32,
+    /// The rate Steam thinks the path can carry, bytes per second.
+    pub send_rate_bytes_per_sec: i32,
+    /// Bytes queued and not yet sent (payloads are sent unreliable).
+    pub pending_unreliable: i32,
+    pub pending_reliable: i32,
+    pub sent_unacked_reliable: i32,
+    /// How long a payload sent now waits before it goes out, in microseconds.
+    pub queue_time_us: i64,
+}
+
+impl ConnectionStatus {
+    /// True when Steam reports the connection as connected (state 3).
+    pub fn is_connected(&self) -> bool {
+        self.state == 3
+    }
+
+    fn raw_empty() -> sys::ly_connection_status {
+        sys::ly_connection_status {
+            struct_size: std::mem::size_of::<sys::ly_connection_status>() as u32,
+            ..Default::default()
+        }
+    }
+
+    fn from_raw(r: &sys::ly_connection_status) -> Self {
+        ConnectionStatus {
+            state: r.state,
+            ping_ms: r.ping_ms,
+            quality_local: r.quality_local,
+            quality_remote: r.quality_remote,
+            out_packets_per_sec: r.out_packets_per_sec,
+            out_bytes_per_sec: r.out_bytes_per_sec,
+            in_packets_per_sec: r.in_packets_per_sec,
+            in_bytes_per_sec: r.in_bytes_per_sec,
+            send_rate_bytes_per_sec: r.send_rate_bytes_per_sec,
+            pending_unreliable: r.pending_unreliable,
+            pending_reliable: r.pending_reliable,
+            sent_unacked_reliable: r.sent_unacked_reliable,
+            queue_time_us: r.queue_time_us,
+        }
+    }
+}
+
+impl Server {
+    /// Steam's live view of a connected Steam client's connection.
+    ///
+    /// Errors: [`ErrorCode::InvalidArgument`] (a netcode or local client: only Steam
+    /// connections have a status), [`ErrorCode::UnknownClient`] (no such connected Steam
+    /// client, or no Steam backend), [`ErrorCode::NotConnected`] (Steam has no status for
+    /// it yet), [`ErrorCode::InvalidHandle`].
+    pub fn connection_status(&self, client: crate::ClientId) -> Result<ConnectionStatus> {
+        let mut raw = ConnectionStatus::raw_empty();
+        // SAFETY: the handle is validated by the library; raw is a valid out struct whose
+        // struct_size is its size.
+        check(unsafe { sys::ly_server_connection_status(self.as_raw(), client.to_raw(), &mut raw) })?;
+        Ok(ConnectionStatus::from_raw(&raw))
+    }
+}
+
+impl Client {
+    /// Steam's live view of this Steam client's connection.
+    ///
+    /// Errors: [`ErrorCode::InvalidArgument`] (not a Steam client),
+    /// [`ErrorCode::NotConnected`] (not connecting or connected),
+    /// [`ErrorCode::InvalidHandle`] (also after the [`Steam`] guard was dropped).
+    pub fn connection_status(&self) -> Result<ConnectionStatus> {
+        let mut raw = ConnectionStatus::raw_empty();
+        // SAFETY: the handle is validated by the library; raw is a valid out struct whose
+        // struct_size is its size.
+        check(unsafe { sys::ly_client_connection_status(self.as_raw(), &mut raw) })?;
+        Ok(ConnectionStatus::from_raw(&raw))
     }
 }

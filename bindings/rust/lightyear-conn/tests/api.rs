@@ -419,6 +419,9 @@ fn errors_carry_the_library_message() {
         message: "m".into(),
     };
     assert_eq!(e.to_string(), "m (server not running)");
+    assert_eq!(ErrorCode::from_raw(-15), ErrorCode::SendBufferFull);
+    assert_eq!(ErrorCode::SendBufferFull.raw(), sys::LY_ERR_SEND_BUFFER_FULL);
+    assert!(ErrorCode::SendBufferFull.description().contains("send buffer"));
     assert_eq!(ErrorCode::from_raw(-99), ErrorCode::Unknown(-99));
     assert_eq!(ErrorCode::Unknown(-99).description(), "unknown error");
 }

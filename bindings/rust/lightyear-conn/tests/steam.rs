@@ -40,6 +40,7 @@ struct Fake {
     counter: unsafe extern "C" fn(*const c_char) -> c_long,
     handles: unsafe extern "C" fn() -> c_int,
     game_server_args: unsafe extern "C" fn(*mut u32, *mut u16, *mut u16, *mut c_int, *mut c_char, c_int),
+    config: unsafe extern "C" fn(c_int) -> c_int,
 }
 
 // SAFETY: the hooks are plain C functions of the double, which guards its state with its
@@ -77,6 +78,12 @@ impl Fake {
         let n = unsafe { (self.counter)(name.as_ptr()) };
         assert!(n >= 0, "no counter named {name:?}");
         n
+    }
+
+    /// The value Steam's global config has for an ESteamNetworkingConfigValue key.
+    fn global_config(&self, key: i32) -> i32 {
+        // SAFETY: a C function taking an int.
+        unsafe { (self.config)(key) }
     }
 
     /// Open connections, listen sockets and poll groups.
@@ -175,6 +182,9 @@ fn fake() -> &'static Fake {
                     *mut c_void,
                     unsafe extern "C" fn(*mut u32, *mut u16, *mut u16, *mut c_int, *mut c_char, c_int),
                 >(sym("FakeSteam_GameServerArgs")),
+                config: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(c_int) -> c_int>(sym(
+                    "FakeSteam_Config",
+                )),
                 path,
             }
         }
@@ -566,4 +576,124 @@ fn game_server_init_passes_the_settings() {
     assert_eq!(fake.counter("init"), 0);
     drop(steam);
     assert_eq!(fake.counter("gs_shutdown"), 1);
+}
+
+// ESteamNetworkingConfigValue keys of the connection options (steamnetworkingtypes.h).
+const CONFIG_SEND_BUFFER_SIZE: i32 = 9;
+const CONFIG_SEND_RATE_MIN: i32 = 10;
+const CONFIG_SEND_RATE_MAX: i32 = 11;
+const CONFIG_IP_ALLOW_WITHOUT_AUTH: i32 = 23;
+const CONFIG_TIMEOUT_INITIAL: i32 = 24;
+const CONFIG_TIMEOUT_CONNECTED: i32 = 25;
+
+#[test]
+fn connection_options_reach_steam() {
+    let (_lock, fake) = exclusive();
+    let defaults = SteamConfig::new();
+    assert_eq!(
+        defaults,
+        SteamConfig::new().send_buffer_size(0).allow_ip_without_auth(false)
+    );
+
+    // Out of range: refused before anything is loaded.
+    for (what, cfg) in [
+        ("debug level 9", config(fake).debug_output_level(9)),
+        (
+            "min rate over max",
+            config(fake).send_rate_min(2_000_000).send_rate_max(1_000_000),
+        ),
+        ("timeout over 2^31-1", config(fake).timeout_initial_ms(1 << 31)),
+        (
+            "connected timeout over 2^31-1",
+            config(fake).timeout_connected_ms(u32::MAX),
+        ),
+        ("buffer over 2^31-1", config(fake).send_buffer_size(1 << 31)),
+    ] {
+        let e = Steam::open(cfg).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidArgument, "{what}: {e}");
+    }
+
+    let steam = Steam::open(
+        config(fake)
+            .allow_ip_without_auth(true)
+            .timeout_initial_ms(1500)
+            .timeout_connected_ms(7000)
+            .send_rate_min(100_000)
+            .send_rate_max(900_000)
+            .send_buffer_size(65_536)
+            .debug_output_level(4),
+    )
+    .unwrap();
+    assert_eq!(fake.global_config(CONFIG_IP_ALLOW_WITHOUT_AUTH), 2);
+    assert_eq!(fake.global_config(CONFIG_TIMEOUT_INITIAL), 1500);
+    assert_eq!(fake.global_config(CONFIG_TIMEOUT_CONNECTED), 7000);
+    assert_eq!(fake.global_config(CONFIG_SEND_RATE_MIN), 100_000);
+    assert_eq!(fake.global_config(CONFIG_SEND_RATE_MAX), 900_000);
+    assert_eq!(fake.global_config(CONFIG_SEND_BUFFER_SIZE), 65_536);
+    steam.close().unwrap();
+
+    // Not set: Steam keeps its own values.
+    fake.reset();
+    let _steam = Steam::open(config(fake)).unwrap();
+    assert_eq!(fake.global_config(CONFIG_TIMEOUT_INITIAL), 0);
+    assert_eq!(fake.global_config(CONFIG_SEND_BUFFER_SIZE), 0);
+}
+
+#[test]
+fn connection_status_and_its_errors() {
+    let (_lock, fake) = exclusive();
+    let steam = Steam::open(config(fake)).unwrap();
+    let key = generate_key().unwrap();
+    let mut server = Server::new(&ServerConfig::new(PROTOCOL, &key).bind("127.0.0.1:0")).unwrap();
+    server.start().unwrap();
+    let unknown = ClientId::Steam(12345);
+    // No Steam backend yet.
+    assert_eq!(
+        server.connection_status(unknown).unwrap_err().code,
+        ErrorCode::UnknownClient
+    );
+    server.add_steam(SteamServerConfig::ip("127.0.0.1:27018")).unwrap();
+
+    let mut sc = Client::steam(SteamClientConfig::ip("127.0.0.1:27018")).unwrap();
+    assert_eq!(
+        sc.connection_status().unwrap_err().code,
+        ErrorCode::NotConnected,
+        "idle"
+    );
+    let addr = server.address(0).unwrap();
+    let mut net = Client::manual(&addr, 4, PROTOCOL, &key, &ClientConfig::new()).unwrap();
+    sc.connect().unwrap();
+    net.connect().unwrap();
+    let id = wait_for(&mut server, &mut [&mut sc, &mut net], "both clients", |s, cs| {
+        let ids = s.connected_ids().unwrap();
+        (ids.len() == 2 && cs.iter().all(|c| c.state().unwrap() == ClientState::Connected))
+            .then(|| ids.into_iter().find(|i| matches!(i, ClientId::Steam(_))).unwrap())
+    });
+
+    // The double's made-up status comes through every field it sets.
+    let st = server.connection_status(id).unwrap();
+    assert!(st.is_connected(), "{st:?}");
+    assert_eq!(
+        (st.ping_ms, st.send_rate_bytes_per_sec, st.queue_time_us),
+        (7, 256_000, 1500),
+        "{st:?}"
+    );
+    assert_eq!((st.quality_local, st.quality_remote), (1.0, 1.0));
+    let cst = sc.connection_status().unwrap();
+    assert_eq!((cst.state, cst.ping_ms), (3, 7), "{cst:?}");
+
+    for (what, client) in [("netcode", ClientId::Netcode(4)), ("local", ClientId::Local(4))] {
+        let e = server.connection_status(client).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidArgument, "{what}: {e}");
+    }
+    assert_eq!(
+        server.connection_status(unknown).unwrap_err().code,
+        ErrorCode::UnknownClient
+    );
+    assert_eq!(net.connection_status().unwrap_err().code, ErrorCode::InvalidArgument);
+
+    // Closing Steam: the Steam client's handle is dead, the server lost its backend.
+    steam.close().unwrap();
+    assert_eq!(sc.connection_status().unwrap_err().code, ErrorCode::InvalidHandle);
+    assert_eq!(server.connection_status(id).unwrap_err().code, ErrorCode::UnknownClient);
 }
