@@ -638,7 +638,7 @@ func exportsOf(t *testing.T) (goExports, cExports []string) {
 			}
 		}
 	}
-	def := regexp.MustCompile(`(?m)^LY_API [^;{(]*\b(ly_\w+)\([^;]*\{`)
+	def := regexp.MustCompile(`(?m)^LY_API [^;{(]*\(?\b(ly_\w+)\)?\([^;]*\{`)
 	cfiles, _ := filepath.Glob("*.c")
 	for _, name := range cfiles {
 		src, err := os.ReadFile(name)
@@ -702,7 +702,7 @@ func headerFunctions(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, m := range regexp.MustCompile(`(?m)^LY_API [^;(]*\b(ly_\w+)\(`).FindAllSubmatch(src, -1) {
+	for _, m := range regexp.MustCompile(`(?m)^LY_API [^;(]*\(?\b(ly_\w+)\)?\(`).FindAllSubmatch(src, -1) {
 		out = append(out, string(m[1]))
 	}
 	sort.Strings(out)

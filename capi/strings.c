@@ -1,6 +1,7 @@
 /* The parts of the ABI that need no Go: version, error and enum strings,
  * the per-thread last error, config defaults. Plain C, so calling them
  * costs no cgo crossing. */
+#include <stddef.h>
 #include <string.h>
 
 #include "lightyear_conn.h"
@@ -103,12 +104,21 @@ LY_API void ly_client_config_defaults(ly_client_config *c) {
     c->receive_queue_size = 256;
 }
 
-LY_API void ly_steam_config_defaults(ly_steam_config *c) {
-    if (!c) return;
-    memset(c, 0, sizeof *c);
-    c->struct_size = sizeof *c;
+/* ly_steam_config grew (the connection options): the filler writes no
+ * more than the caller's size, and the old symbol only the old fields. */
+#define STEAM_CONFIG_SIZE_V1 offsetof(ly_steam_config, allow_ip_without_auth)
+
+LY_API void ly_steam_config_defaults_sized(ly_steam_config *c, uint32_t size) {
+    if (!c || size < STEAM_CONFIG_SIZE_V1) return;
+    size_t n = size < sizeof *c ? size : sizeof *c;
+    memset(c, 0, n);
+    c->struct_size = (uint32_t)n;
     c->flavour = LY_STEAM_AUTO;
     c->init = LY_STEAM_INIT_CLIENT;
+}
+
+LY_API void (ly_steam_config_defaults)(ly_steam_config *c) {
+    ly_steam_config_defaults_sized(c, (uint32_t)STEAM_CONFIG_SIZE_V1);
 }
 
 LY_API void ly_steam_server_config_defaults(ly_steam_server_config *c) {

@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"net/netip"
+	"unsafe"
 
 	"github.com/lightyear-conn/lightyear_conn/core/transport"
 )
@@ -71,9 +72,11 @@ type (
 func lastError() string { return C.GoString(C.ly_last_error()) }
 
 // The *_defaults functions, which are C.
-func serverConfigDefaults(c *cServerConfig)        { C.ly_server_config_defaults(c) }
-func tokenParamsDefaults(p *cTokenParams)          { C.ly_token_params_defaults(p) }
-func steamConfigDefaults(c *cSteamConfig)          { C.ly_steam_config_defaults(c) }
+func serverConfigDefaults(c *cServerConfig) { C.ly_server_config_defaults(c) }
+func tokenParamsDefaults(p *cTokenParams)   { C.ly_token_params_defaults(p) }
+func steamConfigDefaults(c *cSteamConfig) {
+	C.ly_steam_config_defaults_sized(c, C.uint32_t(unsafe.Sizeof(*c)))
+}
 func steamServerConfigDefaults(c *cSteamServerCfg) { C.ly_steam_server_config_defaults(c) }
 func steamClientConfigDefaults(c *cSteamClientCfg) { C.ly_steam_client_config_defaults(c) }
 func cString(s string) *cChar                      { return C.CString(s) } // never freed: tests only

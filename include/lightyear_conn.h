@@ -666,8 +666,19 @@ typedef struct ly_steam_config {
 } ly_steam_config;
 
 /* Fills config with defaults: struct_size, LY_STEAM_AUTO,
- * LY_STEAM_INIT_CLIENT, the rest zero. Does nothing if config is NULL. */
-LY_API void ly_steam_config_defaults(ly_steam_config *config);
+ * LY_STEAM_INIT_CLIENT, the rest zero. Does nothing if config is NULL or
+ * size is below the first release's sizeof. size is the caller's
+ * sizeof(ly_steam_config): the struct has grown, and the library writes
+ * no more than that (bindings pass their own struct's size). */
+LY_API void ly_steam_config_defaults_sized(ly_steam_config *config, uint32_t size);
+
+/* Programs built against this header reach the function above, with this
+ * header's size, through the macro. The exported function of this name,
+ * which programs built against the first release call, fills only the
+ * first release's fields and sets struct_size to match, so it never
+ * writes past their smaller struct. */
+LY_API void (ly_steam_config_defaults)(ly_steam_config *config);
+#define ly_steam_config_defaults(config) ly_steam_config_defaults_sized((config), (uint32_t)sizeof(ly_steam_config))
 
 /* Loads the Steam library and initialises (or attaches to) Steam. An INIT
  * mode when Steam (or GameNetworkingSockets) is already initialised in

@@ -214,6 +214,51 @@ enum {
  * passes a struct_size that ends before them, which still opens (and
  * whatever lies past it is not read); values Steam cannot take are
  * refused before anything is loaded. */
+/* The struct grew: a program built against the first release calls the
+ * exported ly_steam_config_defaults with its smaller struct, which must not
+ * be written past; this header's callers get every field. */
+static void test_defaults_sizes(void)
+{
+    const size_t v1 = offsetof(ly_steam_config, allow_ip_without_auth);
+    union {
+        ly_steam_config cfg;
+        unsigned char bytes[sizeof(ly_steam_config) + 16];
+    } u;
+    size_t i;
+
+    memset(&u, 0xAB, sizeof u);
+    (ly_steam_config_defaults)(&u.cfg); /* the exported symbol, not the macro */
+    CHECK_EQ(u.cfg.struct_size, (uint32_t)v1);
+    CHECK_EQ(u.cfg.flavour, LY_STEAM_AUTO);
+    for (i = v1; i < sizeof u.bytes; i++)
+        CHECK_EQ(u.bytes[i], 0xAB);
+
+    memset(&u, 0xAB, sizeof u);
+    ly_steam_config_defaults(&u.cfg); /* the macro: this header's size */
+    CHECK_EQ(u.cfg.struct_size, (uint32_t)sizeof(ly_steam_config));
+    CHECK_EQ(u.cfg.send_buffer_size, 0u);
+    for (i = sizeof(ly_steam_config); i < sizeof u.bytes; i++)
+        CHECK_EQ(u.bytes[i], 0xAB);
+
+    memset(&u, 0xAB, sizeof u);
+    ly_steam_config_defaults_sized(&u.cfg, (uint32_t)v1 - 1); /* below the first release: nothing */
+    CHECK_EQ(u.bytes[0], 0xAB);
+    ly_steam_config_defaults_sized(&u.cfg, (uint32_t)sizeof u.bytes); /* larger than ours: ours */
+    CHECK_EQ(u.cfg.struct_size, (uint32_t)sizeof(ly_steam_config));
+    CHECK_EQ(u.bytes[sizeof(ly_steam_config)], 0xAB);
+    ly_steam_config_defaults_sized(NULL, (uint32_t)sizeof(ly_steam_config));
+
+    /* What the old filler leaves opens Steam with Steam's own options. */
+    memset(&u, 0, sizeof u);
+    (ly_steam_config_defaults)(&u.cfg);
+    u.cfg.flavour = LY_STEAM_STEAMWORKS;
+    u.cfg.library_path = FAKESTEAM_PATH;
+    u.cfg.app_id = 480;
+    fake_reset();
+    CHECK_OK(ly_steam_open(&u.cfg));
+    CHECK_OK(ly_steam_close());
+}
+
 static void test_connection_options(void)
 {
     ly_steam_config cfg = steam_config();
@@ -357,6 +402,7 @@ int main(void)
     test_open_errors();
     test_exchange();
     test_close_keeps_server();
+    test_defaults_sizes();
     test_connection_options();
     test_connection_status();
     test_shutdown_closes_steam();

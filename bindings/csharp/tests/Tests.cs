@@ -162,7 +162,7 @@ namespace Lightyear.Conn.Tests
                 Assert.Equal((uint)sizeof(Native.ly_token_params), tp.struct_size, "ly_token_params struct_size");
                 Native.ly_conditioner_config co; Native.ly_conditioner_preset_config(1, &co);
                 Assert.Equal((uint)sizeof(Native.ly_conditioner_config), co.struct_size, "ly_conditioner_config struct_size");
-                Native.ly_steam_config st; Native.ly_steam_config_defaults(&st);
+                Native.ly_steam_config st; Native.ly_steam_config_defaults_sized(&st, (uint)sizeof(Native.ly_steam_config));
                 Assert.Equal((uint)sizeof(Native.ly_steam_config), st.struct_size, "ly_steam_config struct_size");
                 Native.ly_steam_server_config ss; Native.ly_steam_server_config_defaults(&ss);
                 Assert.Equal((uint)sizeof(Native.ly_steam_server_config), ss.struct_size, "ly_steam_server_config struct_size");

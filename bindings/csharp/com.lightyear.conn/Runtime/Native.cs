@@ -319,7 +319,10 @@ namespace Lightyear.Conn
         // Steam
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern void ly_steam_config_defaults(ly_steam_config* config);
+        // The sized filler: ly_steam_config grew, and the library writes no
+        // more than the size given (the plain ly_steam_config_defaults fills
+        // only the first release's fields).
+        internal static extern void ly_steam_config_defaults_sized(ly_steam_config* config, uint size);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ly_steam_open(ly_steam_config* config);

@@ -53,7 +53,7 @@ namespace Lightyear.Conn
             byte[] ip = Utf8.ToNative(config.GameServerIP, "GameServerIP");
             byte[] version = Utf8.ToNative(config.GameServerVersion, "GameServerVersion");
             Native.ly_steam_config c;
-            Native.ly_steam_config_defaults(&c);
+            Native.ly_steam_config_defaults_sized(&c, (uint)sizeof(Native.ly_steam_config));
             c.flavour = (uint)config.Flavour;
             c.init = (uint)config.Init;
             c.app_id = config.AppId;
@@ -166,7 +166,7 @@ namespace Lightyear.Conn
         {
             Library.EnsureLoaded();
             Native.ly_steam_config c;
-            Native.ly_steam_config_defaults(&c);
+            Native.ly_steam_config_defaults_sized(&c, (uint)sizeof(Native.ly_steam_config));
             Flavour = (SteamFlavour)c.flavour;
             Init = (SteamInitMode)c.init;
             AppId = c.app_id;

@@ -568,7 +568,14 @@ ly_functions! {
     pub fn ly_server_poll_batch(server: *mut ly_server, events: *mut ly_event, max_events: u32, buf: *mut u8, buf_size: u32) -> c_int;
 
     // Steam
+    /// Fills only the first release's fields (and a matching `struct_size`):
+    /// what programs built against that release call. Use
+    /// [`ly_steam_config_defaults_sized`].
     pub fn ly_steam_config_defaults(config: *mut ly_steam_config);
+    /// Fills `config` with defaults, writing at most `size` bytes (pass
+    /// `size_of::<ly_steam_config>()`); nothing if `size` is below the first
+    /// release's size.
+    pub fn ly_steam_config_defaults_sized(config: *mut ly_steam_config, size: u32);
     /// Loads the Steam library and initialises (or attaches to) Steam. One per process:
     /// `LY_ERR_ALREADY_ACTIVE` if already open.
     pub fn ly_steam_open(config: *const ly_steam_config) -> c_int;

@@ -146,8 +146,14 @@ fn parse_header() -> Header {
     while let Some(pos) = rest.find("LY_API ") {
         rest = &rest[pos + "LY_API ".len()..];
         let Some(end) = rest.find(';') else { break };
-        let decl = rest[..end].split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut decl = rest[..end].split_whitespace().collect::<Vec<_>>().join(" ");
         rest = &rest[end..];
+        // A name in parentheses, `void (ly_x)(...)`, is kept from a macro of the same name.
+        if let Some(open) = decl.find("(ly_") {
+            if let Some(close) = decl[open..].find(")(").map(|c| open + c) {
+                decl = format!("{}{}{}", &decl[..open], &decl[open + 1..close], &decl[close + 1..]);
+            }
+        }
         let Some(paren) = decl.find('(') else { continue }; // #define LY_API ...
         let head = &decl[..paren];
         let params = &decl[paren + 1..decl.rfind(')').unwrap()];

@@ -156,7 +156,7 @@ impl SteamConfig {
     pub fn new() -> Self {
         let mut raw = sys::ly_steam_config::default();
         // SAFETY: raw is a valid ly_steam_config.
-        unsafe { sys::ly_steam_config_defaults(&mut raw) };
+        unsafe { sys::ly_steam_config_defaults_sized(&mut raw, std::mem::size_of::<sys::ly_steam_config>() as u32) };
         let flavour = match raw.flavour {
             sys::LY_STEAM_STEAMWORKS => SteamFlavour::Steamworks,
             sys::LY_STEAM_GNS => SteamFlavour::GameNetworkingSockets,
@@ -408,7 +408,7 @@ impl Steam {
             .transpose()?;
         let mut raw = sys::ly_steam_config::default();
         // SAFETY: raw is a valid ly_steam_config.
-        unsafe { sys::ly_steam_config_defaults(&mut raw) };
+        unsafe { sys::ly_steam_config_defaults_sized(&mut raw, std::mem::size_of::<sys::ly_steam_config>() as u32) };
         raw.flavour = config.flavour.raw();
         raw.init = config.init.raw();
         raw.app_id = config.app_id;
