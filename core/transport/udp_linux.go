@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -16,21 +15,29 @@ import (
 // UDP is a UDP socket implementing Transport.
 //
 // On Linux it moves up to 64 datagrams per system call with recvmmsg and
-// sendmmsg, issued through the socket's RawConn so that Go's poller still
-// owns the descriptor (and Close stays safe from any goroutine). The read
-// callback always reports done, so ReadBatch never parks. All kernel-facing
-// scratch and both callbacks are allocated once, here, so the packet path
-// allocates nothing. A kernel or sandbox that refuses the two calls gets the
-// portable implementation instead.
+// sendmmsg on a non-blocking descriptor of its own, outside Go's network
+// poller: nothing ever waits for it to be readable (a game polls its
+// socket once per tick), and a descriptor the poller watches wakes a
+// runtime thread parked in epoll_wait for every datagram that arrives, to
+// find nobody waiting: context switches a small server pays for every
+// packet (DESIGN.md, "The Go runtime between ticks"). The socket is made
+// with the net package (binding rules, dual stack, buffers), then its
+// descriptor is duplicated and the net.UDPConn closed, which takes the
+// original out of the poller. A count of calls in flight keeps Close from
+// closing the descriptor under one of them. All kernel-facing scratch is
+// allocated once, here, so the packet path allocates nothing. A kernel or
+// sandbox that refuses the two calls gets the portable implementation
+// instead.
 type UDP struct {
-	conn     *net.UDPConn
-	raw      syscall.RawConn
+	fd       int // ours, non-blocking, not in Go's poller; -1 with portable
 	local    netip.AddrPort
 	is4      bool         // AF_INET socket: destinations must be IPv4
 	portable *portableUDP // set when recvmmsg/sendmmsg are unavailable
 
 	closed    atomic.Bool
+	inFlight  atomic.Int32 // ReadBatch and WriteBatch calls using fd
 	closeOnce sync.Once
+	closeErr  error
 	skipped   atomic.Uint64
 	dropped   atomic.Uint64
 
@@ -41,7 +48,6 @@ type UDP struct {
 	rdErr   syscall.Errno // fatal error from the callback
 	rdEmpty bool          // the last recvmmsg stopped short: see ReadDrained
 	rdZones zoneCache
-	readFn  func(fd uintptr) bool
 
 	// Owned by WriteBatch.
 	wr      mmsgBatch
@@ -50,7 +56,6 @@ type UDP struct {
 	wrPos   int           // headers sent or skipped so far
 	wrErr   syscall.Errno // fatal error from the callback
 	wrZones zoneCache
-	writeFn func(fd uintptr) bool
 }
 
 // ListenUDPOptions is ListenUDP with explicit options.
@@ -74,16 +79,20 @@ func newUDP(conn *net.UDPConn, forcePortable bool) (*UDP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transport: %w", err)
 	}
-	u := &UDP{conn: conn, raw: raw, local: localAddrPort(conn)}
+	u := &UDP{fd: -1, local: localAddrPort(conn)}
 	u.rd.init()
 	u.wr.init()
-	var domain int
+	var domain, dup int
 	supported := false
 	cerr := raw.Control(func(fd uintptr) {
 		// The real family, not the requested one: a [::] bind falls back
 		// to IPv4 on a host without IPv6 (listenUDPConn).
 		domain, err = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_DOMAIN)
 		supported = mmsgSupported(fd, &u.rd)
+		if err == nil && supported && !forcePortable {
+			// Shares the open file: bound, non-blocking, same buffers.
+			dup, err = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+		}
 	})
 	if cerr != nil {
 		err = cerr
@@ -96,9 +105,36 @@ func newUDP(conn *net.UDPConn, forcePortable bool) (*UDP, error) {
 		u.portable = newPortable(conn)
 		return u, nil
 	}
-	u.readFn = u.readCallback
-	u.writeFn = u.writeCallback
+	// Closing the net.UDPConn removes its descriptor from the poller
+	// (EPOLL_CTL_DEL) and closes it; the duplicate keeps the socket.
+	conn.Close()
+	u.fd = dup
 	return u, nil
+}
+
+// acquire marks a call using fd; false once the socket is closed.
+func (u *UDP) acquire() bool {
+	u.inFlight.Add(1)
+	if u.closed.Load() {
+		u.release()
+		return false
+	}
+	return true
+}
+
+// release ends a call using fd; the last one out after Close closes it.
+func (u *UDP) release() {
+	if u.inFlight.Add(-1) == 0 && u.closed.Load() {
+		u.closeFD()
+	}
+}
+
+func (u *UDP) closeFD() {
+	u.closeOnce.Do(func() {
+		if err := unix.Close(u.fd); err != nil {
+			u.closeErr = fmt.Errorf("transport: %w", err)
+		}
+	})
 }
 
 // forceSocketBuffers lets a privileged process exceed net.core.rmem_max and
@@ -153,15 +189,13 @@ func (u *UDP) ReadBatch(msgs []Message) (int, error) {
 		r.hdrs[i].Hdr.Flags = 0
 	}
 	u.rdCount, u.rdN, u.rdErr = len(msgs), 0, 0
-	err := u.raw.Read(u.readFn)
-	if err == nil && u.rdErr != 0 {
-		err = u.rdErr
+	if !u.acquire() {
+		return 0, ErrClosed
 	}
-	if err != nil {
-		if u.closed.Load() || errors.Is(err, net.ErrClosed) {
-			return 0, ErrClosed
-		}
-		return 0, fmt.Errorf("transport: recvmmsg: %w", err)
+	u.read()
+	u.release()
+	if u.rdErr != 0 {
+		return 0, fmt.Errorf("transport: recvmmsg: %w", u.rdErr)
 	}
 	u.rdEmpty = u.rdN < u.rdCount
 
@@ -200,11 +234,10 @@ func (u *UDP) ReadBatch(msgs []Message) (int, error) {
 // flag). The portable fallback cannot tell and reports false.
 func (u *UDP) ReadDrained() bool { return u.portable == nil && u.rdEmpty }
 
-// readCallback runs under the poller's read lock. Returning true always
-// means the poller never parks us: no data is a zero count, not a wait.
-func (u *UDP) readCallback(fd uintptr) bool {
+// read receives what is queued: no data is a zero count, never a wait.
+func (u *UDP) read() {
 	for tries := 0; ; tries++ {
-		n, errno := recvmmsg(fd, u.rd.hdrs[:u.rdCount])
+		n, errno := recvmmsg(uintptr(u.fd), u.rd.hdrs[:u.rdCount])
 		switch {
 		case errno == 0:
 			u.rdN = n
@@ -221,7 +254,7 @@ func (u *UDP) readCallback(fd uintptr) bool {
 		default:
 			u.rdErr = errno
 		}
-		return true
+		return
 	}
 }
 
@@ -254,16 +287,12 @@ func (u *UDP) WriteBatch(msgs []Message) (int, error) {
 		}
 		u.wrCount, u.wrPos, u.wrErr = k, 0, 0
 		if k > 0 {
-			err := u.raw.Write(u.writeFn)
-			if err == nil && u.wrErr != 0 {
-				err = u.wrErr
-			}
-			if err != nil {
+			if err := u.writeAll(); err != nil {
 				sent := done + len(chunk)
 				if u.wrPos < k {
 					sent = done + u.wrMsg[u.wrPos]
 				}
-				if u.closed.Load() || errors.Is(err, net.ErrClosed) {
+				if err == ErrClosed {
 					return sent, ErrClosed
 				}
 				return sent, fmt.Errorf("transport: sendmmsg: %w", err)
@@ -274,11 +303,33 @@ func (u *UDP) WriteBatch(msgs []Message) (int, error) {
 	return len(msgs), nil
 }
 
-// writeCallback runs under the poller's write lock and sends from wrPos on.
-// Returning false parks WriteBatch until the socket is writable again.
-func (u *UDP) writeCallback(fd uintptr) bool {
+// writeAll sends the prepared headers, waiting in poll(2) while the send
+// buffer is full: the only place this socket ever waits, and a short one.
+func (u *UDP) writeAll() error {
+	if !u.acquire() {
+		return ErrClosed
+	}
+	defer u.release()
+	for !u.write() {
+		pfd := []unix.PollFd{{Fd: int32(u.fd), Events: unix.POLLOUT}}
+		// A bounded wait, so a Close on another goroutine is seen.
+		if _, err := unix.Poll(pfd, 100); err != nil && err != unix.EINTR {
+			return err
+		}
+		if u.closed.Load() {
+			return ErrClosed
+		}
+	}
+	if u.wrErr != 0 {
+		return u.wrErr
+	}
+	return nil
+}
+
+// write sends from wrPos on; false means the send buffer is full.
+func (u *UDP) write() bool {
 	for u.wrPos < u.wrCount {
-		n, errno := sendmmsg(fd, u.wr.hdrs[u.wrPos:u.wrCount])
+		n, errno := sendmmsg(uintptr(u.fd), u.wr.hdrs[u.wrPos:u.wrCount])
 		switch {
 		case errno == 0 && n > 0:
 			u.wrPos += n
@@ -303,12 +354,13 @@ func (u *UDP) Close() error {
 	if u.portable != nil {
 		return u.portable.Close()
 	}
-	var err error
-	u.closeOnce.Do(func() {
-		u.closed.Store(true)
-		if cerr := u.conn.Close(); cerr != nil {
-			err = fmt.Errorf("transport: %w", cerr)
-		}
-	})
-	return err
+	if u.closed.Swap(true) {
+		return nil
+	}
+	if u.inFlight.Load() == 0 {
+		u.closeFD()
+		return u.closeErr
+	}
+	// A call in flight on another goroutine closes it as it returns.
+	return nil
 }

@@ -2,6 +2,10 @@ package transport
 
 import (
 	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,7 +49,8 @@ func TestUDPUsesMmsg(t *testing.T) {
 
 func rawFD(t *testing.T, u *UDP, f func(fd int)) {
 	t.Helper()
-	require.NoError(t, u.raw.Control(func(fd uintptr) { f(int(fd)) }))
+	require.GreaterOrEqual(t, u.fd, 0, "the fast path's own descriptor")
+	f(u.fd)
 }
 
 // With IP_RECVERR set, Linux reports ICMP port unreachable on an unconnected
@@ -245,4 +250,83 @@ func listenLo4(t *testing.T) *UDP {
 	require.NoError(t, err)
 	t.Cleanup(func() { u.Close() })
 	return u
+}
+
+// The fast path's descriptor is not in Go's network poller: a descriptor
+// the poller watches wakes a runtime thread parked in epoll_wait for every
+// datagram that arrives. Every epoll instance of the process is read from
+// /proc/self/fdinfo, which lists the descriptors each one watches.
+func TestUDPStaysOutOfThePoller(t *testing.T) {
+	u := listenLo4(t)
+	peer := listenLo4(t)
+	// The poller exists (the net package made the socket), so a watched
+	// descriptor would show up in it; peer's traffic makes sure of it.
+	_, err := peer.WriteBatch([]Message{{Buf: []byte("x"), N: 1, Addr: u.LocalAddr()}})
+	require.NoError(t, err)
+
+	fds, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	instances := 0
+	for _, e := range fds {
+		target, err := os.Readlink("/proc/self/fd/" + e.Name())
+		if err != nil || target != "anon_inode:[eventpoll]" {
+			continue
+		}
+		instances++
+		info, err := os.ReadFile("/proc/self/fdinfo/" + e.Name())
+		require.NoError(t, err)
+		for _, line := range strings.Split(string(info), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) >= 2 && fields[0] == "tfd:" {
+				require.NotEqual(t, strconv.Itoa(u.fd), fields[1], "epoll instance %s watches the socket", e.Name())
+				require.NotEqual(t, strconv.Itoa(peer.fd), fields[1], "epoll instance %s watches the socket", e.Name())
+			}
+		}
+	}
+	require.Positive(t, instances, "the net package made Go's poller, which must be looked into")
+
+	msgs := []Message{{Buf: make([]byte, 16)}}
+	require.Eventually(t, func() bool {
+		n, err := u.ReadBatch(msgs)
+		return err == nil && n == 1
+	}, 2*time.Second, time.Millisecond, "the datagram still arrives")
+}
+
+// Close while another goroutine reads and writes: the calls in flight end
+// with ErrClosed or success, and the descriptor is closed once they are
+// out (the last one closes it).
+func TestUDPCloseWithCallsInFlight(t *testing.T) {
+	for round := 0; round < 20; round++ {
+		u := listenLo4(t)
+		fd := u.fd
+		var wg sync.WaitGroup
+		for g := 0; g < 2; g++ {
+			wg.Add(1)
+			go func(write bool) {
+				defer wg.Done()
+				msgs := []Message{{Buf: make([]byte, 16), N: 4, Addr: u.LocalAddr()}}
+				for {
+					var err error
+					if write {
+						_, err = u.WriteBatch(msgs)
+					} else {
+						_, err = u.ReadBatch(msgs)
+					}
+					if err != nil {
+						assert.ErrorIs(t, err, ErrClosed)
+						return
+					}
+				}
+			}(g == 0)
+		}
+		time.Sleep(time.Millisecond)
+		require.NoError(t, u.Close())
+		wg.Wait()
+		require.Zero(t, u.inFlight.Load())
+		// Closed: fcntl on it fails (unless another test reopened the
+		// number meanwhile, which this package's tests do not do in
+		// parallel with this one).
+		_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		require.ErrorIs(t, err, unix.EBADF, "round %d", round)
+	}
 }
