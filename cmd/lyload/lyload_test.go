@@ -118,8 +118,9 @@ func TestPeer(t *testing.T) {
 			r.CPUPerPayloadUs, r.ServerCPUSec, r.WindowSec, r.MemPerClient, r.ConnectMs)
 	}
 	checkPerTick(t, "peer", r, "own")
-	rs := ratios([]Result{{Mode: "ours", Clients: 300, PayloadsPerCPUSec: 3 * r.PayloadsPerCPUSec}, *r})
-	if len(rs) != 1 || rs[0].Ratio != 0 || math.Abs(rs[0].OursOverPeer-3) > 1e-9 {
+	rs := ratios([]Result{{Mode: "ours", Clients: 300, PayloadsPerCPUSec: 3 * r.PayloadsPerCPUSec}, *r,
+		{Mode: "ours-c", Clients: 300, PayloadsPerCPUSec: 2 * r.PayloadsPerCPUSec}})
+	if len(rs) != 1 || rs[0].Ratio != 0 || math.Abs(rs[0].OursOverPeer-3) > 1e-9 || math.Abs(rs[0].OursCOverPeer-2) > 1e-9 {
 		t.Errorf("ratios: %+v", rs)
 	}
 }

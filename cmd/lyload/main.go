@@ -139,6 +139,9 @@ func main() {
 		if r.OursOverPeer > 0 {
 			fmt.Printf("N=%d: payload packets per server CPU-second, ours / peer = %.2f\n", r.Clients, r.OursOverPeer)
 		}
+		if r.OursCOverPeer > 0 {
+			fmt.Printf("N=%d: payload packets per server CPU-second, ours-c / peer = %.2f\n", r.Clients, r.OursCOverPeer)
+		}
 	}
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
@@ -170,31 +173,44 @@ type Ratio struct {
 	// OursOverPeer is ours / peer payload packets per server CPU-second
 	// (the peer cannot count its keep-alives, so payloads only for both).
 	OursOverPeer float64 `json:"ours_over_peer_payloads_per_cpu_s,omitempty"`
+	// OursCOverPeer is the same for ours-c (our server driven from C in
+	// its own process, as the peer is).
+	OursCOverPeer float64 `json:"ours_c_over_peer_payloads_per_cpu_s,omitempty"`
 }
 
 func ratios(runs []Result) []Ratio {
 	var out []Ratio
 	for _, o := range runs {
-		if o.Mode != "ours" {
+		if o.Mode != "ours" && o.Mode != "ours-c" {
 			continue
 		}
-		r := Ratio{Clients: o.Clients}
+		var r *Ratio
+		for i := range out {
+			if out[i].Clients == o.Clients {
+				r = &out[i]
+			}
+		}
+		if r == nil {
+			out = append(out, Ratio{Clients: o.Clients})
+			r = &out[len(out)-1]
+		}
 		for _, x := range runs {
 			if x.Clients != o.Clients {
 				continue
 			}
-			if x.Mode == "floor" && x.CPUPerPacketUs > 0 {
+			if o.Mode == "ours" && x.Mode == "floor" && x.CPUPerPacketUs > 0 {
 				r.Ratio = o.CPUPerPacketUs / x.CPUPerPacketUs
 			}
 			if x.Mode == "peer" && x.PayloadsPerCPUSec > 0 {
-				r.OursOverPeer = o.PayloadsPerCPUSec / x.PayloadsPerCPUSec
+				if o.Mode == "ours" {
+					r.OursOverPeer = o.PayloadsPerCPUSec / x.PayloadsPerCPUSec
+				} else {
+					r.OursCOverPeer = o.PayloadsPerCPUSec / x.PayloadsPerCPUSec
+				}
 			}
 		}
-		if r.Ratio > 0 || r.OursOverPeer > 0 {
-			out = append(out, r)
-		}
 	}
-	return out
+	return slices.DeleteFunc(out, func(r Ratio) bool { return r.Ratio == 0 && r.OursOverPeer == 0 && r.OursCOverPeer == 0 })
 }
 
 func printResult(w io.Writer, r *Result) {
