@@ -65,6 +65,11 @@ step "CMake build"
 cmake -S . -B build -G Ninja >/dev/null
 cmake --build build
 
+# lyload's tests of the C-driven server skip under the go test above, run
+# before build/bench/c/lyload_server existed.
+step "lyload ours-c (go test, after the CMake build)"
+go test -count=1 -run 'TestOursC|TestIdle|TestSyscalls' ./cmd/lyload
+
 step "Rust bindings (cargo test)"
 LIGHTYEAR_CONN_LIB_DIR="$PWD/build" bash bindings/rust/test.sh
 

@@ -21,7 +21,7 @@ import (
 // childConfig is what the server process hands the client process, as JSON
 // in the hidden -childcfg flag.
 type childConfig struct {
-	Mode       string        `json:"mode"` // "ours", "floor" or "peer"
+	Mode       string        `json:"mode"` // "ours", "ours-c", "floor" or "peer"
 	Server     string        `json:"server"`
 	Servers    []string      `json:"servers,omitempty"` // peer: client i connects to Servers[i%len]
 	ProtocolID uint64        `json:"protocol_id"`
@@ -207,7 +207,7 @@ func driveClients(cfg childConfig, emit func(childMsg)) error {
 	}()
 	start := time.Now()
 	switch cfg.Mode {
-	case "ours", "peer": // the same netcode clients against either server
+	case "ours", "ours-c", "peer": // the same netcode clients against any of them
 		key, err := netcode.KeyFromBytes(cfg.Key)
 		if err != nil {
 			return err
@@ -325,9 +325,15 @@ func driveClients(cfg childConfig, emit func(childMsg)) error {
 	}
 	sendStart := time.Now()
 	const drain = 300 * time.Millisecond
-	step := time.Second / time.Duration(cfg.Rate) / time.Duration(cfg.N)
+	var step time.Duration
+	if cfg.N > 0 {
+		step = time.Second / time.Duration(cfg.Rate) / time.Duration(cfg.N)
+	}
 	nextProgress := sendStart.Add(time.Second)
 	k, total := 0, cfg.N*cfg.Rate*int(cfg.Duration/time.Millisecond)/1000
+	if cfg.Broadcast {
+		total = 0 // the clients only listen
+	}
 	var lastSend, lastSweep time.Time
 	for {
 		now = time.Now()
@@ -347,7 +353,9 @@ func driveClients(cfg childConfig, emit func(childMsg)) error {
 				k++
 			}
 		}
-		if k >= total && lastSend.IsZero() {
+		// Sending ends with the schedule and never before T, so that a run
+		// whose clients send nothing (no clients, or -broadcast) lasts T.
+		if k >= total && lastSend.IsZero() && !now.Before(sendStart.Add(cfg.Duration)) {
 			lastSend = now
 		}
 		if !lastSend.IsZero() && now.After(lastSend.Add(drain)) {

@@ -70,6 +70,7 @@ func TestEndToEnd(t *testing.T) {
 		if mode == "ours" && r.MemPerClient <= 0 {
 			t.Errorf("heap per client %v", r.MemPerClient)
 		}
+		checkPerTick(t, mode, r, "lyload")
 	}
 	if rs := ratios(runs); len(rs) != 1 || rs[0].Ratio <= 0 {
 		t.Errorf("ratios: %+v", rs)
@@ -116,9 +117,175 @@ func TestPeer(t *testing.T) {
 		t.Errorf("cpu/payload %v, cpu %v s, window %v s, heap/client %v, connect %v ms",
 			r.CPUPerPayloadUs, r.ServerCPUSec, r.WindowSec, r.MemPerClient, r.ConnectMs)
 	}
-	rs := ratios([]Result{{Mode: "ours", Clients: 300, PayloadsPerCPUSec: 3 * r.PayloadsPerCPUSec}, *r})
-	if len(rs) != 1 || rs[0].Ratio != 0 || math.Abs(rs[0].OursOverPeer-3) > 1e-9 {
+	checkPerTick(t, "peer", r, "own")
+	rs := ratios([]Result{{Mode: "ours", Clients: 300, PayloadsPerCPUSec: 3 * r.PayloadsPerCPUSec}, *r,
+		{Mode: "ours-c", Clients: 300, PayloadsPerCPUSec: 2 * r.PayloadsPerCPUSec}})
+	if len(rs) != 1 || rs[0].Ratio != 0 || math.Abs(rs[0].OursOverPeer-3) > 1e-9 || math.Abs(rs[0].OursCOverPeer-2) > 1e-9 {
 		t.Errorf("ratios: %+v", rs)
+	}
+}
+
+// checkPerTick checks the per-tick figures of a run with a 60 Hz tick: the
+// ticks counted fit the window, and CPU and context switches were seen.
+func checkPerTick(t *testing.T, mode string, r *Result, process string) {
+	t.Helper()
+	t.Logf("%s: %d ticks in %.2f s, %.1f us CPU, %.2f + %.2f context switches per tick",
+		mode, r.ServerTicks, r.WindowSec, r.CPUPerTickUs, r.VolCSPerTick, r.InvolCSPerTick)
+	if r.ServerProcess != process {
+		t.Errorf("%s: server process %q, want %q", mode, r.ServerProcess, process)
+	}
+	// A loop that fell behind skips ticks rather than catching up, so
+	// fewer is possible on a loaded machine; more is not.
+	if want := r.WindowSec * 60; float64(r.ServerTicks) > want*1.1+2 || float64(r.ServerTicks) < want/3 {
+		t.Errorf("%s: %d ticks in a %.2f s window at 60 Hz", mode, r.ServerTicks, r.WindowSec)
+	}
+	if r.CPUPerTickUs <= 0 || math.Abs(r.CPUPerTickUs*float64(r.ServerTicks)/1e6-r.ServerCPUSec) > 1e-9 {
+		t.Errorf("%s: %v us CPU per tick over %d ticks, %v s in all", mode, r.CPUPerTickUs, r.ServerTicks, r.ServerCPUSec)
+	}
+	// Every tick sleeps until the next one: voluntary switches.
+	if r.ServerVolCS == 0 || r.VolCSPerTick != float64(r.ServerVolCS)/float64(r.ServerTicks) {
+		t.Errorf("%s: %d voluntary context switches (%v per tick)", mode, r.ServerVolCS, r.VolCSPerTick)
+	}
+}
+
+// oursCOrSkip finds the ours-c server, or skips when it is not built.
+func oursCOrSkip(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs two processes over UDP loopback")
+	}
+	bin, err := findOursCBin("")
+	if err != nil {
+		t.Skipf("ours-c not built: %v", err)
+	}
+	oursCBin = bin
+}
+
+// TestOursC runs our server driven from C (bench/c/lyload_server.c, built
+// by CMake) against the same clients as ours.
+func TestOursC(t *testing.T) {
+	oursCOrSkip(t)
+	r, err := runOne(runConfig{Mode: "ours-c", N: 20, Rate: 30, Payload: 100, Duration: time.Second, Tick: time.Second / 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ours-c: %.2f us/packet, %.2f us/payload, rx %d tx %d, delivered %d/%d, p50/p99 %.0f/%.0f us, connect %.1f ms, rss/client %.0f B",
+		r.CPUPerPacketUs, r.CPUPerPayloadUs, r.ServerRx, r.ServerTx, r.Delivered, r.Sent, r.P50us, r.P99us, r.ConnectMs, r.RSSPerClient)
+	if r.Sent < 500 || r.Sent > 700 || r.Delivered != r.Sent || r.Lost != 0 {
+		t.Errorf("clients sent %d (want about 600), got %d back", r.Sent, r.Delivered)
+	}
+	// Its own counts: payloads from its loop, packets from ly_server_stats
+	// (keep-alives too, so at least the payloads).
+	if r.PayloadsRx < r.Sent*9/10 || r.PayloadsTx != r.PayloadsRx {
+		t.Errorf("ours-c counted %d rx %d tx payloads for %d echoed", r.PayloadsRx, r.PayloadsTx, r.Delivered)
+	}
+	if r.ServerRx < r.PayloadsRx || r.ServerTx < r.PayloadsTx {
+		t.Errorf("ours-c counted %d rx %d tx packets for %d rx %d tx payloads", r.ServerRx, r.ServerTx, r.PayloadsRx, r.PayloadsTx)
+	}
+	if r.CPUPerPacketUs <= 0 || r.CPUPerPayloadUs < r.CPUPerPacketUs || r.WindowSec < 1 || r.ConnectMs <= 0 {
+		t.Errorf("cpu/packet %v, cpu/payload %v, window %v s, connect %v ms", r.CPUPerPacketUs, r.CPUPerPayloadUs, r.WindowSec, r.ConnectMs)
+	}
+	if !(r.P50us > 0 && r.P50us <= r.P99us && r.MaxUs < 1e6) {
+		t.Errorf("round trips p50 %v p99 %v max %v us", r.P50us, r.P99us, r.MaxUs)
+	}
+	checkPerTick(t, "ours-c", r, "own")
+}
+
+// TestIdle: with no clients every in-process and C server still ticks for
+// T, and counts nothing but its ticks' cost.
+func TestIdle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two processes")
+	}
+	modes := []string{"ours", "floor"}
+	if _, err := findOursCBin(""); err == nil {
+		oursCOrSkip(t)
+		modes = append(modes, "ours-c")
+	}
+	for _, mode := range modes {
+		r, err := runOne(runConfig{Mode: mode, N: 0, Rate: 60, Payload: 100, Duration: 500 * time.Millisecond, Tick: time.Second / 60})
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		if r.Sent != 0 || r.Delivered != 0 || r.PayloadsRx+r.PayloadsTx != 0 || r.MemPerClient != 0 || r.CPUPerPayloadUs != 0 {
+			t.Errorf("%s idle: %+v", mode, r)
+		}
+		// The window is T and the clients' 300 ms drain.
+		if r.WindowSec < 0.75 || r.WindowSec > 5 {
+			t.Errorf("%s idle: window %.2f s for T = 0.5 s", mode, r.WindowSec)
+		}
+		checkPerTick(t, mode, r, map[bool]string{true: "own", false: "lyload"}[mode == "ours-c"])
+	}
+}
+
+// TestBroadcastEnds: with -broadcast the clients send nothing, and the run
+// still ends after T (it used to wait for sends that never came).
+func TestBroadcastEnds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two processes over UDP loopback")
+	}
+	start := time.Now()
+	r, err := runOne(runConfig{Mode: "ours", N: 5, Rate: 30, Payload: 100, Duration: 500 * time.Millisecond, Tick: time.Second / 60, Broadcast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 15*time.Second {
+		t.Errorf("a 0.5 s broadcast run took %v", el)
+	}
+	// The last broadcast may leave after the clients stopped counting.
+	if r.Sent < 5*10 || r.Delivered < r.Sent-2*5 || r.Delivered > r.Sent {
+		t.Errorf("broadcast: %d delivered of %d", r.Delivered, r.Sent)
+	}
+}
+
+// TestSyscalls counts the C server's system calls by kind with strace: it
+// reads its socket at least once a tick (recvmmsg) and sleeps once a tick
+// (clock_nanosleep). Skipped without strace or where ptrace is refused.
+func TestSyscalls(t *testing.T) {
+	oursCOrSkip(t)
+	if _, err := exec.LookPath("strace"); err != nil {
+		t.Skip("no strace")
+	}
+	r, err := runOne(runConfig{Mode: "ours-c", N: 5, Rate: 30, Payload: 100, Duration: 500 * time.Millisecond, Tick: time.Second / 60, Syscalls: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.SyscallsByKind == nil {
+		t.Skipf("strace could not count: %s", r.SyscallsNote)
+	}
+	t.Logf("%.2f syscalls per tick over %d ticks: %s", r.SyscallsPerTick, r.ServerTicks, syscallSummary(r))
+	// strace attaches before the window opens and detaches after it ends.
+	for _, k := range []string{"recvmmsg", "clock_nanosleep"} {
+		if n := r.SyscallsByKind[k]; n < r.ServerTicks*9/10 {
+			t.Errorf("%d %s calls in %d ticks", n, k, r.ServerTicks)
+		}
+	}
+}
+
+func TestParseStraceSummary(t *testing.T) {
+	const out = `% time     seconds  usecs/call     calls    errors syscall
+------ ----------- ----------- --------- --------- ----------------
+ 55.10    0.000540           4       120        60 recvmmsg
+ 30.61    0.000300           2       118           sendmmsg
+ 14.29    0.000140          70         2           futex
+------ ----------- ----------- --------- --------- ----------------
+100.00    0.000980           4       240        60 total
+`
+	got, err := parseStraceSummary([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]uint64{"recvmmsg": 120, "sendmmsg": 118, "futex": 2}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %d, want %d", k, got[k], v)
+		}
+	}
+	if _, err := parseStraceSummary([]byte("strace: attach: ptrace(PTRACE_SEIZE, 1): Operation not permitted\n")); err == nil {
+		t.Error("no table, no error")
 	}
 }
 

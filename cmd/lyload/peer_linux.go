@@ -10,6 +10,11 @@ package main
 // ours/peer comparison counts, for both servers, only payload packets: the
 // payloads the server's loop received plus those it sent, in the window, by
 // the server's own count.
+//
+// The same protocol drives "ours-c" (bench/c/lyload_server.c): our server
+// driven from C through the public API, in its own process. It has packet
+// counters, so it reports those too. Both report their ticks and context
+// switches over the window.
 
 import (
 	"bufio"
@@ -99,7 +104,7 @@ func rustDir() (string, error) {
 	return "", errors.New("cannot find bindings/rust (run lyload from the repository, or pass -peer-bin)")
 }
 
-// peerMsg is one line the peer writes on stdout.
+// peerMsg is one line the peer (or ours-c) writes on stdout.
 type peerMsg struct {
 	Type      string   `json:"type"` // "ready", "progress", "report"
 	Addrs     []string `json:"addrs"`
@@ -117,11 +122,19 @@ type peerMsg struct {
 	RSS        uint64 `json:"rss_bytes"`
 	HeapBefore uint64 `json:"heap_before_bytes"`
 	Heap       uint64 `json:"heap_bytes"`
+	Ticks      uint64 `json:"ticks"`
+	NVCSW      uint64 `json:"nvcsw"`
+	NIVCSW     uint64 `json:"nivcsw"`
+	// Ours-c only: the server's packet counters (ly_server_stats).
+	PacketsRX *uint64 `json:"packets_rx"`
+	PacketsTX *uint64 `json:"packets_tx"`
 }
 
-// peerServer is the echoServer face of the peer process. Its tick does
-// nothing (the peer runs its own loop) but notice the process dying.
+// peerServer is the echoServer face of a server in its own process: the
+// peer, or ours-c (name says which). Its tick does nothing (the process
+// runs its own loop) but notice the process dying.
 type peerServer struct {
+	name   string
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	addrs  []netip.AddrPort
@@ -130,14 +143,17 @@ type peerServer struct {
 	rx, tx atomic.Uint64 // payloads so far, from its progress lines
 }
 
-func newPeerServer(bin string, rc runConfig, key netcode.Key) (*peerServer, error) {
+func newPeerServer(name, bin string, rc runConfig, key netcode.Key) (*peerServer, error) {
 	args := []string{"--protocol-id", strconv.FormatUint(protocolID, 10), "--key", hex.EncodeToString(key[:]),
 		"--clients", strconv.Itoa(rc.N), "--tick-us", strconv.FormatInt(rc.Tick.Microseconds(), 10),
 		"--payload", strconv.Itoa(rc.Payload)}
 	if rc.Broadcast {
 		args = append(args, "--broadcast-hz", strconv.Itoa(rc.Rate))
 	}
-	p := &peerServer{cmd: exec.Command(bin, args...), report: make(chan peerMsg, 1), exited: make(chan struct{})}
+	if rc.Unbatched && name == "ours-c" {
+		args = append(args, "--unbatched")
+	}
+	p := &peerServer{name: name, cmd: exec.Command(bin, args...), report: make(chan peerMsg, 1), exited: make(chan struct{})}
 	p.cmd.Stderr = os.Stderr
 	stdin, err := p.cmd.StdinPipe()
 	if err != nil {
@@ -177,20 +193,20 @@ func newPeerServer(bin string, rc runConfig, key netcode.Key) (*peerServer, erro
 			ap, err := netip.ParseAddrPort(a)
 			if err != nil {
 				p.stop()
-				return nil, fmt.Errorf("peer address %q: %w", a, err)
+				return nil, fmt.Errorf("%s address %q: %w", p.name, a, err)
 			}
 			p.addrs = append(p.addrs, ap)
 		}
 		if len(p.addrs) == 0 {
 			p.stop()
-			return nil, errors.New("peer reported no address")
+			return nil, fmt.Errorf("%s reported no address", p.name)
 		}
 		return p, nil
 	case <-p.exited:
-		return nil, fmt.Errorf("peer server exited at start: %v", p.cmd.Wait())
+		return nil, fmt.Errorf("%s server exited at start: %v", p.name, p.cmd.Wait())
 	case <-time.After(10 * time.Second):
 		p.stop()
-		return nil, errors.New("peer server did not start in 10 s")
+		return nil, fmt.Errorf("%s server did not start in 10 s", p.name)
 	}
 }
 
@@ -207,7 +223,7 @@ func (p *peerServer) addrStrings() []string {
 func (p *peerServer) tick(time.Duration, []byte) error {
 	select {
 	case <-p.exited:
-		return fmt.Errorf("peer server exited: %v", p.cmd.Wait())
+		return fmt.Errorf("%s server exited: %v", p.name, p.cmd.Wait())
 	default:
 		return nil
 	}
@@ -236,25 +252,38 @@ func (p *peerServer) finish(res *Result) error {
 	select {
 	case m = <-p.report:
 	case <-p.exited:
-		return fmt.Errorf("peer server exited before its report: %v", p.cmd.Wait())
+		return fmt.Errorf("%s server exited before its report: %v", p.name, p.cmd.Wait())
 	case <-time.After(10 * time.Second):
-		return errors.New("no report from the peer in 10 s")
+		return fmt.Errorf("no report from the %s server in 10 s", p.name)
 	}
 	if m.AtMark != res.Clients || m.Connected != res.Clients {
-		return fmt.Errorf("peer had %d clients connected at the start of the window and %d at the end, want %d",
-			m.AtMark, m.Connected, res.Clients)
+		return fmt.Errorf("%s had %d clients connected at the start of the window and %d at the end, want %d",
+			p.name, m.AtMark, m.Connected, res.Clients)
 	}
 	res.WindowSec, res.ServerCPUSec = float64(m.WindowNs)/1e9, float64(m.CPUNs)/1e9
-	// Its packet counts are unknown: only payloads are counted (below).
 	res.ServerRx, res.ServerTx, res.ServerRxPerSec, res.ServerTxPerSec, res.CPUPerPacketUs = 0, 0, 0, 0, 0
+	if m.PacketsRX != nil && m.PacketsTX != nil {
+		res.ServerRx, res.ServerTx = *m.PacketsRX, *m.PacketsTX
+		res.ServerRxPerSec, res.ServerTxPerSec = float64(res.ServerRx)/res.WindowSec, float64(res.ServerTx)/res.WindowSec
+		if n := res.ServerRx + res.ServerTx; n > 0 {
+			res.CPUPerPacketUs = res.ServerCPUSec * 1e6 / float64(n)
+		}
+	} // else (the peer) its packet counts are unknown: only payloads are counted
 	setPayloads(res, m.RX, m.TX)
 	if res.Broadcast {
 		res.Sent = m.Broadcasts * uint64(res.Clients)
 		res.Lost = int64(res.Sent) - int64(res.Delivered)
 	}
-	res.PeerServers = m.Servers
-	res.MemPerClient = (float64(m.Heap) - float64(m.HeapBefore)) / float64(res.Clients)
-	res.RSSPerClient = (float64(m.RSS) - float64(m.RSSBefore)) / float64(res.Clients)
+	if p.name == "peer" {
+		res.PeerServers = m.Servers
+	}
+	res.ServerTicks, res.ServerVolCS, res.ServerInvolCS = m.Ticks, m.NVCSW, m.NIVCSW
+	if res.Clients > 0 {
+		if m.HeapBefore > 0 { // the peer: malloc's bytes in use; ours-c cannot see its Go heap
+			res.MemPerClient = (float64(m.Heap) - float64(m.HeapBefore)) / float64(res.Clients)
+		}
+		res.RSSPerClient = (float64(m.RSS) - float64(m.RSSBefore)) / float64(res.Clients)
+	}
 	return nil
 }
 

@@ -32,13 +32,14 @@ type runConfig struct {
 	Duration  time.Duration
 	Tick      time.Duration
 	Broadcast bool
-	Unbatched bool      // ours: write each Send at once instead of BatchSends + Flush
+	Unbatched bool      // ours, ours-c: write each Send at once instead of BatchSends + Flush
+	Syscalls  bool      // count the server process's system calls with strace
 	Progress  io.Writer // nil: quiet
 }
 
 // Result is one run's measurements; it is also the JSON schema (-json).
 type Result struct {
-	Mode      string  `json:"mode"` // "ours", "floor" or "peer"
+	Mode      string  `json:"mode"` // "ours", "ours-c", "floor" or "peer"
 	Clients   int     `json:"clients"`
 	RateHz    int     `json:"rate_hz"`
 	Payload   int     `json:"payload_bytes"`
@@ -55,6 +56,22 @@ type Result struct {
 	ServerRxPerSec float64 `json:"server_rx_per_s"`
 	ServerTxPerSec float64 `json:"server_tx_per_s"`
 	CPUPerPacketUs float64 `json:"server_cpu_per_packet_us"` // 0 for the peer: it counts no packets
+
+	// Per tick of the server's loop over the window: the ticks it ran, and
+	// the server process's CPU and context switches (getrusage RUSAGE_SELF:
+	// ru_nvcsw, ru_nivcsw) over them. ServerProcess says whose process:
+	// "lyload" (ours, floor: the server shares it with lyload's own
+	// bookkeeping, which these figures include) or "own" (ours-c, peer).
+	ServerProcess   string            `json:"server_process"`
+	ServerTicks     uint64            `json:"server_ticks"`
+	CPUPerTickUs    float64           `json:"server_cpu_per_tick_us"`
+	ServerVolCS     uint64            `json:"server_voluntary_ctx_switches"`
+	ServerInvolCS   uint64            `json:"server_involuntary_ctx_switches"`
+	VolCSPerTick    float64           `json:"server_voluntary_ctx_switches_per_tick"`
+	InvolCSPerTick  float64           `json:"server_involuntary_ctx_switches_per_tick"`
+	SyscallsPerTick float64           `json:"server_syscalls_per_tick,omitempty"`
+	SyscallsByKind  map[string]uint64 `json:"server_syscalls,omitempty"` // -syscalls: calls in the window, by kind
+	SyscallsNote    string            `json:"server_syscalls_note,omitempty"`
 
 	// Payload packets only, the measure ours and the peer are compared on
 	// (see peer_linux.go): payloads the server's loop received (ours:
@@ -269,10 +286,32 @@ func (f *floorServer) counts() (uint64, uint64)   { return f.nrx, f.ntx }
 func (f *floorServer) payloads() (uint64, uint64) { return f.nrx, f.ntx }
 func (f *floorServer) stop()                      { f.u.Close() }
 
-func cpuTime() time.Duration {
+// usage is this process's CPU time and context switches so far.
+type usage struct {
+	cpu           time.Duration
+	nvcsw, nivcsw uint64
+}
+
+func usageNow() usage {
 	var ru unix.Rusage
 	unix.Getrusage(unix.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return usage{time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), uint64(ru.Nvcsw), uint64(ru.Nivcsw)}
+}
+
+// setPerTick fills the per-tick figures from the window's totals.
+func setPerTick(res *Result) {
+	if t := float64(res.ServerTicks); t > 0 {
+		res.CPUPerTickUs = res.ServerCPUSec * 1e6 / t
+		res.VolCSPerTick = float64(res.ServerVolCS) / t
+		res.InvolCSPerTick = float64(res.ServerInvolCS) / t
+		if res.SyscallsByKind != nil {
+			var n uint64
+			for _, c := range res.SyscallsByKind {
+				n += c
+			}
+			res.SyscallsPerTick = float64(n) / t
+		}
+	}
 }
 
 func heapInuse() uint64 {
@@ -287,8 +326,8 @@ func runOne(rc runConfig) (*Result, error) {
 	if rc.Payload < 8 || rc.Payload > netcode.MaxPayloadSize {
 		return nil, fmt.Errorf("payload must be 8..%d bytes (it carries an 8-byte send time)", netcode.MaxPayloadSize)
 	}
-	if rc.N < 1 || rc.Rate < 1 || rc.Duration <= 0 || rc.Tick <= 0 {
-		return nil, fmt.Errorf("clients, rate, duration and tick must be positive")
+	if rc.N < 0 || rc.Rate < 1 || rc.Duration <= 0 || rc.Tick <= 0 {
+		return nil, fmt.Errorf("rate, duration and tick must be positive, clients 0 or more")
 	}
 	heapBefore := heapInuse()
 	cc := childConfig{Mode: rc.Mode, ProtocolID: protocolID, N: rc.N, Rate: rc.Rate, Payload: rc.Payload,
@@ -311,15 +350,19 @@ func runOne(rc runConfig) (*Result, error) {
 			return nil, err
 		}
 		srv, cc.Key, cc.S2CKey = f, f.c2sK, f.s2cK
-	case "peer":
+	case "peer", "ours-c":
 		key, err := netcode.GenerateKey()
 		if err != nil {
 			return nil, err
 		}
-		if peerBin == "" {
-			return nil, fmt.Errorf("no peer binary (findPeerBin)")
+		bin := peerBin
+		if rc.Mode == "ours-c" {
+			bin = oursCBin
 		}
-		p, err := newPeerServer(peerBin, rc, key)
+		if bin == "" {
+			return nil, fmt.Errorf("no %s binary (findPeerBin, findOursCBin)", rc.Mode)
+		}
+		p, err := newPeerServer(rc.Mode, bin, rc, key)
 		if err != nil {
 			return nil, err
 		}
@@ -359,13 +402,25 @@ func runOne(rc runConfig) (*Result, error) {
 	}()
 
 	res := &Result{Mode: rc.Mode, Clients: rc.N, RateHz: rc.Rate, Payload: rc.Payload,
-		Seconds: rc.Duration.Seconds(), TickHz: float64(time.Second) / float64(rc.Tick), Broadcast: rc.Broadcast}
+		Seconds: rc.Duration.Seconds(), TickHz: float64(time.Second) / float64(rc.Tick), Broadcast: rc.Broadcast,
+		ServerProcess: "lyload"}
+	serverPid := os.Getpid()
+	if p, ok := srv.(*peerServer); ok {
+		res.ServerProcess, serverPid = "own", p.cmd.Process.Pid
+	}
+	var trace *straceRun
+	defer func() {
+		if trace != nil { // a run that failed inside the window
+			trace.stop()
+		}
+	}()
 	var (
 		bcast                []byte
 		nextBcast            time.Time
 		bcasts               uint64
 		winStart             time.Time
-		cpu0                 time.Duration
+		use0                 usage
+		ticks, ticks0        uint64
 		rx0, tx0             uint64
 		prx0, ptx0           uint64
 		lastRx, lastTx       uint64
@@ -399,6 +454,7 @@ func runOne(rc runConfig) (*Result, error) {
 			return nil, err
 		}
 		last = now
+		ticks++
 		done := false
 	drain:
 		for {
@@ -412,10 +468,18 @@ func runOne(rc runConfig) (*Result, error) {
 					return nil, fmt.Errorf("client process: %s", m.Err)
 				case "connected":
 					res.ConnectMs = m.ConnectMs
-					if rc.Mode == "ours" {
+					if rc.Mode == "ours" && rc.N > 0 {
 						res.MemPerClient = (float64(heapInuse()) - float64(heapBefore)) / float64(rc.N)
 					}
-					winStart, cpu0 = time.Now(), cpuTime()
+					if rc.Syscalls {
+						// Attached before the window opens, so that it
+						// sees the whole window.
+						if trace, err = startStrace(serverPid); err != nil {
+							res.SyscallsNote = "not counted: " + err.Error()
+							trace = nil
+						}
+					}
+					winStart, use0, ticks0 = time.Now(), usageNow(), ticks
 					rx0, tx0 = srv.counts()
 					prx0, ptx0 = srv.payloads()
 					if p, ok := srv.(*peerServer); ok {
@@ -428,10 +492,26 @@ func runOne(rc runConfig) (*Result, error) {
 				case "progress":
 					lastProg = m
 				case "done":
-					cpu := cpuTime() - cpu0
+					use := usageNow()
+					cpu := use.cpu - use0.cpu
 					rx, tx := srv.counts()
 					win := time.Since(winStart).Seconds()
 					res.WindowSec, res.ServerCPUSec = win, cpu.Seconds()
+					// The tick that read "done" is in the window.
+					res.ServerTicks = ticks - ticks0
+					res.ServerVolCS, res.ServerInvolCS = use.nvcsw-use0.nvcsw, use.nivcsw-use0.nivcsw
+					if trace != nil {
+						// Detached before an out-of-process server is
+						// told to report (and exits).
+						calls, err := trace.stop()
+						if err != nil {
+							res.SyscallsNote = "not counted: " + err.Error()
+						} else {
+							res.SyscallsByKind = calls
+							res.SyscallsNote = "strace -c -f -p: tracing slows the server, so this run's CPU figures are inflated"
+						}
+						trace = nil
+					}
 					res.ServerRx, res.ServerTx = rx-rx0, tx-tx0
 					res.ServerRxPerSec, res.ServerTxPerSec = float64(res.ServerRx)/win, float64(res.ServerTx)/win
 					if res.ServerRx+res.ServerTx > 0 {
@@ -450,6 +530,7 @@ func runOne(rc runConfig) (*Result, error) {
 							return nil, err
 						}
 					}
+					setPerTick(res)
 					done = true
 				}
 				if done {

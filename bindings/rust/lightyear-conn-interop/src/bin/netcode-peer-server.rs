@@ -14,6 +14,9 @@
 //! stdin   report    prints {"type":"report",...} for the window and exits
 //! ```
 //!
+//! The report carries this process's getrusage over the window (CPU, voluntary and
+//! involuntary context switches) and the ticks run. `--clients 0` runs one idle server.
+//!
 //! The game loop has the shape of lyload's loop for our server: a fixed tick, `update`, then
 //! every payload received is sent back to the slot it came from (or, with --broadcast-hz, one
 //! payload stamped with the wall-clock time goes to every client, at most once a tick).
@@ -71,15 +74,16 @@ fn parse_args() -> Result<Args, String> {
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
-    if !key_set || a.clients == 0 || !(8..=netcode::MAX_PAYLOAD_BYTES).contains(&a.payload) {
-        return Err("need --key, --clients >= 1 and --payload in 8..=1200".into());
+    if !key_set || !(8..=netcode::MAX_PAYLOAD_BYTES).contains(&a.payload) {
+        return Err("need --key, --clients and --payload in 8..=1200".into());
     }
     Ok(a)
 }
 
 /// User plus system CPU time of this whole process (the stdin thread only ever sleeps in
-/// read, so this is the game loop's cost, as lyload measures for our server in-process).
-fn cpu_ns() -> u64 {
+/// read, so this is the game loop's cost, as lyload measures for our server in-process),
+/// and its voluntary and involuntary context switches.
+fn usage() -> (u64, u64, u64) {
     // SAFETY: getrusage only writes the struct we hand it.
     let ru = unsafe {
         let mut ru = std::mem::zeroed::<libc::rusage>();
@@ -87,7 +91,11 @@ fn cpu_ns() -> u64 {
         ru
     };
     let tv = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
-    tv(ru.ru_utime) + tv(ru.ru_stime)
+    (
+        tv(ru.ru_utime) + tv(ru.ru_stime),
+        ru.ru_nvcsw as u64,
+        ru.ru_nivcsw as u64,
+    )
 }
 
 /// Resident set size in bytes, from /proc (0 if unreadable).
@@ -118,8 +126,9 @@ fn run() -> Result<(), String> {
     // netcode-official (like the reference C server) caps a server at 256 slots, so more
     // clients are spread over several servers, each on its own socket, all driven by this
     // one thread: what one process of theirs can do for that many clients.
-    let servers_needed = a.clients.div_ceil(netcode::MAX_CLIENTS);
-    let per_server = a.clients.div_ceil(servers_needed);
+    // No clients: one server all the same, idle (a slot, as our server's max_clients is 1).
+    let servers_needed = a.clients.div_ceil(netcode::MAX_CLIENTS).max(1);
+    let per_server = a.clients.div_ceil(servers_needed).max(1);
     let start = Instant::now();
     let mut servers = Vec::with_capacity(servers_needed);
     for _ in 0..servers_needed {
@@ -152,9 +161,9 @@ fn run() -> Result<(), String> {
         let _ = cmd_tx.send("quit".into());
     });
 
-    let (mut rx, mut tx, mut broadcasts) = (0u64, 0u64, 0u64);
-    // Set by "mark": (when, cpu, rx, tx, broadcasts, rss, heap).
-    let mut mark: Option<(Instant, u64, u64, u64, u64, u64, u64)> = None;
+    let (mut rx, mut tx, mut broadcasts, mut ticks) = (0u64, 0u64, 0u64, 0u64);
+    // Set by "mark": (when, (cpu, nvcsw, nivcsw), rx, tx, broadcasts, rss, heap, ticks).
+    let mut mark: Option<(Instant, (u64, u64, u64), u64, u64, u64, u64, u64, u64)> = None;
     let mut connected_at_mark = 0usize;
     let bcast_period = (a.broadcast_hz > 0).then(|| Duration::from_secs(1) / a.broadcast_hz);
     let mut next_bcast = Instant::now();
@@ -175,19 +184,20 @@ fn run() -> Result<(), String> {
                 "mark" => {
                     let (rss, heap) = (rss_bytes(), heap_bytes());
                     connected_at_mark = servers.iter().map(|s| s.num_connected_clients()).sum();
-                    mark = Some((Instant::now(), cpu_ns(), rx, tx, broadcasts, rss, heap));
+                    mark = Some((Instant::now(), usage(), rx, tx, broadcasts, rss, heap, ticks));
                     next_bcast = Instant::now();
                 }
                 "report" => {
-                    let (cpu1, end) = (cpu_ns(), Instant::now());
-                    let (t0, cpu0, rx0, tx0, b0, rss, heap) = mark.ok_or("report before mark")?;
+                    let ((cpu1, vcs1, ivcs1), end) = (usage(), Instant::now());
+                    let (t0, (cpu0, vcs0, ivcs0), rx0, tx0, b0, rss, heap, ticks0) =
+                        mark.ok_or("report before mark")?;
                     let connected: usize = servers.iter().map(|s| s.num_connected_clients()).sum();
                     writeln!(
                         out,
                         concat!(
                             r#"{{"type":"report","cpu_ns":{},"window_ns":{},"rx":{},"tx":{},"broadcasts":{},"#,
                             r#""connected_at_mark":{},"connected":{},"servers":{},"rss_before_bytes":{},"rss_bytes":{},"#,
-                            r#""heap_before_bytes":{},"heap_bytes":{}}}"#
+                            r#""heap_before_bytes":{},"heap_bytes":{},"ticks":{},"nvcsw":{},"nivcsw":{}}}"#
                         ),
                         cpu1 - cpu0,
                         (end - t0).as_nanos(),
@@ -200,7 +210,10 @@ fn run() -> Result<(), String> {
                         rss0,
                         rss,
                         heap0,
-                        heap
+                        heap,
+                        ticks - ticks0,
+                        vcs1 - vcs0,
+                        ivcs1 - ivcs0
                     )
                     .unwrap();
                     out.flush().unwrap();
@@ -239,6 +252,7 @@ fn run() -> Result<(), String> {
                 next_bcast += period;
             }
         }
+        ticks += 1;
 
         if Instant::now() >= next_progress {
             writeln!(out, r#"{{"type":"progress","rx":{rx},"tx":{tx}}}"#).unwrap();
