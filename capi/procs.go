@@ -14,7 +14,7 @@ import (
 // back the P the calling thread left behind, then wakes another thread to
 // find nothing to do. With one P it takes the P back after one poll and
 // sleeps until the next call: at 60 Hz with no clients, 2.4 instead of 40
-// nanosleeps and about a third of the CPU per tick (bench/idle-tick).
+// nanosleeps per tick (DESIGN.md; BENCHMARKS.md, lyload -mode ours-c).
 //
 // LIGHTYEAR_GOMAXPROCS sets it; else Go's own GOMAXPROCS; else 1. A host
 // that runs Go code from several threads at once (servers updated in
