@@ -13,6 +13,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +62,14 @@ static ly_steam_config gns_config(void)
 static void gns_open(void)
 {
     ly_steam_config cfg = gns_config();
-    CHECK_OK(ly_steam_open(&cfg));
+    int rc = ly_steam_open(&cfg);
+    if (rc != LY_OK) {
+        /* One CI run saw dlopen report the file missing though it was
+         * there before and after: say what the file system says now. */
+        fprintf(stderr, "ly_steam_open: %s; access(R_OK) now: %d (errno %d)\n", ly_last_error(),
+                access(gns_lib, R_OK), access(gns_lib, R_OK) != 0 ? errno : 0);
+    }
+    CHECK_OK(rc);
 }
 
 /* A UDP port on 127.0.0.1 that was free a moment ago: GNS wants a port
