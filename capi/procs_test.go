@@ -6,15 +6,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestGomaxprocsFor(t *testing.T) {
-	require.Equal(t, 1, gomaxprocsFor("", ""), "the default")
-	require.Equal(t, 3, gomaxprocsFor("3", "8"), "ours first")
-	require.Equal(t, 8, gomaxprocsFor("", "8"), "then Go's")
-	require.Equal(t, 8, gomaxprocsFor("zero", "8"), "an invalid value of ours is ignored")
-	require.Equal(t, 1, gomaxprocsFor("0", "-2"), "so are values below 1")
+func TestGomaxprocsSetting(t *testing.T) {
+	n, ok := gomaxprocsSetting("3")
+	require.True(t, ok)
+	require.Equal(t, 3, n)
+	for _, v := range []string{"", "0", "-2", "two"} {
+		_, ok := gomaxprocsSetting(v)
+		require.False(t, ok, "%q leaves the runtime's choice", v)
+	}
 }
 
-// The policy is the C library's only: this test binary is a Go program,
+// The setting is the C library's only: this test binary is a Go program,
 // whose runtime keeps its own choice.
 func TestGomaxprocsOnlyInTheCLibrary(t *testing.T) {
 	require.False(t, builtAsCLibrary())
