@@ -13,6 +13,13 @@ import (
 var hardest = Config{Latency: 300 * time.Millisecond, Jitter: 84 * time.Millisecond,
 	Loss: 0.04, Duplicate: 0.05, Reorder: 0.05, Seed: 21}
 
+// burstCfg is hardest with Gilbert–Elliott burst loss on top.
+var burstCfg = func() Config {
+	c := hardest
+	c.Burst = Burst{Model: GilbertElliott, P: 0.02, R: 0.25, LossGood: 0.01, LossBad: 0.5}
+	return c
+}()
+
 // stepper is one host tick: a writes a batch to b, the clock advances by
 // dt, b reads everything due.
 type stepper struct {
@@ -71,6 +78,7 @@ func TestZeroAllocs(t *testing.T) {
 		{"PassThrough", nil, nil},
 		{"Good", &Good, &Good},
 		{"Hardest", &hardest, &hardest},
+		{"Burst", &burstCfg, &burstCfg},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStepper(t, tc.send, tc.recv, false, 4, 5*time.Millisecond)

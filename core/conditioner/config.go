@@ -24,8 +24,8 @@ const maxDelay = time.Hour
 // Config describes one direction of a simulated link. The zero value is a
 // perfect link: packets pass through at once and in order.
 //
-// Per packet, in this order: Loss decides whether it is dropped; a kept
-// packet is duplicated with probability Duplicate; the packet and its copy
+// Per packet, in this order: Burst, then Loss, decides whether it is
+// dropped; a kept packet is duplicated with probability Duplicate; the packet and its copy
 // each get their own delay, Latency plus a uniform jitter, plus
 // ReorderDelay with probability Reorder. Jitter alone can reorder packets
 // sent less than 2*Jitter apart, as on a real network; Reorder makes
@@ -36,8 +36,12 @@ type Config struct {
 	// Jitter spreads each packet's delay uniformly over
 	// [Latency-Jitter, Latency+Jitter], never below 0.
 	Jitter time.Duration
-	// Loss is the probability, 0 to 1, that a packet is dropped.
+	// Loss is the probability, 0 to 1, that a packet is dropped,
+	// independently of every other packet.
 	Loss float64
+	// Burst drops packets in bursts, as congested and wireless links do;
+	// the zero value drops none. Loss applies on top of it.
+	Burst Burst
 	// Duplicate is the probability, 0 to 1, that a packet is delivered
 	// twice. The copy is delayed independently of the original.
 	Duplicate float64
@@ -55,19 +59,59 @@ type Config struct {
 	Seed uint64
 }
 
-// Presets, one way, with lightyear's numbers for its good, average and poor
-// conditions. lightyear applies them to received packets only; give one to
-// both directions of a Conn and the round trip sees twice the latency.
-// They neither duplicate nor reorder beyond what their jitter does, as in
-// lightyear.
-var (
-	Good    = Config{Latency: 40 * time.Millisecond, Jitter: 6 * time.Millisecond, Loss: 0.002}
-	Average = Config{Latency: 170 * time.Millisecond, Jitter: 45 * time.Millisecond, Loss: 0.02}
-	Poor    = Config{Latency: 300 * time.Millisecond, Jitter: 84 * time.Millisecond, Loss: 0.04}
+// BurstModel names a two-state loss model for Config.Burst.
+type BurstModel uint8
+
+const (
+	// NoBurst drops nothing; Burst's probabilities must then be 0.
+	NoBurst BurstModel = iota
+	// Gilbert is the simple Gilbert model: every packet sent in the Bad
+	// state is lost and none in Good. The stationary loss rate is
+	// P/(P+R), a burst of losses lasts 1/R packets on average and a run
+	// of delivered ones 1/P. LossGood and LossBad must be 0.
+	Gilbert
+	// GilbertElliott is the Gilbert–Elliott model: a packet sent in Good
+	// is lost with probability LossGood (1-k in the usual notation, k
+	// being the probability that it passes) and one sent in Bad with
+	// LossBad (1-h). The stationary loss rate is
+	// (R*LossGood + P*LossBad)/(P+R). LossGood 0 and LossBad 1 is Gilbert.
+	GilbertElliott
 )
 
-// Validate reports whether c is usable: probabilities in [0, 1], no
-// negative duration or Limit, and at most an hour of delay in all.
+// Burst is a two-state Markov chain of loss, stepped once per packet
+// offered to the line: the packet is lost or kept by the current state's
+// loss probability, then the chain moves from Good to Bad with
+// probability P, or from Bad to Good with probability R. A Link starts in
+// Good, and each direction of a Conn has its own chain, drawn from that
+// direction's seeded stream.
+type Burst struct {
+	Model BurstModel
+	// P is the probability, 0 to 1, of moving from Good to Bad.
+	P float64
+	// R is the probability, 0 to 1, of moving from Bad to Good.
+	R float64
+	// LossGood and LossBad are the loss probabilities, 0 to 1, in each
+	// state; GilbertElliott only.
+	LossGood float64
+	LossBad  float64
+}
+
+// Presets, one way, with lightyear's numbers for its good, average and poor
+// conditions (LinkConditionerConfig::good_condition, average_condition and
+// poor_condition in lightyear's crates/io/link/src/conditioner.rs).
+// lightyear applies them to received packets only; give one to both
+// directions of a Conn and the round trip sees twice the latency. They
+// neither duplicate, reorder beyond what their jitter does, nor lose in
+// bursts, as in lightyear.
+var (
+	Good    = Config{Latency: 40 * time.Millisecond, Jitter: 6 * time.Millisecond, Loss: 0.002}
+	Average = Config{Latency: 100 * time.Millisecond, Jitter: 15 * time.Millisecond, Loss: 0.02}
+	Poor    = Config{Latency: 200 * time.Millisecond, Jitter: 30 * time.Millisecond, Loss: 0.10}
+)
+
+// Validate reports whether c is usable: probabilities in [0, 1], a known
+// burst model using only its own fields, no negative duration or Limit,
+// and at most an hour of delay in all.
 func (c Config) Validate() error { return c.validate("") }
 
 // validate is Validate with the direction, if any, in its messages.
@@ -75,10 +119,22 @@ func (c Config) validate(dir string) error {
 	for _, p := range []struct {
 		name string
 		v    float64
-	}{{"Loss", c.Loss}, {"Duplicate", c.Duplicate}, {"Reorder", c.Reorder}} {
+	}{{"Loss", c.Loss}, {"Duplicate", c.Duplicate}, {"Reorder", c.Reorder},
+		{"Burst.P", c.Burst.P}, {"Burst.R", c.Burst.R},
+		{"Burst.LossGood", c.Burst.LossGood}, {"Burst.LossBad", c.Burst.LossBad}} {
 		if !(p.v >= 0 && p.v <= 1) { // also rejects NaN
 			return fmt.Errorf("%w: %s%s %v outside [0, 1]", ErrInvalidConfig, dir, p.name, p.v)
 		}
+	}
+	// A field the model ignores is refused: it is a mistake, not a no-op.
+	b := c.Burst
+	switch {
+	case b.Model > GilbertElliott:
+		return fmt.Errorf("%w: unknown %sBurst.Model %d", ErrInvalidConfig, dir, b.Model)
+	case b.Model == NoBurst && b != Burst{}:
+		return fmt.Errorf("%w: %sBurst probabilities set without a Burst.Model", ErrInvalidConfig, dir)
+	case b.Model == Gilbert && (b.LossGood != 0 || b.LossBad != 0):
+		return fmt.Errorf("%w: %sBurst.LossGood and LossBad are for GilbertElliott; Gilbert loses every packet in Bad", ErrInvalidConfig, dir)
 	}
 	for _, d := range []struct {
 		name string
@@ -115,5 +171,6 @@ func (c Config) withDefaults() Config {
 // passThrough reports whether c leaves packets untouched, so a Conn can
 // hand them straight to the inner transport without the delay line.
 func (c Config) passThrough() bool {
-	return c.Latency == 0 && c.Jitter == 0 && c.Loss == 0 && c.Duplicate == 0 && c.Reorder == 0
+	return c.Latency == 0 && c.Jitter == 0 && c.Loss == 0 && c.Duplicate == 0 && c.Reorder == 0 &&
+		c.Burst.Model == NoBurst
 }

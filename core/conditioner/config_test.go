@@ -19,8 +19,8 @@ func TestPresets(t *testing.T) {
 		want Config
 	}{
 		{"Good", Good, Config{Latency: 40 * ms, Jitter: 6 * ms, Loss: 0.002}},
-		{"Average", Average, Config{Latency: 170 * ms, Jitter: 45 * ms, Loss: 0.02}},
-		{"Poor", Poor, Config{Latency: 300 * ms, Jitter: 84 * ms, Loss: 0.04}},
+		{"Average", Average, Config{Latency: 100 * ms, Jitter: 15 * ms, Loss: 0.02}},
+		{"Poor", Poor, Config{Latency: 200 * ms, Jitter: 30 * ms, Loss: 0.10}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, tc.got)
@@ -55,6 +55,15 @@ func TestValidate(t *testing.T) {
 		{"HugeJitter", Config{Jitter: math.MaxInt64}, false},
 		{"SumOverAnHour", Config{Latency: 40 * time.Minute, Jitter: 30 * time.Minute}, false},
 		// The default ReorderDelay, 2*Jitter, counts too.
+		{"Gilbert", Config{Burst: Burst{Model: Gilbert, P: 0.01, R: 1}}, true},
+		{"GilbertElliott", Config{Loss: 0.1, Burst: Burst{Model: GilbertElliott, P: 1, R: 0, LossGood: 1, LossBad: 0.5}}, true},
+		{"BurstPOverOne", Config{Burst: Burst{Model: Gilbert, P: 1.5, R: 0.5}}, false},
+		{"BurstRNaN", Config{Burst: Burst{Model: Gilbert, P: 0.1, R: math.NaN()}}, false},
+		{"BurstNegativeLossGood", Config{Burst: Burst{Model: GilbertElliott, LossGood: -0.1}}, false},
+		{"BurstLossBadOverOne", Config{Burst: Burst{Model: GilbertElliott, LossBad: 2}}, false},
+		{"BurstUnknownModel", Config{Burst: Burst{Model: GilbertElliott + 1}}, false},
+		{"BurstWithoutModel", Config{Burst: Burst{P: 0.1, R: 0.5}}, false},
+		{"GilbertWithLossBad", Config{Burst: Burst{Model: Gilbert, P: 0.1, R: 0.5, LossBad: 1}}, false},
 		{"DefaultReorderDelayOverAnHour", Config{Latency: 20 * time.Minute, Jitter: 20 * time.Minute, Reorder: 0.1}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,7 +104,8 @@ func TestDefaults(t *testing.T) {
 func TestPassThrough(t *testing.T) {
 	assert.True(t, Config{}.passThrough())
 	assert.True(t, Config{Seed: 9, Limit: 3, ReorderDelay: time.Second}.passThrough(), "no effect without Reorder")
-	for _, c := range []Config{{Latency: 1}, {Jitter: 1}, {Loss: 0.1}, {Duplicate: 0.1}, {Reorder: 0.1}} {
+	for _, c := range []Config{{Latency: 1}, {Jitter: 1}, {Loss: 0.1}, {Duplicate: 0.1}, {Reorder: 0.1},
+		{Burst: Burst{Model: Gilbert}}} {
 		assert.False(t, c.passThrough(), "%+v", c)
 	}
 }

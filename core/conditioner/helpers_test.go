@@ -76,7 +76,7 @@ type flow struct {
 
 // defaultFlow sends 20,000 datagrams, one per 200 µs: fine steps keep the
 // measured delay within 200 µs of the drawn one, and 5,000 per second keeps
-// even Poor (up to 384 ms) under DefaultLimit datagrams in flight.
+// even Poor (up to 230 ms) under DefaultLimit datagrams in flight.
 var defaultFlow = flow{n: 20000, perTick: 1, step: 200 * time.Microsecond}
 
 // runFlow sends f's datagrams through a Conn that conditions send and one

@@ -28,7 +28,7 @@ const (
 type LinkStats struct {
 	In         uint64 // datagrams offered to the line
 	Delivered  uint64 // datagrams handed on, copies included
-	Lost       uint64 // dropped by Loss
+	Lost       uint64 // dropped by Loss or Burst
 	Duplicated uint64 // extra copies made by Duplicate
 	Reordered  uint64 // held back by ReorderDelay
 	Overflowed uint64 // dropped because the line held Limit datagrams
@@ -46,6 +46,7 @@ type Link struct {
 	line  delayLine
 	seq   uint64
 	free  [][]byte // pooled MaxDatagram buffers
+	bad   bool     // the Burst chain is in its Bad state
 	stats LinkStats
 }
 
@@ -90,13 +91,42 @@ func (l *Link) pushOwned(now time.Duration, p datagram) {
 	l.admit(now, p)
 }
 
-// lose rolls for Loss. A probability of 0 costs no draw.
+// lose steps the Burst chain, then rolls for Loss if the chain kept the
+// packet. A probability of 0 or 1 costs no draw, so GilbertElliott with
+// LossGood 0 and LossBad 1 draws exactly as Gilbert does.
 func (l *Link) lose() bool {
-	if l.cfg.Loss > 0 && l.rng.Float64() < l.cfg.Loss {
-		l.stats.Lost++
-		return true
+	lost := l.cfg.Burst.Model != NoBurst && l.burst()
+	if !lost {
+		lost = l.cfg.Loss > 0 && l.rng.Float64() < l.cfg.Loss
 	}
-	return false
+	if lost {
+		l.stats.Lost++
+	}
+	return lost
+}
+
+// burst decides the packet's fate in the current state, then moves the
+// chain.
+func (l *Link) burst() bool {
+	b := &l.cfg.Burst
+	var p float64 // loss probability in this state
+	switch {
+	case b.Model == Gilbert && l.bad:
+		p = 1
+	case b.Model == GilbertElliott && l.bad:
+		p = b.LossBad
+	case b.Model == GilbertElliott:
+		p = b.LossGood
+	}
+	lost := p >= 1 || p > 0 && l.rng.Float64() < p
+	move := b.P // Good to Bad
+	if l.bad {
+		move = b.R
+	}
+	if move >= 1 || move > 0 && l.rng.Float64() < move {
+		l.bad = !l.bad
+	}
+	return lost
 }
 
 // admit rolls for duplication and holds the datagram and any copy, each

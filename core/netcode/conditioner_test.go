@@ -59,7 +59,7 @@ func conditionedRun(t *testing.T, cfg conditioner.Config, n int) (delays []time.
 
 func TestConditionerOnServerReceive(t *testing.T) {
 	const n = 10000
-	cfg := conditioner.Average // 170 ms ± 45 ms, 2 % loss
+	cfg := conditioner.Average // 100 ms ± 15 ms, 2 % loss
 	cfg.Duplicate = 0.05
 	cfg.Seed = 42
 	delays, order := conditionedRun(t, cfg, n)
