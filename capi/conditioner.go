@@ -23,13 +23,19 @@ func millis(ms C.double) time.Duration {
 	return time.Duration(f)
 }
 
-// goConditioner reads an optional ly_conditioner_config.
+// conditionerSizeV1 is sizeof(ly_conditioner_config) in the first
+// release, before the burst fields.
+const conditionerSizeV1 = C.uint32_t(unsafe.Offsetof(C.ly_conditioner_config{}.burst_model))
+
+// goConditioner reads an optional ly_conditioner_config. A caller built
+// before the burst fields passes a struct_size that ends before them;
+// reading them would run past its struct.
 func goConditioner(c *C.ly__cconditioner_config) (*conditioner.Config, C.int) {
 	if c == nil {
 		return nil, C.LY_OK
 	}
-	if c.struct_size < C.uint32_t(unsafe.Sizeof(*c)) {
-		return nil, fail(errInvalidArgument, "ly_conditioner_config.struct_size is %d, want %d", c.struct_size, unsafe.Sizeof(*c))
+	if c.struct_size < conditionerSizeV1 {
+		return nil, fail(errInvalidArgument, "ly_conditioner_config.struct_size is %d, want at least %d (sizeof(ly_conditioner_config) is %d)", c.struct_size, conditionerSizeV1, unsafe.Sizeof(*c))
 	}
 	cfg := &conditioner.Config{
 		Latency:      millis(c.latency_ms),
@@ -39,6 +45,21 @@ func goConditioner(c *C.ly__cconditioner_config) (*conditioner.Config, C.int) {
 		Reorder:      float64(c.reorder),
 		ReorderDelay: millis(c.reorder_delay_ms),
 		Seed:         uint64(c.seed),
+	}
+	if c.struct_size >= C.uint32_t(unsafe.Sizeof(*c)) {
+		cfg.Burst = conditioner.Burst{
+			P: float64(c.burst_p), R: float64(c.burst_r),
+			LossGood: float64(c.burst_loss_good), LossBad: float64(c.burst_loss_bad),
+		}
+		switch c.burst_model {
+		case C.LY_BURST_NONE:
+		case C.LY_BURST_GILBERT:
+			cfg.Burst.Model = conditioner.Gilbert
+		case C.LY_BURST_GILBERT_ELLIOTT:
+			cfg.Burst.Model = conditioner.GilbertElliott
+		default:
+			return nil, fail(errInvalidArgument, "unknown ly_conditioner_config.burst_model %d", c.burst_model)
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, failErr(err, errInvalidArgument)
@@ -61,11 +82,17 @@ func conditioning(send, recv *C.ly__cconditioner_config) (*netcode.Conditioning,
 	return &netcode.Conditioning{Send: s, Recv: r}, C.LY_OK
 }
 
-//export ly__go_conditioner_preset_config
-func ly__go_conditioner_preset_config(preset C.int, out *C.ly_conditioner_config) (rc C.int) {
+// ly__go_conditioner_preset_config_sized writes no more than size bytes:
+// the caller's struct may be the first release's, shorter than ours.
+//
+//export ly__go_conditioner_preset_config_sized
+func ly__go_conditioner_preset_config_sized(preset C.int, out *C.ly_conditioner_config, size C.uint32_t) (rc C.int) {
 	defer recoverPanic(&rc)
 	if out == nil {
 		return fail(errInvalidArgument, "config is NULL")
+	}
+	if size < conditionerSizeV1 {
+		return fail(errInvalidArgument, "size %d is below the first release's sizeof(ly_conditioner_config), %d", size, conditionerSizeV1)
 	}
 	var p conditioner.Config
 	switch preset {
@@ -80,8 +107,9 @@ func ly__go_conditioner_preset_config(preset C.int, out *C.ly_conditioner_config
 		return fail(errInvalidArgument, "unknown conditioner preset %d", preset)
 	}
 	ms := func(d time.Duration) C.double { return C.double(float64(d) / float64(time.Millisecond)) }
-	*out = C.ly_conditioner_config{
-		struct_size:      C.uint32_t(unsafe.Sizeof(*out)),
+	n := min(size, C.uint32_t(unsafe.Sizeof(*out)))
+	full := C.ly_conditioner_config{
+		struct_size:      n,
 		latency_ms:       ms(p.Latency),
 		jitter_ms:        ms(p.Jitter),
 		loss:             C.double(p.Loss),
@@ -89,6 +117,7 @@ func ly__go_conditioner_preset_config(preset C.int, out *C.ly_conditioner_config
 		reorder:          C.double(p.Reorder),
 		reorder_delay_ms: ms(p.ReorderDelay),
 	}
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(out)), n), unsafe.Slice((*byte)(unsafe.Pointer(&full)), n))
 	return C.LY_OK
 }
 

@@ -152,7 +152,9 @@ LY_ENTRY(token_address,
          (const uint8_t *token, uint32_t token_size, uint32_t index, char *buf, uint32_t buf_size),
          (token, token_size, index, buf, buf_size))
 LY_ENTRY(key_generate, (uint8_t *key), (key))
-LY_ENTRY(conditioner_preset_config, (int preset, ly_conditioner_config *config), (preset, config))
+LY_ENTRY(conditioner_preset_config_sized,
+         (int preset, ly_conditioner_config *config, uint32_t size),
+         (preset, config, size))
 LY_ENTRY(steam_open, (const ly_steam_config *config), (config))
 LY_ENTRY(steam_close, (void), ())
 LY_ENTRY(shutdown, (void), ())

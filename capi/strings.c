@@ -121,6 +121,13 @@ LY_API void (ly_steam_config_defaults)(ly_steam_config *c) {
     ly_steam_config_defaults_sized(c, (uint32_t)STEAM_CONFIG_SIZE_V1);
 }
 
+/* ly_conditioner_config grew too (the burst fields): this symbol is what
+ * programs built before them call, so it writes only their fields. The
+ * header's macro calls the sized entry (entry.c) with the new sizeof. */
+LY_API int (ly_conditioner_preset_config)(int preset, ly_conditioner_config *c) {
+    return ly_conditioner_preset_config_sized(preset, c, (uint32_t)offsetof(ly_conditioner_config, burst_model));
+}
+
 LY_API void ly_steam_server_config_defaults(ly_steam_server_config *c) {
     if (!c) return;
     memset(c, 0, sizeof *c);

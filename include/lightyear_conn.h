@@ -486,34 +486,78 @@ LY_API int ly_server_connect_local(ly_server *server, uint64_t id, ly_client **o
  * a receive-only one. Delays run on the clock the caller drives with
  * update, so a seeded run is reproducible. Local clients are not
  * conditioned. */
+
+/* Burst loss: a two-state chain (good, bad) stepped once per datagram:
+ * the datagram is lost by the current state's loss probability, then the
+ * chain moves from good to bad with probability burst_p, or from bad to
+ * good with burst_r. It starts in good; each direction has its own. */
+typedef enum ly_burst_model {
+    LY_BURST_NONE = 0,           /* no burst loss; every burst_ field must be 0 */
+    /* Simple Gilbert: every datagram in bad is lost, none in good.
+     * Loss rate p/(p+r); a burst lasts 1/r datagrams on average. The
+     * burst_loss_ fields must be 0. */
+    LY_BURST_GILBERT = 1,
+    /* Gilbert-Elliott: lost with burst_loss_good in good (1-k in the usual
+     * notation) and burst_loss_bad in bad (1-h). Loss rate
+     * (r*loss_good + p*loss_bad)/(p+r). */
+    LY_BURST_GILBERT_ELLIOTT = 2
+} ly_burst_model;
+
 typedef struct ly_conditioner_config {
     uint32_t struct_size;       /* sizeof(ly_conditioner_config) */
     uint32_t reserved;
     double latency_ms;          /* one-way base delay */
     double jitter_ms;           /* each delay is latency +- uniform jitter, never below 0 */
-    double loss;                /* probability 0..1 a datagram is dropped */
+    double loss;                /* probability 0..1 a datagram is dropped, independently (on top of burst loss) */
     double duplicate;           /* probability 0..1 a datagram arrives twice */
     double reorder;             /* probability 0..1 a datagram is held back so later ones overtake it */
     double reorder_delay_ms;    /* how long; 0: twice the jitter, at least 1 ms */
     uint64_t seed;              /* same seed, same traffic, same dt steps: same result */
+    /* Burst loss. (Added after the first release, whose struct ended at
+     * seed: a struct_size that ends before burst_loss_bad's end is
+     * accepted, the burst fields are not read, and there is no burst
+     * loss.) */
+    uint32_t burst_model;       /* ly_burst_model */
+    uint32_t reserved2;
+    double burst_p;             /* probability 0..1 of moving from good to bad */
+    double burst_r;             /* probability 0..1 of moving from bad to good */
+    double burst_loss_good;     /* GILBERT_ELLIOTT: loss probability 0..1 in good */
+    double burst_loss_bad;      /* GILBERT_ELLIOTT: loss probability 0..1 in bad */
 } ly_conditioner_config;
 
+/* lightyear's presets (one way; no burst loss). */
 typedef enum ly_conditioner_preset {
     LY_CONDITIONER_OFF = 0,      /* a perfect link: all zeros */
     LY_CONDITIONER_GOOD = 1,     /* 40 ms, 6 ms jitter, 0.2 % loss */
-    LY_CONDITIONER_AVERAGE = 2,  /* 170 ms, 45 ms jitter, 2 % loss */
-    LY_CONDITIONER_POOR = 3      /* 300 ms, 84 ms jitter, 4 % loss */
+    LY_CONDITIONER_AVERAGE = 2,  /* 100 ms, 15 ms jitter, 2 % loss */
+    LY_CONDITIONER_POOR = 3      /* 200 ms, 30 ms jitter, 10 % loss */
 } ly_conditioner_preset;
 
-/* Fills config with a preset (struct_size set, seed 0). Errors:
- * LY_ERR_INVALID_ARGUMENT (config NULL or unknown preset). */
-LY_API int ly_conditioner_preset_config(int preset, ly_conditioner_config *config);
+/* Fills config with a preset: struct_size set, seed 0, no burst loss.
+ * size is the caller's sizeof(ly_conditioner_config): the struct has
+ * grown, and the library writes no more than that, or than its own
+ * sizeof (bindings pass their own struct's size). Errors:
+ * LY_ERR_INVALID_ARGUMENT (config NULL, size below the first release's
+ * sizeof, offsetof(ly_conditioner_config, burst_model), or an unknown
+ * preset; nothing is written). */
+LY_API int ly_conditioner_preset_config_sized(int preset, ly_conditioner_config *config, uint32_t size);
+
+/* Programs built against this header reach the function above, with this
+ * header's size, through the macro. The exported function of this name,
+ * which programs built against the first release call, fills only the
+ * first release's fields and sets struct_size to match, so it never
+ * writes past their smaller struct. Errors: as above. */
+LY_API int (ly_conditioner_preset_config)(int preset, ly_conditioner_config *config);
+#define ly_conditioner_preset_config(preset, config) \
+    ly_conditioner_preset_config_sized((preset), (config), (uint32_t)sizeof(ly_conditioner_config))
 
 /* Conditions what the server sends (send) and receives (recv) on its
  * netcode sockets from now on; NULL turns a direction off. Works before
  * and after start; datagrams a previous conditioner still held are lost.
- * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (struct_size,
- * probabilities outside 0..1, negative or huge delays). */
+ * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (struct_size
+ * below offsetof(ly_conditioner_config, burst_model), probabilities
+ * outside 0..1, negative or huge delays, an unknown burst_model, a
+ * burst_ field the model does not use set to nonzero). */
 LY_API int ly_server_set_conditioner(ly_server *server, const ly_conditioner_config *send,
                                      const ly_conditioner_config *recv);
 

@@ -440,13 +440,16 @@ static ly_conditioner_config *random_conditioner(ly_conditioner_config *c, int *
     calls++;
     c->seed = rnd64();
     switch (rnd(12)) {
-    case 0: c->struct_size = (uint32_t)rnd(sizeof *c); *bad = 1; break;
+    case 0: c->struct_size = (uint32_t)rnd(offsetof(ly_conditioner_config, burst_model)); *bad = 1; break;
     case 1: c->loss = 1.5; *bad = 1; break;
     case 2: c->latency_ms = -5; *bad = 1; break;
     case 3: c->jitter_ms = NAN; *bad = 1; break;
     case 4: c->duplicate = -0.1; *bad = 1; break;
     case 5: c->latency_ms = 1e300; *bad = 1; break;
     case 6: c->loss = rnd(1000) / 1000.0; c->reorder = rnd(1000) / 1000.0; break;
+    case 7: c->burst_model = LY_BURST_GILBERT; c->burst_p = rnd(100) / 100.0; c->burst_r = rnd(100) / 100.0; break;
+    case 8: c->burst_model = (uint32_t)rnd(5) + 3; *bad = 1; break;
+    case 9: c->struct_size = (uint32_t)offsetof(ly_conditioner_config, burst_model); c->burst_model = 99; break; /* not read */
     default: break;
     }
     return c;

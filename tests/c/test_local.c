@@ -10,8 +10,9 @@
  *     IPv6 and a local one whose number equals a netcode client's.
  *  3. Counters checked exactly in a scripted exchange with the clock
  *     stopped, for a netcode and a local client.
- *  4. Conditioner presets and validation, then a measured, seeded run
- *     over UDP loopback (loss, delay, duplicates, reproducibility), and a
+ *  4. Conditioner presets and validation (and the struct that grew with
+ *     burst loss), then measured, seeded runs over UDP loopback (loss,
+ *     delay, duplicates, reproducibility; Gilbert burst loss), and a
  *     client-side conditioner switched on and off.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -874,6 +875,50 @@ static void check_preset(int preset, double latency, double jitter, double loss)
     CHECK_NEAR(cc.loss, loss, 1e-12);
     CHECK(cc.duplicate == 0.0 && cc.reorder == 0.0 && cc.reorder_delay_ms == 0.0);
     CHECK_EQ(cc.seed, 0);
+    CHECK_EQ(cc.burst_model, LY_BURST_NONE);
+    CHECK_EQ(cc.reserved2, 0);
+    CHECK(cc.burst_p == 0.0 && cc.burst_r == 0.0 && cc.burst_loss_good == 0.0 && cc.burst_loss_bad == 0.0);
+}
+
+/* The struct grew (burst loss): a program built against the first release
+ * calls the exported ly_conditioner_preset_config with its smaller struct,
+ * which must not be written past; this header's callers get every field. */
+static void test_preset_sizes(void)
+{
+    const size_t v1 = offsetof(ly_conditioner_config, burst_model);
+    union {
+        ly_conditioner_config cfg;
+        unsigned char bytes[sizeof(ly_conditioner_config) + 16];
+    } u;
+    size_t i;
+
+    CHECK_EQ(v1, 64);
+    memset(&u, 0xAB, sizeof u);
+    CHECK_OK((ly_conditioner_preset_config)(LY_CONDITIONER_POOR, &u.cfg)); /* the symbol, not the macro */
+    CHECK_EQ(u.cfg.struct_size, (uint32_t)v1);
+    CHECK_NEAR(u.cfg.latency_ms, 200, 1e-9);
+    CHECK_EQ(u.cfg.seed, 0);
+    for (i = v1; i < sizeof u.bytes; i++)
+        CHECK_EQ(u.bytes[i], 0xAB);
+
+    memset(&u, 0xAB, sizeof u);
+    CHECK_OK(ly_conditioner_preset_config(LY_CONDITIONER_POOR, &u.cfg)); /* the macro: this header's size */
+    CHECK_EQ(u.cfg.struct_size, (uint32_t)sizeof(ly_conditioner_config));
+    CHECK_EQ(u.cfg.burst_model, LY_BURST_NONE);
+    CHECK(u.cfg.burst_loss_bad == 0.0);
+    for (i = sizeof(ly_conditioner_config); i < sizeof u.bytes; i++)
+        CHECK_EQ(u.bytes[i], 0xAB);
+
+    memset(&u, 0xAB, sizeof u);
+    CHECK_EQ(ly_conditioner_preset_config_sized(LY_CONDITIONER_GOOD, &u.cfg, (uint32_t)v1 - 1),
+             LY_ERR_INVALID_ARGUMENT); /* below the first release: nothing written */
+    CHECK_EQ(u.bytes[0], 0xAB);
+    CHECK_EQ(ly_conditioner_preset_config_sized(LY_CONDITIONER_GOOD, NULL, (uint32_t)v1), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(ly_conditioner_preset_config_sized(7, &u.cfg, (uint32_t)sizeof u.cfg), LY_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(u.bytes[0], 0xAB);
+    CHECK_OK(ly_conditioner_preset_config_sized(LY_CONDITIONER_GOOD, &u.cfg, (uint32_t)sizeof u.bytes));
+    CHECK_EQ(u.cfg.struct_size, (uint32_t)sizeof(ly_conditioner_config)); /* larger than ours: ours */
+    CHECK_EQ(u.bytes[sizeof(ly_conditioner_config)], 0xAB);
 }
 
 /* Every way to refuse cfg, in either direction, on a server and a client. */
@@ -900,8 +945,9 @@ static void test_conditioner_configs(void)
 
     check_preset(LY_CONDITIONER_OFF, 0, 0, 0);
     check_preset(LY_CONDITIONER_GOOD, 40, 6, 0.002);
-    check_preset(LY_CONDITIONER_AVERAGE, 170, 45, 0.02);
-    check_preset(LY_CONDITIONER_POOR, 300, 84, 0.04);
+    check_preset(LY_CONDITIONER_AVERAGE, 100, 15, 0.02);
+    check_preset(LY_CONDITIONER_POOR, 200, 30, 0.10);
+    test_preset_sizes();
     CHECK_EQ(ly_conditioner_preset_config(4, &cc), LY_ERR_INVALID_ARGUMENT);
     CHECK_EQ(ly_conditioner_preset_config(-1, &cc), LY_ERR_INVALID_ARGUMENT);
     CHECK_EQ(ly_conditioner_preset_config(1000, &cc), LY_ERR_INVALID_ARGUMENT);
@@ -940,8 +986,30 @@ static void test_conditioner_configs(void)
     check_refused(s, c, &cc);
     cc = base, cc.struct_size = 0;
     check_refused(s, c, &cc);
-    cc = base, cc.struct_size = sizeof cc - 1;
+    cc = base, cc.struct_size = offsetof(ly_conditioner_config, burst_model) - 1;
     check_refused(s, c, &cc);
+    cc = base, cc.burst_model = LY_BURST_GILBERT_ELLIOTT + 1;
+    check_refused(s, c, &cc);
+    cc = base, cc.burst_model = LY_BURST_GILBERT, cc.burst_p = 1.5;
+    check_refused(s, c, &cc);
+    cc = base, cc.burst_model = LY_BURST_GILBERT, cc.burst_r = NAN;
+    check_refused(s, c, &cc);
+    cc = base, cc.burst_model = LY_BURST_GILBERT, cc.burst_loss_bad = 1; /* Gilbert loses all in bad anyway */
+    check_refused(s, c, &cc);
+    cc = base, cc.burst_model = LY_BURST_GILBERT_ELLIOTT, cc.burst_loss_good = -0.5;
+    check_refused(s, c, &cc);
+    cc = base, cc.burst_model = LY_BURST_NONE, cc.burst_p = 0.1; /* set without a model */
+    check_refused(s, c, &cc);
+
+    /* A first-release caller's struct ends at seed: what lies past it is
+     * not read, whatever it holds. */
+    cc = base, cc.struct_size = offsetof(ly_conditioner_config, burst_model), cc.burst_model = 99, cc.burst_p = NAN;
+    CHECK_OK(ly_server_set_conditioner(s, &cc, &cc));
+    CHECK_OK(ly_client_set_conditioner(c, &cc, &cc));
+    cc = base, cc.burst_model = LY_BURST_GILBERT_ELLIOTT, cc.burst_p = 1, cc.burst_r = 0, cc.burst_loss_good = 1,
+    cc.burst_loss_bad = 0.5;
+    CHECK_OK(ly_server_set_conditioner(s, &cc, &cc));
+    CHECK_OK(ly_client_set_conditioner(c, &cc, &cc));
 
     /* The edges are fine: probabilities 0 and 1, zero delays; NULL is off.
      * Before start, while running, on an idle client. */
@@ -1094,6 +1162,48 @@ static void test_conditioner_measured(void)
     CHECK_EQ(sb.dropped_replayed, sa.dropped_replayed);
 }
 
+/* Gilbert burst loss on the server's receive side: the losses come in
+ * runs of 1/r payloads on average, at the stationary rate p/(p+r). The
+ * chain also steps for netcode's own packets (a keep-alive every 100 ms
+ * against a payload every 1 ms), which the tolerances cover: with about
+ * 400 bursts in 10,000 payloads, 3.5 standard deviations are about 0.6
+ * for the mean burst and 0.04 for the rate. */
+static void test_conditioner_burst(void)
+{
+    static arrival a[COND_MAX_ARRIVALS];
+    static unsigned char got[COND_SENDS];
+    ly_conditioner_config cc;
+    ly_stats st;
+    int n, i, lost = 0, runs = 0;
+    double rate, burst, p = 0.05, r = 0.25;
+
+    CHECK_OK(ly_conditioner_preset_config(LY_CONDITIONER_OFF, &cc));
+    cc.burst_model = LY_BURST_GILBERT;
+    cc.burst_p = p;
+    cc.burst_r = r;
+    cc.seed = 9;
+    n = conditioned_run(&cc, a, &st);
+    memset(got, 0, sizeof got);
+    for (i = 0; i < n; i++) {
+        CHECK(a[i].index >= 0 && a[i].index < COND_SENDS);
+        CHECK(i == 0 || a[i].index > a[i - 1].index); /* no delay: in order */
+        got[a[i].index] = 1;
+    }
+    for (i = 0; i < COND_SENDS; i++) {
+        if (got[i])
+            continue;
+        lost++;
+        runs += i == 0 || got[i - 1];
+    }
+    CHECK(runs > 0);
+    rate = (double)lost / COND_SENDS;
+    burst = (double)lost / runs;
+    printf("burst loss: rate %.4f (Gilbert p/(p+r) %.4f), mean burst %.2f (1/r %.2f), %d bursts\n", rate,
+           p / (p + r), burst, 1 / r, runs);
+    CHECK_NEAR(rate, p / (p + r), 0.04);
+    CHECK_NEAR(burst, 1 / r, 0.6);
+}
+
 /* A client's own send side, all lost, then switched off. */
 static void test_client_conditioner(void)
 {
@@ -1179,6 +1289,7 @@ int main(void)
     test_stats_exact();
     test_conditioner_configs();
     test_conditioner_measured();
+    test_conditioner_burst();
     test_client_conditioner();
     test_shutdown_local();
     return check_summary("test_local");
