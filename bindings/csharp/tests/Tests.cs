@@ -160,7 +160,7 @@ namespace Lightyear.Conn.Tests
                 Assert.Equal((uint)sizeof(Native.ly_client_config), cc.struct_size, "ly_client_config struct_size");
                 Native.ly_token_params tp; Native.ly_token_params_defaults(&tp);
                 Assert.Equal((uint)sizeof(Native.ly_token_params), tp.struct_size, "ly_token_params struct_size");
-                Native.ly_conditioner_config co; Native.ly_conditioner_preset_config(1, &co);
+                Native.ly_conditioner_config co; Native.ly_conditioner_preset_config_sized(1, &co, (uint)sizeof(Native.ly_conditioner_config));
                 Assert.Equal((uint)sizeof(Native.ly_conditioner_config), co.struct_size, "ly_conditioner_config struct_size");
                 Native.ly_steam_config st; Native.ly_steam_config_defaults_sized(&st, (uint)sizeof(Native.ly_steam_config));
                 Assert.Equal((uint)sizeof(Native.ly_steam_config), st.struct_size, "ly_steam_config struct_size");
@@ -256,6 +256,10 @@ namespace Lightyear.Conn.Tests
             CheckEnum<ServerEventType>(h, "LY_EVENT_", 5);
             CheckEnum<ServerWarning>(h, "LY_WARNING_", 3);
             CheckEnum<ConditionerPreset>(h, "LY_CONDITIONER_", 4);
+            CheckTypedefEnum<BurstModel>(h, "ly_burst_model", new Dictionary<string, string>
+            {
+                { "LY_BURST_NONE", "None" }, { "LY_BURST_GILBERT", "Gilbert" }, { "LY_BURST_GILBERT_ELLIOTT", "GilbertElliott" },
+            });
             CheckTypedefEnum<SteamFlavour>(h, "ly_steam_flavour", new Dictionary<string, string>
             {
                 { "LY_STEAM_AUTO", "Auto" }, { "LY_STEAM_STEAMWORKS", "Steamworks" }, { "LY_STEAM_GNS", "GameNetworkingSockets" },
@@ -859,9 +863,10 @@ namespace Lightyear.Conn.Tests
             var good = ConditionerConfig.Good;
             Assert.True(good.LatencyMs == 40 && good.JitterMs == 6 && Math.Abs(good.Loss - 0.002) < 1e-9, "Good: " + good);
             var avg = ConditionerConfig.Average;
-            Assert.True(avg.LatencyMs == 170 && avg.JitterMs == 45 && Math.Abs(avg.Loss - 0.02) < 1e-9, "Average: " + avg);
+            Assert.True(avg.LatencyMs == 100 && avg.JitterMs == 15 && Math.Abs(avg.Loss - 0.02) < 1e-9, "Average: " + avg);
             var poor = ConditionerConfig.Poor;
-            Assert.True(poor.LatencyMs == 300 && poor.JitterMs == 84 && Math.Abs(poor.Loss - 0.04) < 1e-9, "Poor: " + poor);
+            Assert.True(poor.LatencyMs == 200 && poor.JitterMs == 30 && Math.Abs(poor.Loss - 0.10) < 1e-9, "Poor: " + poor);
+            Assert.True(poor.Burst == BurstModel.None && poor.BurstP == 0 && poor.BurstR == 0 && poor.BurstLossBad == 0, "no burst in presets");
             Assert.Code(ErrorCode.InvalidArgument, () => ConditionerConfig.FromPreset((ConditionerPreset)9), "unknown preset");
 
             using (var f = new Fixture())
@@ -885,6 +890,33 @@ namespace Lightyear.Conn.Tests
                 bad = ConditionerConfig.Good;
                 bad.LatencyMs = -1;
                 Assert.Code(ErrorCode.InvalidArgument, () => client.SetConditioner(null, bad), "negative latency");
+                bad = ConditionerConfig.Off;
+                bad.Burst = BurstModel.Gilbert;
+                bad.BurstP = 1.5;
+                Assert.Code(ErrorCode.InvalidArgument, () => f.Server.SetConditioner(null, bad), "burst p above 1");
+                bad.BurstP = 0.1;
+                bad.BurstLossBad = 0.5;
+                Assert.Code(ErrorCode.InvalidArgument, () => f.Server.SetConditioner(null, bad), "Gilbert takes no loss probabilities");
+                bad = ConditionerConfig.Off;
+                bad.Burst = (BurstModel)3;
+                Assert.Code(ErrorCode.InvalidArgument, () => client.SetConditioner(bad, null), "unknown burst model");
+
+                // The burst fields reach the library: stuck in bad from the
+                // second datagram on, the client's sends are all lost.
+                var stuck = ConditionerConfig.Off;
+                stuck.Burst = BurstModel.Gilbert;
+                stuck.BurstP = 1;
+                stuck.BurstR = 0;
+                var first = Fixture.Pattern(20, 1);
+                var rest = Fixture.Pattern(21, 2);
+                client.SetConditioner(stuck, null);
+                client.Send(first); // the first datagram of the line, sent in good: it passes, and the chain moves to bad
+                for (int i = 0; i < 20; i++)
+                    client.Send(rest);
+                int after = 0;
+                f.PumpUntil(() => f.Payloads.Exists(p => Fixture.Same(p, first)) && ++after >= 10, "the datagram sent in good arrives");
+                Assert.True(!f.Payloads.Exists(p => Fixture.Same(p, rest)), "burst loss drops every send in bad");
+                client.SetConditioner(null, null);
                 f.Server.SetConditioner(null, null);
                 client.SetConditioner(null, null);
                 f.Server.SetConditioner(ConditionerConfig.Poor, ConditionerConfig.Average);

@@ -41,6 +41,8 @@ int main(void)
     F(ly_conditioner_config, struct_size); F(ly_conditioner_config, reserved); F(ly_conditioner_config, latency_ms);
     F(ly_conditioner_config, jitter_ms); F(ly_conditioner_config, loss); F(ly_conditioner_config, duplicate);
     F(ly_conditioner_config, reorder); F(ly_conditioner_config, reorder_delay_ms); F(ly_conditioner_config, seed);
+    F(ly_conditioner_config, burst_model); F(ly_conditioner_config, reserved2); F(ly_conditioner_config, burst_p);
+    F(ly_conditioner_config, burst_r); F(ly_conditioner_config, burst_loss_good); F(ly_conditioner_config, burst_loss_bad);
 
     S(ly_stats);
     F(ly_stats, struct_size); F(ly_stats, reserved); F(ly_stats, packets_sent); F(ly_stats, packets_received);

@@ -123,7 +123,7 @@ namespace Lightyear.Conn
         public double LatencyMs;
         /// <summary>Each delay is latency +- uniform jitter (never below 0), milliseconds.</summary>
         public double JitterMs;
-        /// <summary>Probability 0..1 a datagram is dropped.</summary>
+        /// <summary>Probability 0..1 a datagram is dropped, independently (on top of burst loss).</summary>
         public double Loss;
         /// <summary>Probability 0..1 a datagram arrives twice.</summary>
         public double Duplicate;
@@ -133,13 +133,24 @@ namespace Lightyear.Conn
         public double ReorderDelayMs;
         /// <summary>Same seed, same traffic, same Update steps: same result.</summary>
         public ulong Seed;
+        /// <summary>Burst loss model; None by default (and in every preset).</summary>
+        public BurstModel Burst;
+        /// <summary>Probability 0..1 of moving from good to bad, per datagram.</summary>
+        public double BurstP;
+        /// <summary>Probability 0..1 of moving from bad to good, per datagram.</summary>
+        public double BurstR;
+        /// <summary>GilbertElliott: loss probability 0..1 in good.</summary>
+        public double BurstLossGood;
+        /// <summary>GilbertElliott: loss probability 0..1 in bad.</summary>
+        public double BurstLossBad;
 
         /// <summary>The library's preset (ly_conditioner_preset_config), seed 0.</summary>
         public static unsafe ConditionerConfig FromPreset(ConditionerPreset preset)
         {
             Library.EnsureLoaded();
             Native.ly_conditioner_config c;
-            Err.Check(Native.ly_conditioner_preset_config((int)preset, &c), "ly_conditioner_preset_config");
+            Err.Check(Native.ly_conditioner_preset_config_sized((int)preset, &c, (uint)sizeof(Native.ly_conditioner_config)),
+                      "ly_conditioner_preset_config_sized");
             return new ConditionerConfig
             {
                 LatencyMs = c.latency_ms,
@@ -149,6 +160,11 @@ namespace Lightyear.Conn
                 Reorder = c.reorder,
                 ReorderDelayMs = c.reorder_delay_ms,
                 Seed = c.seed,
+                Burst = (BurstModel)c.burst_model,
+                BurstP = c.burst_p,
+                BurstR = c.burst_r,
+                BurstLossGood = c.burst_loss_good,
+                BurstLossBad = c.burst_loss_bad,
             };
         }
 
@@ -156,9 +172,9 @@ namespace Lightyear.Conn
         public static ConditionerConfig Off { get { return FromPreset(ConditionerPreset.Off); } }
         /// <summary>40 ms, 6 ms jitter, 0.2 % loss.</summary>
         public static ConditionerConfig Good { get { return FromPreset(ConditionerPreset.Good); } }
-        /// <summary>170 ms, 45 ms jitter, 2 % loss.</summary>
+        /// <summary>100 ms, 15 ms jitter, 2 % loss.</summary>
         public static ConditionerConfig Average { get { return FromPreset(ConditionerPreset.Average); } }
-        /// <summary>300 ms, 84 ms jitter, 4 % loss.</summary>
+        /// <summary>200 ms, 30 ms jitter, 10 % loss.</summary>
         public static ConditionerConfig Poor { get { return FromPreset(ConditionerPreset.Poor); } }
 
         internal unsafe Native.ly_conditioner_config ToNative()
@@ -173,13 +189,20 @@ namespace Lightyear.Conn
             c.reorder = Reorder;
             c.reorder_delay_ms = ReorderDelayMs;
             c.seed = Seed;
+            c.burst_model = (uint)Burst;
+            c.reserved2 = 0;
+            c.burst_p = BurstP;
+            c.burst_r = BurstR;
+            c.burst_loss_good = BurstLossGood;
+            c.burst_loss_bad = BurstLossBad;
             return c;
         }
 
         public override string ToString()
         {
             return LatencyMs + " ms +- " + JitterMs + " ms, loss " + Loss + ", duplicate " + Duplicate + ", reorder " + Reorder +
-                   " (" + ReorderDelayMs + " ms), seed " + Seed;
+                   " (" + ReorderDelayMs + " ms), burst " + Burst + " p " + BurstP + " r " + BurstR + " loss good " + BurstLossGood +
+                   " bad " + BurstLossBad + ", seed " + Seed;
         }
     }
 }

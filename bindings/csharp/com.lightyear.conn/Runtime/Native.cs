@@ -113,6 +113,12 @@ namespace Lightyear.Conn
             public double reorder;
             public double reorder_delay_ms;
             public ulong seed;
+            public uint burst_model;
+            public uint reserved2;
+            public double burst_p;
+            public double burst_r;
+            public double burst_loss_good;
+            public double burst_loss_bad;
         }
 
         [StructLayout(LayoutKind.Sequential)]
@@ -298,7 +304,9 @@ namespace Lightyear.Conn
         internal static extern int ly_server_connect_local(IntPtr server, ulong id, out ClientHandle client);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ly_conditioner_preset_config(int preset, ly_conditioner_config* config);
+        // The sized filler: ly_conditioner_config grew (burst loss), and the
+        // library writes no more than the size given.
+        internal static extern int ly_conditioner_preset_config_sized(int preset, ly_conditioner_config* config, uint size);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ly_server_set_conditioner(IntPtr server, ly_conditioner_config* send, ly_conditioner_config* recv);

@@ -121,10 +121,27 @@ namespace Lightyear.Conn
         Off = 0,
         /// <summary>40 ms, 6 ms jitter, 0.2 % loss.</summary>
         Good = 1,
-        /// <summary>170 ms, 45 ms jitter, 2 % loss.</summary>
+        /// <summary>100 ms, 15 ms jitter, 2 % loss.</summary>
         Average = 2,
-        /// <summary>300 ms, 84 ms jitter, 4 % loss.</summary>
+        /// <summary>200 ms, 30 ms jitter, 10 % loss.</summary>
         Poor = 3,
+    }
+
+    /// <summary>
+    /// Burst loss models (ly_burst_model): a two-state chain (good, bad)
+    /// stepped once per datagram. The datagram is lost by the current
+    /// state's loss probability, then the chain moves good to bad with
+    /// probability <see cref="ConditionerConfig.BurstP"/> or bad to good
+    /// with <see cref="ConditionerConfig.BurstR"/>.
+    /// </summary>
+    public enum BurstModel
+    {
+        /// <summary>No burst loss; every Burst field must be 0.</summary>
+        None = 0,
+        /// <summary>Simple Gilbert: every datagram in bad is lost, none in good. Loss rate p/(p+r); bursts last 1/r datagrams on average.</summary>
+        Gilbert = 1,
+        /// <summary>Gilbert-Elliott: lost with BurstLossGood in good (1-k) and BurstLossBad in bad (1-h). Loss rate (r*lossGood + p*lossBad)/(p+r).</summary>
+        GilbertElliott = 2,
     }
 
     /// <summary>Which Steam networking library <see cref="Steam.Open(SteamConfig)"/> loads (ly_steam_flavour).</summary>

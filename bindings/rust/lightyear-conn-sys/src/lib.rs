@@ -211,7 +211,7 @@ pub struct ly_server_config {
     pub token_history_size: u32,
 }
 
-/// Link conditioner settings. Fill with [`ly_conditioner_preset_config`].
+/// Link conditioner settings. Fill with [`ly_conditioner_preset_config_sized`].
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ly_conditioner_config {
@@ -224,7 +224,20 @@ pub struct ly_conditioner_config {
     pub reorder: f64,
     pub reorder_delay_ms: f64,
     pub seed: u64,
+    /// [`ly_burst_model`] (added after the first release, whose struct ended at `seed`).
+    pub burst_model: u32,
+    pub reserved2: u32,
+    pub burst_p: f64,
+    pub burst_r: f64,
+    pub burst_loss_good: f64,
+    pub burst_loss_bad: f64,
 }
+
+/// `enum ly_burst_model` (stored as `uint32_t` in [`ly_conditioner_config`]).
+pub type ly_burst_model = u32;
+pub const LY_BURST_NONE: ly_burst_model = 0;
+pub const LY_BURST_GILBERT: ly_burst_model = 1;
+pub const LY_BURST_GILBERT_ELLIOTT: ly_burst_model = 2;
 
 /// `enum ly_conditioner_preset` (passed as `int`).
 pub type ly_conditioner_preset = c_int;
@@ -556,7 +569,11 @@ ly_functions! {
     pub fn ly_server_client_user_data(server: *mut ly_server, client: ly_client_id, user_data: *mut u8) -> c_int;
     pub fn ly_server_address(server: *mut ly_server, index: u32, buf: *mut c_char, buf_size: u32) -> c_int;
     pub fn ly_server_connect_local(server: *mut ly_server, id: u64, out: *mut *mut ly_client) -> c_int;
+    /// The exported symbol of the first release: fills only the fields up to `seed`.
+    /// Use [`ly_conditioner_preset_config_sized`].
     pub fn ly_conditioner_preset_config(preset: c_int, config: *mut ly_conditioner_config) -> c_int;
+    /// Writes no more than `size` bytes (pass `size_of::<ly_conditioner_config>()`).
+    pub fn ly_conditioner_preset_config_sized(preset: c_int, config: *mut ly_conditioner_config, size: u32) -> c_int;
     /// NULL turns a direction off.
     pub fn ly_server_set_conditioner(server: *mut ly_server, send: *const ly_conditioner_config, recv: *const ly_conditioner_config) -> c_int;
     pub fn ly_server_stats(server: *mut ly_server, stats: *mut ly_stats) -> c_int;

@@ -7,10 +7,27 @@ pub enum ConditionerPreset {
     Off,
     /// 40 ms, 6 ms jitter, 0.2 % loss.
     Good,
-    /// 170 ms, 45 ms jitter, 2 % loss.
+    /// 100 ms, 15 ms jitter, 2 % loss.
     Average,
-    /// 300 ms, 84 ms jitter, 4 % loss.
+    /// 200 ms, 30 ms jitter, 10 % loss.
     Poor,
+}
+
+/// Burst loss: a two-state chain (good, bad) stepped once per datagram. The datagram is
+/// lost by the current state's loss probability, then the chain moves from good to bad with
+/// probability [`ConditionerConfig::burst_p`], or from bad to good with
+/// [`ConditionerConfig::burst_r`]. It starts in good; each direction has its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum BurstModel {
+    /// No burst loss; the `burst_` fields must be 0.
+    #[default]
+    None,
+    /// Simple Gilbert: every datagram in bad is lost, none in good. Loss rate `p/(p+r)`; a
+    /// burst lasts `1/r` datagrams on average. The `burst_loss_` fields must be 0.
+    Gilbert,
+    /// Gilbert-Elliott: lost with `burst_loss_good` in good (1-k in the usual notation) and
+    /// `burst_loss_bad` in bad (1-h). Loss rate `(r*loss_good + p*loss_bad)/(p+r)`.
+    GilbertElliott,
 }
 
 /// Simulated bad network on a server's or a client's netcode sockets, for what it sends or
@@ -23,7 +40,7 @@ pub struct ConditionerConfig {
     pub latency_ms: f64,
     /// Each delay is latency +- uniform jitter, never below 0.
     pub jitter_ms: f64,
-    /// Probability (0..=1) a datagram is dropped.
+    /// Probability (0..=1) a datagram is dropped, independently (on top of burst loss).
     pub loss: f64,
     /// Probability (0..=1) a datagram arrives twice.
     pub duplicate: f64,
@@ -33,6 +50,16 @@ pub struct ConditionerConfig {
     pub reorder_delay_ms: f64,
     /// Same seed, same traffic, same update steps: same result.
     pub seed: u64,
+    /// Burst loss model; `None` by default and in every preset.
+    pub burst_model: BurstModel,
+    /// Probability (0..=1) of moving from good to bad.
+    pub burst_p: f64,
+    /// Probability (0..=1) of moving from bad to good.
+    pub burst_r: f64,
+    /// `GilbertElliott`: loss probability (0..=1) in good.
+    pub burst_loss_good: f64,
+    /// `GilbertElliott`: loss probability (0..=1) in bad.
+    pub burst_loss_bad: f64,
 }
 
 impl ConditionerConfig {
@@ -47,7 +74,13 @@ impl ConditionerConfig {
         let mut raw = sys::ly_conditioner_config::default();
         // SAFETY: raw is a valid ly_conditioner_config; the preset is one the header
         // defines, so the call cannot fail (and if it did, raw would stay all zeros: Off).
-        unsafe { sys::ly_conditioner_preset_config(code, &mut raw) };
+        unsafe {
+            sys::ly_conditioner_preset_config_sized(
+                code,
+                &mut raw,
+                std::mem::size_of::<sys::ly_conditioner_config>() as u32,
+            )
+        };
         Self::from_raw(&raw)
     }
 
@@ -66,6 +99,15 @@ impl ConditionerConfig {
             reorder: raw.reorder,
             reorder_delay_ms: raw.reorder_delay_ms,
             seed: raw.seed,
+            burst_model: match raw.burst_model {
+                sys::LY_BURST_GILBERT => BurstModel::Gilbert,
+                sys::LY_BURST_GILBERT_ELLIOTT => BurstModel::GilbertElliott,
+                _ => BurstModel::None,
+            },
+            burst_p: raw.burst_p,
+            burst_r: raw.burst_r,
+            burst_loss_good: raw.burst_loss_good,
+            burst_loss_bad: raw.burst_loss_bad,
         }
     }
 
@@ -80,6 +122,16 @@ impl ConditionerConfig {
             reorder: self.reorder,
             reorder_delay_ms: self.reorder_delay_ms,
             seed: self.seed,
+            burst_model: match self.burst_model {
+                BurstModel::None => sys::LY_BURST_NONE,
+                BurstModel::Gilbert => sys::LY_BURST_GILBERT,
+                BurstModel::GilbertElliott => sys::LY_BURST_GILBERT_ELLIOTT,
+            },
+            reserved2: 0,
+            burst_p: self.burst_p,
+            burst_r: self.burst_r,
+            burst_loss_good: self.burst_loss_good,
+            burst_loss_bad: self.burst_loss_bad,
         }
     }
 }

@@ -89,7 +89,7 @@ use std::sync::OnceLock;
 pub use lightyear_conn_sys as sys;
 
 pub use client::{Client, ClientConfig};
-pub use conditioner::{ConditionerConfig, ConditionerPreset};
+pub use conditioner::{BurstModel, ConditionerConfig, ConditionerPreset};
 pub use error::{Error, ErrorCode, Result};
 pub use server::{Batch, EventBuffer, Server, ServerConfig};
 pub use stats::Stats;

@@ -635,11 +635,16 @@ fn conditioner_presets_and_validation() {
     let good = ConditionerConfig::preset(ConditionerPreset::Good);
     assert_eq!((good.latency_ms, good.jitter_ms, good.loss), (40.0, 6.0, 0.002));
     let avg = ConditionerConfig::preset(ConditionerPreset::Average);
-    assert_eq!((avg.latency_ms, avg.jitter_ms, avg.loss), (170.0, 45.0, 0.02));
+    assert_eq!((avg.latency_ms, avg.jitter_ms, avg.loss), (100.0, 15.0, 0.02));
     let poor = ConditionerConfig::from(ConditionerPreset::Poor).with_seed(7);
     assert_eq!(
         (poor.latency_ms, poor.jitter_ms, poor.loss, poor.seed),
-        (300.0, 84.0, 0.04, 7)
+        (200.0, 30.0, 0.10, 7)
+    );
+    assert_eq!(poor.burst_model, BurstModel::None);
+    assert_eq!(
+        (poor.burst_p, poor.burst_r, poor.burst_loss_good, poor.burst_loss_bad),
+        (0.0, 0.0, 0.0, 0.0)
     );
     assert_eq!(
         ConditionerConfig::preset(ConditionerPreset::Off),
@@ -657,6 +662,41 @@ fn conditioner_presets_and_validation() {
         server.set_conditioner(Some(&bad), None).unwrap_err().code,
         ErrorCode::InvalidArgument
     );
+    // Burst fields are checked by the library: an unknown-to-Gilbert loss probability, or
+    // one above 1, is refused; a Gilbert-Elliott chain is accepted.
+    for bad in [
+        ConditionerConfig {
+            burst_model: BurstModel::Gilbert,
+            burst_p: 0.1,
+            burst_loss_bad: 0.5,
+            ..Default::default()
+        },
+        ConditionerConfig {
+            burst_model: BurstModel::Gilbert,
+            burst_p: 1.5,
+            ..Default::default()
+        },
+        ConditionerConfig {
+            burst_p: 0.1,
+            ..Default::default()
+        },
+    ] {
+        assert_eq!(
+            server.set_conditioner(None, Some(&bad)).unwrap_err().code,
+            ErrorCode::InvalidArgument,
+            "{bad:?}"
+        );
+    }
+    let ge = ConditionerConfig {
+        burst_model: BurstModel::GilbertElliott,
+        burst_p: 0.05,
+        burst_r: 0.25,
+        burst_loss_good: 0.01,
+        burst_loss_bad: 0.7,
+        seed: 3,
+        ..Default::default()
+    };
+    server.set_conditioner(Some(&ge), Some(&ge)).unwrap();
     server.set_conditioner(None, None).unwrap();
 
     // 150 ms of one-way latency on what the client sends: a payload shows up at the server
