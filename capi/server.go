@@ -143,7 +143,9 @@ func ly__go_server_destroy(h *C.ly_server) (rc C.int) {
 		return fail(errInvalidHandle, "invalid server handle %p", h)
 	}
 	defer e.mu.Unlock()
-	e.obj.(*serverHandle).srv.Stop()
+	sh := e.obj.(*serverHandle)
+	sh.srv.Stop()
+	sh.loc.Close() // local clients waiting for a start stop waiting
 	e.obj = nil
 	return C.LY_OK
 }

@@ -139,6 +139,7 @@ func ly__go_shutdown() (rc C.int) {
 			switch h := e.obj.(type) {
 			case *serverHandle:
 				h.srv.Stop()
+				h.loc.Close()
 			case *clientHandle:
 				h.cli.Close()
 			}

@@ -471,14 +471,20 @@ LY_API int ly_server_address(ly_server *server, uint32_t index, char *buf, uint3
 /* Connects a local client: a client in this process that exchanges
  * payloads with the server through memory (no socket, no encryption), for
  * host-server mode. It is used with the ly_client_* functions like any
- * client and is connected at once: the server gets LY_EVENT_CONNECTED for
- * {id, LY_KIND_LOCAL} (unless 16 local clients are connected; then the
- * client's state is LY_STATE_CONNECTION_DENIED). ly_client_disconnect or
- * ly_server_disconnect end it; ly_client_connect reconnects it; destroy it
- * with ly_client_destroy. Errors: LY_ERR_INVALID_HANDLE,
+ * client. On a running server it is connected at once: the server gets
+ * LY_EVENT_CONNECTED for {id, LY_KIND_LOCAL} (unless 16 local clients are
+ * connected; then the client's state is LY_STATE_CONNECTION_DENIED). On a
+ * server not started yet, or stopped, it waits in
+ * LY_STATE_SENDING_CONNECTION_REQUEST and connects, as above, when the
+ * server starts (clients that waited connect in the order they were
+ * made), as lightyear's host client does; ly_client_disconnect ends the
+ * wait, and destroying the server ends it with LY_STATE_DISCONNECTED and
+ * LY_REASON_SERVER_STOPPED. ly_client_disconnect or ly_server_disconnect
+ * end a connection; ly_client_connect reconnects it; destroy it with
+ * ly_client_destroy. Errors: LY_ERR_INVALID_HANDLE,
  * LY_ERR_INVALID_ARGUMENT (out NULL, or a local client with this id is
- * connected), LY_ERR_NOT_RUNNING, LY_ERR_INTERNAL (the handle table is
- * full: 1,048,576 live handles). */
+ * connected or waiting), LY_ERR_INTERNAL (the handle table is full:
+ * 1,048,576 live handles). */
 LY_API int ly_server_connect_local(ly_server *server, uint64_t id, ly_client **out);
 
 /* Link conditioner: simulates a bad network on a server's or a client's
@@ -873,9 +879,11 @@ LY_API int ly_client_destroy(ly_client *client);
  * LY_ERR_INVALID_TOKEN (the state becomes
  * LY_STATE_INVALID_CONNECT_TOKEN), LY_ERR_SOCKET (no address's socket
  * opened; the state becomes LY_STATE_DISCONNECTED). A local client
- * reconnecting: LY_ERR_NOT_RUNNING (its server is stopped),
- * LY_ERR_INVALID_ARGUMENT (another local client with its id is
- * connected), as ly_server_connect_local. */
+ * reconnecting connects, or waits for its stopped server to start, as
+ * ly_server_connect_local; errors: LY_ERR_ALREADY_ACTIVE (also while it
+ * waits), LY_ERR_NOT_RUNNING (its server was destroyed),
+ * LY_ERR_INVALID_ARGUMENT (another local client with its id is connected
+ * or waiting). */
 LY_API int ly_client_connect(ly_client *client);
 
 /* Replaces the token for the next connect: a token is consumed by a

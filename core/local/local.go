@@ -37,9 +37,11 @@ type Server struct {
 	mu      sync.Mutex
 	cfg     Config
 	running bool
+	closed  bool // Close: no start to wait for
 	now     time.Duration
 	clients map[uint64]*Client // connected
 	order   []*Client          // connected, in connection order
+	pending []*Client          // waiting for Start, in Connect order
 	inbox   eventq.Queue       // events for the server's PollEvent
 	stats   core.Stats
 }
@@ -64,6 +66,7 @@ type Client struct {
 	state     core.ClientState
 	reason    core.DisconnectReason
 	connected bool
+	pending   bool // in srv.pending: Connect came before Start
 	inbox     eventq.Queue
 	current   core.Event
 	stats     core.Stats
@@ -80,7 +83,8 @@ func (s *Server) NewClient(id uint64) *Client {
 	return &Client{srv: s, id: id, inbox: eventq.New(s.cfg.QueueSize)}
 }
 
-// Connect makes a local client and connects it at once.
+// Connect makes a local client and connects it: at once if the server
+// runs, else when it starts (Client.Connect).
 func (s *Server) Connect(id uint64) (*Client, error) {
 	c := s.NewClient(id)
 	if err := c.Connect(); err != nil {
@@ -89,27 +93,82 @@ func (s *Server) Connect(id uint64) (*Client, error) {
 	return c, nil
 }
 
+// Start starts the server and connects the clients whose Connect came
+// before it, in the order of their Connect calls.
 func (s *Server) Start() error {
+	if err := s.StartHeld(); err != nil {
+		return err
+	}
+	s.ConnectPending()
+	return nil
+}
+
+// StartHeld starts the server but leaves the clients waiting for it
+// waiting until ConnectPending. A host starting several backends calls it
+// so that it connects them only once every backend has started: a start
+// that fails and is rolled back then never connects and drops them.
+func (s *Server) StartHeld() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running {
 		return core.ErrAlreadyStarted
 	}
+	if s.closed {
+		return core.ErrClosed
+	}
 	s.running = true
 	return nil
 }
 
-func (s *Server) Stop() error {
+// ConnectPending connects the clients waiting for the server, if it runs.
+func (s *Server) ConnectPending() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.running {
-		return nil
+		return
+	}
+	for _, c := range s.pending {
+		c.pending = false
+		s.admit(c)
+	}
+	clear(s.pending)
+	s.pending = s.pending[:0]
+}
+
+// Close stops the server for good: the clients waiting for it are
+// disconnected (ReasonServerStopped) and Connect fails from now on.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stop()
+	s.closed = true
+	for _, c := range s.pending {
+		c.pending = false
+		c.state, c.reason = core.StateDisconnected, core.ReasonServerStopped
+	}
+	clear(s.pending)
+	s.pending = nil
+	return nil
+}
+
+// Stop disconnects the connected clients; those waiting for the server
+// keep waiting for its next Start.
+func (s *Server) Stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stop()
+	return nil
+}
+
+// stop is Stop with s.mu held.
+func (s *Server) stop() {
+	if !s.running {
+		return
 	}
 	for len(s.order) > 0 {
 		s.drop(s.order[len(s.order)-1], core.ReasonServerStopped, core.ReasonRemote)
 	}
 	s.running = false
-	return nil
 }
 
 func (s *Server) Running() bool {
@@ -305,7 +364,10 @@ func (s *Server) ClientStats(id core.ClientID) (core.Stats, bool) {
 
 // Connect connects the client to its server: the server gets an
 // EventConnected unless its accept hook refuses (then the state is
-// StateConnectionDenied).
+// StateConnectionDenied). If the server is not running, the client waits
+// in StateSendingRequest and connects when the server starts, as
+// lightyear's host client does; Disconnect or Close stop the wait. Only a
+// closed server refuses, with ErrNotStarted.
 func (c *Client) Connect() error {
 	s := c.srv
 	s.mu.Lock()
@@ -313,20 +375,55 @@ func (c *Client) Connect() error {
 	switch {
 	case c.closed:
 		return core.ErrClosed
-	case c.connected:
+	case c.connected || c.pending:
 		return core.ErrAlreadyActive
-	case !s.running:
+	case s.closed:
 		return core.ErrNotStarted
-	case s.clients[c.id] != nil:
+	case s.clients[c.id] != nil || s.waiting(c.id):
 		return fmt.Errorf("%w: local client %d is already connected", core.ErrInvalidArgument, c.id)
 	}
+	if !s.running {
+		c.pending = true
+		c.state, c.reason = core.StateSendingRequest, core.ReasonNone
+		s.pending = append(s.pending, c)
+		return nil
+	}
+	s.admit(c)
+	return nil
+}
+
+// waiting reports whether a client with this id waits for Start; s.mu is
+// held.
+func (s *Server) waiting(id uint64) bool {
+	for _, c := range s.pending {
+		if c.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// unwait takes c off the waiting list; s.mu is held.
+func (s *Server) unwait(c *Client) {
+	for i, o := range s.pending {
+		if o == c {
+			s.pending = append(s.pending[:i], s.pending[i+1:]...)
+			break
+		}
+	}
+	c.pending = false
+	c.state, c.reason = core.StateDisconnected, core.ReasonLocal
+}
+
+// admit connects c to the running server, or denies it; s.mu is held.
+func (s *Server) admit(c *Client) {
 	deny := len(s.order) >= s.cfg.MaxClients
 	if !deny && s.cfg.Accept != nil {
 		deny = !s.cfg.Accept(core.ConnectRequest{Client: core.LocalID(c.id), UserData: new([core.UserDataSize]byte)})
 	}
 	if deny {
 		c.state, c.reason = core.StateConnectionDenied, core.ReasonDenied
-		return nil
+		return
 	}
 	c.inbox.Clear()
 	c.connected = true
@@ -335,7 +432,6 @@ func (c *Client) Connect() error {
 	s.clients[c.id] = c
 	s.order = append(s.order, c)
 	s.inbox.Push(core.Event{Type: core.EventConnected, Client: core.LocalID(c.id)})
-	return nil
 }
 
 func (c *Client) Disconnect() error {
@@ -348,6 +444,9 @@ func (c *Client) Disconnect() error {
 	if c.connected {
 		s.drop(c, core.ReasonRemote, core.ReasonLocal)
 	}
+	if c.pending {
+		s.unwait(c)
+	}
 	return nil
 }
 
@@ -357,6 +456,9 @@ func (c *Client) Close() error {
 	defer s.mu.Unlock()
 	if c.connected {
 		s.drop(c, core.ReasonRemote, core.ReasonLocal)
+	}
+	if c.pending {
+		s.unwait(c)
 	}
 	c.closed = true
 	return nil

@@ -83,7 +83,11 @@ func TestDisconnectFromEitherSide(t *testing.T) {
 	require.Equal(t, core.StateDisconnected, c.State())
 	evs := events(s)
 	require.Equal(t, core.ReasonServerStopped, evs[len(evs)-1].Reason)
-	require.ErrorIs(t, c.Connect(), core.ErrNotStarted)
+	// Connect on a stopped server waits for the next start.
+	require.NoError(t, c.Connect())
+	require.Equal(t, core.StateSendingRequest, c.State())
+	require.NoError(t, s.Start())
+	require.Equal(t, core.StateConnected, c.State())
 }
 
 func TestLimitsAndHook(t *testing.T) {
@@ -105,8 +109,6 @@ func TestLimitsAndHook(t *testing.T) {
 
 func TestMisuse(t *testing.T) {
 	s := NewServer(Config{})
-	_, err := s.Connect(1)
-	require.ErrorIs(t, err, core.ErrNotStarted)
 	require.ErrorIs(t, s.Update(time.Millisecond), core.ErrNotStarted)
 	require.NoError(t, s.Start())
 	require.ErrorIs(t, s.Start(), core.ErrAlreadyStarted)
@@ -180,4 +182,90 @@ func TestHugeUpdatesSaturate(t *testing.T) {
 	st, ok := s.ClientStats(core.LocalID(1))
 	require.True(t, ok)
 	require.Equal(t, core.MaxClock, st.SinceLastReceive)
+}
+
+// A client whose Connect comes before the server starts waits, connecting,
+// and connects when it starts, in the order of the Connect calls; one that
+// gives up first does not; the accept hook and the limit apply at start.
+func TestConnectBeforeStart(t *testing.T) {
+	s := NewServer(Config{MaxClients: 2, Accept: func(r core.ConnectRequest) bool { return r.Client.ID != 13 }})
+	b, err := s.Connect(2)
+	require.NoError(t, err)
+	a, err := s.Connect(1)
+	require.NoError(t, err)
+	for _, c := range []*Client{a, b} {
+		require.Equal(t, core.StateSendingRequest, c.State())
+		require.Equal(t, core.ReasonNone, c.DisconnectReason())
+		require.ErrorIs(t, c.Send([]byte{1}), core.ErrNotConnected)
+		require.ErrorIs(t, c.Connect(), core.ErrAlreadyActive)
+	}
+	_, err = s.Connect(1)
+	require.ErrorIs(t, err, core.ErrInvalidArgument, "id 1 is waiting")
+	gaveUp, err := s.Connect(3)
+	require.NoError(t, err)
+	require.NoError(t, gaveUp.Disconnect())
+	require.Equal(t, core.StateDisconnected, gaveUp.State())
+	require.Equal(t, core.ReasonLocal, gaveUp.DisconnectReason())
+	closed, err := s.Connect(4)
+	require.NoError(t, err)
+	require.NoError(t, closed.Close())
+	denied, err := s.Connect(13)
+	require.NoError(t, err)
+	full, err := s.Connect(5)
+	require.NoError(t, err)
+	require.Zero(t, s.NumConnected())
+	require.Empty(t, events(s))
+
+	require.NoError(t, s.Start())
+	require.Equal(t, core.StateConnected, b.State())
+	require.Equal(t, core.StateConnected, a.State())
+	require.Equal(t, core.StateDisconnected, gaveUp.State())
+	require.Equal(t, core.StateConnectionDenied, denied.State(), "the hook refuses 13")
+	require.Equal(t, core.StateConnectionDenied, full.State(), "two are connected already")
+	require.Equal(t, []core.Event{
+		{Type: core.EventConnected, Client: core.LocalID(2)},
+		{Type: core.EventConnected, Client: core.LocalID(1)},
+	}, events(s))
+	require.NoError(t, a.Send([]byte("up")))
+	require.NoError(t, s.Send(core.LocalID(2), []byte("down")))
+	require.Equal(t, []core.Event{{Type: core.EventPayload, Client: core.LocalID(1), Payload: []byte("up")}}, events(s))
+	p, ok := b.Receive()
+	require.True(t, ok)
+	require.Equal(t, "down", string(p))
+	// The freed id may wait again, and Connect on a running server is
+	// immediate as before.
+	require.NoError(t, gaveUp.Connect())
+	require.Equal(t, core.StateConnectionDenied, gaveUp.State(), "still full")
+}
+
+// StartHeld starts without connecting the waiting clients; ConnectPending
+// does, and only on a running server.
+func TestStartHeld(t *testing.T) {
+	s := NewServer(Config{})
+	c, err := s.Connect(1)
+	require.NoError(t, err)
+	s.ConnectPending()
+	require.Equal(t, core.StateSendingRequest, c.State(), "not running: nothing to connect to")
+	require.NoError(t, s.StartHeld())
+	require.Equal(t, core.StateSendingRequest, c.State())
+	require.Empty(t, events(s))
+	s.ConnectPending()
+	require.Equal(t, core.StateConnected, c.State())
+	require.Len(t, events(s), 1)
+}
+
+// Close ends the wait: the client is disconnected, and neither it nor the
+// server can start again.
+func TestCloseWhileWaiting(t *testing.T) {
+	s := NewServer(Config{})
+	c, err := s.Connect(1)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.Equal(t, core.StateDisconnected, c.State())
+	require.Equal(t, core.ReasonServerStopped, c.DisconnectReason())
+	require.ErrorIs(t, c.Connect(), core.ErrNotStarted)
+	_, err = s.Connect(2)
+	require.ErrorIs(t, err, core.ErrNotStarted)
+	require.ErrorIs(t, s.Start(), core.ErrClosed)
+	require.Empty(t, events(s))
 }

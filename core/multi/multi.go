@@ -115,15 +115,32 @@ func (s *Server) Start() error {
 		return core.ErrAlreadyStarted
 	}
 	for i, b := range s.backends {
-		if err := b.Start(); err != nil {
+		start := b.Start
+		if h, ok := b.(heldStarter); ok {
+			start = h.StartHeld
+		}
+		if err := start(); err != nil {
 			for _, started := range s.backends[:i] {
 				started.Stop()
 			}
 			return fmt.Errorf("starting %v backend: %w", b.Kind(), err)
 		}
 	}
+	for _, b := range s.backends {
+		if h, ok := b.(heldStarter); ok {
+			h.ConnectPending()
+		}
+	}
 	s.running = true
 	return nil
+}
+
+// heldStarter is a backend whose clients may wait for the server to start
+// (local.Server). Start connects them only once every backend has started,
+// so that a start rolled back never connects and then drops them.
+type heldStarter interface {
+	StartHeld() error
+	ConnectPending()
 }
 
 func (s *Server) Stop() error {

@@ -134,3 +134,35 @@ func TestDuplicateKindAndMisuse(t *testing.T) {
 	require.ErrorIs(t, s.Send(core.LocalID(1), nil), core.ErrPayloadSize)
 	require.ErrorIs(t, s.Update(-time.Second), core.ErrInvalidArgument)
 }
+
+// A local client waiting for the server connects when every backend has
+// started, and not when a later backend's start fails and is rolled back.
+func TestLocalClientWaitsForEveryBackend(t *testing.T) {
+	key, err := netcode.GenerateKey()
+	require.NoError(t, err)
+	nc, err := netcode.NewServer(netcode.ServerConfig{
+		ProtocolID: protocol, PrivateKey: key,
+		Addresses: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")},
+	})
+	require.NoError(t, err)
+	loc := local.NewServer(local.Config{})
+	s, err := New(loc, nc)
+	require.NoError(t, err)
+	host, err := loc.Connect(1)
+	require.NoError(t, err)
+	require.Equal(t, core.StateSendingRequest, host.State())
+
+	require.NoError(t, nc.Start()) // so that the multi server's start of it fails
+	require.Error(t, s.Start())
+	require.False(t, loc.Running(), "rolled back")
+	require.Equal(t, core.StateSendingRequest, host.State(), "still waiting")
+	var ev core.Event
+	require.False(t, s.PollEvent(&ev), "no connect and disconnect from the failed start")
+
+	require.NoError(t, nc.Stop())
+	require.NoError(t, s.Start())
+	defer s.Stop()
+	require.Equal(t, core.StateConnected, host.State())
+	require.True(t, s.PollEvent(&ev))
+	require.Equal(t, core.Event{Type: core.EventConnected, Client: core.LocalID(1)}, ev)
+}

@@ -776,7 +776,7 @@ static void op_server_connect_local(void)
         return;
     }
     rc = expect(what, ly_server_connect_local(h, id, &c),
-                on_handle(0, slot, slot >= 0 && srv[slot].running ? OK | ARG : NRUN));
+                on_handle(0, slot, OK | ARG)); /* a stopped server's local client waits for the start */
     if (rc == LY_OK)
         add_client(i, c, CK_LOCAL);
 }
@@ -1049,9 +1049,9 @@ static void op_client_connect(void)
     ly_client *h = pick_client(&slot);
     char what[64];
     snprintf(what, sizeof what, "client_connect(%s)", slot >= 0 ? ck_name[cli[slot].kind] : "invalid");
-    /* Not in the header's list for a local client: LY_ERR_NOT_RUNNING
-     * (its server is stopped) and LY_ERR_INVALID_ARGUMENT (another local
-     * client with its id is connected), as ly_server_connect_local has. */
+    /* A local client's own: LY_ERR_NOT_RUNNING (its server was destroyed)
+     * and LY_ERR_INVALID_ARGUMENT (another local client with its id is
+     * connected or waiting), as the header lists them. */
     expect(what, ly_client_connect(h),
            on_handle(0, slot,
                      OK | ACT | TOK | SOCK | steam_extra(slot) | (slot >= 0 && cli[slot].kind == CK_LOCAL ? NRUN | ARG : 0)));

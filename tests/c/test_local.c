@@ -358,9 +358,13 @@ static void test_local_exchange(void)
     CHECK_OK(ly_client_update(c, 0.0));
     CHECK_EQ(client_state(c), LY_STATE_DISCONNECTED);
     expect_event(s, LY_EVENT_DISCONNECTED, LY_REASON_SERVER_STOPPED, 1, LY_KIND_LOCAL);
-    CHECK_EQ(ly_client_connect(c), LY_ERR_NOT_RUNNING);
-    CHECK_OK(ly_server_start(s));
+    /* Reconnecting while it is stopped waits for the start. */
     CHECK_OK(ly_client_connect(c));
+    CHECK_EQ(client_state(c), LY_STATE_SENDING_CONNECTION_REQUEST);
+    CHECK_EQ(ly_client_connect(c), LY_ERR_ALREADY_ACTIVE);
+    expect_no_event(s);
+    CHECK_OK(ly_server_start(s));
+    CHECK_EQ(client_state(c), LY_STATE_CONNECTED);
     expect_event(s, LY_EVENT_CONNECTED, LY_REASON_NONE, 1, LY_KIND_LOCAL);
 
     /* Destroying the server leaves the client handle usable (and
@@ -372,6 +376,55 @@ static void test_local_exchange(void)
     CHECK_EQ(ly_client_receive(c, in, sizeof in, NULL), 0);
     CHECK(ly_client_connect(c) < 0);
     CHECK_OK(ly_client_destroy(c));
+}
+
+/* A local client made before the server starts waits, connecting, and
+ * connects when the server starts, netcode backend and all (as lightyear's
+ * host client does); one that gives up first does not. */
+static void test_connect_before_start(void)
+{
+    ly_server_config cfg;
+    ly_server *s = NULL;
+    ly_client *host = NULL, *quitter = NULL;
+    ly_client_id id;
+    uint8_t in[16];
+
+    ly_server_config_defaults(&cfg);
+    cfg.protocol_id = TEST_PROTOCOL;
+    memcpy(cfg.private_key, test_key, LY_KEY_SIZE);
+    cfg.bind_addresses = "127.0.0.1:0";
+    CHECK_OK(ly_server_create(&cfg, &s));
+    CHECK_OK(ly_server_connect_local(s, 7, &host));
+    CHECK_OK(ly_server_connect_local(s, 8, &quitter));
+    CHECK_OK(ly_client_update(host, 0.01));
+    CHECK_EQ(client_state(host), LY_STATE_SENDING_CONNECTION_REQUEST);
+    CHECK_EQ(ly_client_disconnect_reason(host), LY_REASON_NONE);
+    CHECK_EQ(ly_client_send(host, (const uint8_t *)"x", 1), LY_ERR_NOT_CONNECTED);
+    CHECK_EQ(ly_client_connect(host), LY_ERR_ALREADY_ACTIVE);
+    CHECK_OK(ly_client_id_of(host, &id));
+    CHECK_EQ(id.id, 7);
+    CHECK_EQ(id.kind, LY_KIND_LOCAL);
+    CHECK_OK(ly_client_disconnect(quitter));
+    CHECK_EQ(client_state(quitter), LY_STATE_DISCONNECTED);
+    CHECK_EQ(ly_client_disconnect_reason(quitter), LY_REASON_LOCAL);
+    CHECK_EQ(ly_server_num_connected(s), 0);
+
+    CHECK_OK(ly_server_start(s));
+    CHECK_EQ(client_state(host), LY_STATE_CONNECTED);
+    CHECK_EQ(client_state(quitter), LY_STATE_DISCONNECTED);
+    expect_event(s, LY_EVENT_CONNECTED, LY_REASON_NONE, 7, LY_KIND_LOCAL);
+    expect_no_event(s);
+    CHECK_EQ(ly_server_num_connected(s), 1);
+
+    /* And it talks. */
+    CHECK_OK(ly_server_send(s, make_id(7, LY_KIND_LOCAL), (const uint8_t *)"hello", 5));
+    CHECK_EQ(ly_client_receive(host, in, sizeof in, NULL), 5);
+    CHECK(memcmp(in, "hello", 5) == 0);
+
+    CHECK_OK(ly_client_destroy(quitter));
+    CHECK_OK(ly_client_destroy(host));
+    CHECK_OK(ly_server_destroy(s));
+    printf("connect before start: waited, then connected at ly_server_start\n");
 }
 
 static void test_local_misuse(void)
@@ -394,21 +447,19 @@ static void test_local_misuse(void)
     ly_server_config_defaults(&cfg);
     cfg.protocol_id = TEST_PROTOCOL;
     CHECK_OK(ly_server_create(&cfg, &stopped));
+    /* (Connecting before the start waits for it: test_connect_before_start.)
+     * A server destroyed while its client waits ends the wait. */
     c = NULL;
-    CHECK_EQ(ly_server_connect_local(stopped, 1, &c), LY_ERR_NOT_RUNNING);
-    expect_no_event(stopped);
-    /* ...and one with a netcode backend, too. */
-    CHECK_OK(ly_server_destroy(stopped));
-    cfg.bind_addresses = "127.0.0.1:0";
-    CHECK_OK(ly_server_create(&cfg, &stopped));
-    CHECK_EQ(ly_server_connect_local(stopped, 1, &c), LY_ERR_NOT_RUNNING);
-    CHECK_OK(ly_server_start(stopped));
     CHECK_OK(ly_server_connect_local(stopped, 1, &c));
-    CHECK_EQ(client_state(c), LY_STATE_CONNECTED);
-    CHECK_OK(ly_server_stop(stopped));
-    CHECK_EQ(ly_server_connect_local(stopped, 2, &c2), LY_ERR_NOT_RUNNING);
-    CHECK_OK(ly_client_destroy(c));
+    CHECK_EQ(client_state(c), LY_STATE_SENDING_CONNECTION_REQUEST);
+    CHECK_EQ(ly_server_connect_local(stopped, 1, &c2), LY_ERR_INVALID_ARGUMENT); /* id 1 waits */
+    expect_no_event(stopped);
     CHECK_OK(ly_server_destroy(stopped));
+    CHECK_OK(ly_client_update(c, 0.0));
+    CHECK_EQ(client_state(c), LY_STATE_DISCONNECTED);
+    CHECK_EQ(ly_client_disconnect_reason(c), LY_REASON_SERVER_STOPPED);
+    CHECK_EQ(ly_client_connect(c), LY_ERR_NOT_RUNNING); /* no server to wait for */
+    CHECK_OK(ly_client_destroy(c));
 
     /* Bad handles: NULL, made up, destroyed. */
     CHECK_EQ(ly_server_connect_local(NULL, 1, &c), LY_ERR_INVALID_HANDLE);
@@ -1284,6 +1335,7 @@ static void test_shutdown_local(void)
 int main(void)
 {
     test_local_exchange();
+    test_connect_before_start();
     test_local_misuse();
     test_three_clients();
     test_stats_exact();

@@ -28,6 +28,7 @@ namespace Lightyear.Conn.Tests
             add("udp loopback: server queries, disconnect, stop", ServerQueries);
             add("batch sends: payloads wait for Flush", BatchSends);
             add("local client: connect, payloads, disconnect", LocalClient);
+            add("local client: made before the server starts, connects at Start", LocalClientBeforeStart);
             add("cross-language: token from C token_backend, C# client and server", TokenFromC);
             add("cross-language: C# token and client, C echo_server", CSharpClientToCServer);
             add("buffer too small: the event or payload stays queued", BufferTooSmall);
@@ -538,6 +539,29 @@ namespace Lightyear.Conn.Tests
             }
         }
 
+        static void LocalClientBeforeStart()
+        {
+            using (var f = new Fixture(bind: null))
+            using (var server = new Server(new ServerConfig { ProtocolId = 1, PrivateKey = f.Key }))
+            using (var host = server.ConnectLocal(3))
+            {
+                Assert.Equal(ClientState.SendingConnectionRequest, host.State, "waits for the server");
+                Assert.True(!host.IsConnected, "not connected yet");
+                Assert.Code(ErrorCode.NotConnected, () => host.Send(new byte[] { 1 }), "no sends while waiting");
+                Assert.Code(ErrorCode.AlreadyActive, () => host.Connect(), "already connecting");
+                Assert.Equal(0, server.ConnectedCount, "nobody connected before the start");
+                server.Start();
+                Assert.Equal(ClientState.Connected, host.State, "connected at Start");
+                var events = new ServerEvent[8];
+                int n = server.PollEvents(events);
+                Assert.True(n == 1 && events[0].Type == ServerEventType.Connected && events[0].ClientId == ClientId.Local(3),
+                            "one Connected event for local:3");
+                host.Send(Fixture.Pattern(30, 3));
+                n = server.PollEvents(events);
+                Assert.True(n == 1 && Fixture.Same(Fixture.Pattern(30, 3), server.GetPayload(events[0]).ToArray()), "its payload arrives");
+            }
+        }
+
         static void LocalClient()
         {
             using (var f = new Fixture(bind: null))
@@ -794,7 +818,9 @@ namespace Lightyear.Conn.Tests
                     Assert.True(e.NativeMessage.Length > 0, "socket error detail: " + e.Message);
                     Assert.Code(ErrorCode.NotRunning, () => s2.Update(0.1), "update a stopped server");
                     Assert.Code(ErrorCode.NotRunning, () => s2.Send(ClientId.Netcode(1), new byte[1]), "send on a stopped server");
-                    Assert.Code(ErrorCode.NotRunning, () => s2.ConnectLocal(1), "local client of a stopped server");
+                    // A local client of a stopped server waits for its start (LocalClientBeforeStart).
+                    using (var waiting = s2.ConnectLocal(1))
+                        Assert.Equal(ClientState.SendingConnectionRequest, waiting.State, "local client of a stopped server waits");
                 }
                 Assert.Code(ErrorCode.InvalidArgument,
                             () => new Server(new ServerConfig { PrivateKey = f.Key, BindAddresses = "not an address" }), "malformed bind address");

@@ -416,9 +416,12 @@ namespace Lightyear.Conn
         /// <summary>
         /// Connects a local client: a client in this process that exchanges
         /// payloads with the server through memory (no socket, no encryption),
-        /// for host-server mode. It is connected at once; the server gets a
-        /// Connected event for ClientId.Local(id). Dispose the returned client
-        /// when done (its finalizer frees it otherwise).
+        /// for host-server mode. On a running server it is connected at once;
+        /// the server gets a Connected event for ClientId.Local(id). Before the
+        /// server starts (or while it is stopped) it waits in
+        /// SendingConnectionRequest and connects when the server starts, as
+        /// lightyear's host client does. Dispose the returned client when done
+        /// (its finalizer frees it otherwise).
         /// </summary>
         public Client ConnectLocal(ulong id)
         {

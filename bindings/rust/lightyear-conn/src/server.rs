@@ -320,11 +320,14 @@ impl Server {
     }
 
     /// Connects a local client: a client in this process that exchanges payloads with the
-    /// server through memory (no socket, no encryption), for host-server mode. It is
-    /// connected at once and the server gets [`Event::Connected`] for
+    /// server through memory (no socket, no encryption), for host-server mode. On a running
+    /// server it is connected at once and the server gets [`Event::Connected`] for
     /// [`ClientId::Local(id)`](ClientId::Local) (unless 16 local clients are connected:
-    /// then its state is [`ConnectionDenied`](crate::ClientState::ConnectionDenied)). Use
-    /// it like any [`Client`]; dropping it destroys it.
+    /// then its state is [`ConnectionDenied`](crate::ClientState::ConnectionDenied)).
+    /// Before the server starts (or while it is stopped) it waits in
+    /// [`SendingConnectionRequest`](crate::ClientState::SendingConnectionRequest) and
+    /// connects when the server starts, as lightyear's host client does. Use it like any
+    /// [`Client`]; dropping it destroys it.
     pub fn connect_local(&self, id: u64) -> Result<Client> {
         let mut handle = std::ptr::null_mut();
         // SAFETY: handle is a valid out pointer.
