@@ -1,6 +1,7 @@
 // Package conditioner simulates a bad network between a backend and its
-// transport: latency, jitter, loss, duplication and reordering, on the send
-// side, the receive side or both.
+// transport: latency, jitter, loss (independent, or in bursts by the
+// Gilbert and Gilbert–Elliott models), duplication and reordering, on the
+// send side, the receive side or both.
 //
 // lightyear's link conditioner delays received packets only; conditioning
 // sends too lets one process model an asymmetric link (a fast download and
