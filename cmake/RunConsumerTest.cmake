@@ -90,13 +90,10 @@ if(LY_WINDOWS)
   return()
 endif()
 
-# find_package consumers find the library through their build RPATH (so
-# LD_LIBRARY_PATH is cleared); pkg-config ones have no rpath.
-if(LY_MODE STREQUAL "pkgconfig")
-  set(run_env "LD_LIBRARY_PATH=${libdir}")
-else()
-  set(run_env --unset=LD_LIBRARY_PATH)
-endif()
+# Consumers find the library through their RPATH, as README.md says:
+# CMake's build RPATH, or the -Wl,-rpath of the pkg-config Makefile. So
+# LD_LIBRARY_PATH is cleared.
+set(run_env --unset=LD_LIBRARY_PATH)
 
 # The binary must load the installed library, not the build tree's copy.
 # ldd cannot read a foreign binary: under an emulator, the target's own
