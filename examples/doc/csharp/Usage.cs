@@ -30,7 +30,7 @@ public class EchoNet : MonoBehaviour
         client.Connect();
 
         // --- host mode: the host's own player, through memory --------------
-        host = server.ConnectLocal(1);                 // ClientId.Local(1), connected at once
+        host = server.ConnectLocal(1);                 // ClientId.Local(1), connected now (the server runs)
 
         // --- testing under bad network conditions ----------------------------
         var poor = ConditionerConfig.Poor;             // also Good, Average, Off
