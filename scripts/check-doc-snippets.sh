@@ -42,6 +42,9 @@ MCS=(mcs -langversion:7.2 -unsafe -nologo -warnaserror+)
 "${MCS[@]}" -target:library -r:"$OUT/cs/Lightyear.Conn.dll" -out:"$OUT/cs/DocSnippets.dll" \
   examples/doc/csharp/*.cs bindings/csharp/tests/unity/UnityEngine.cs
 
+echo "-- C#: the plain Mono recipe (examples/doc/csharp/build-plain.sh), built and run"
+bash examples/doc/csharp/build-plain.sh "$BUILD" "$OUT/cs-plain" | tail -n 1
+
 echo "-- Rust: cargo check examples/doc/rust"
 cp bindings/rust/Cargo.lock examples/doc/rust/Cargo.lock
 LIGHTYEAR_CONN_LIB_DIR="$BUILD" CARGO_TARGET_DIR="$OUT/rust-target" \
