@@ -172,7 +172,7 @@ LY_API const char *ly_last_error(void);
  * every thread the library started. Handles made before the call become
  * invalid; the library can be used again afterwards.
  *
- * A Go shared library can never be unloaded, and Unity keeps native
+ * A Go shared library can never be unloaded (golang/go#11100), and Unity keeps native
  * plugins loaded across Play-mode runs: call this when play stops.
  * Returns LY_OK. */
 LY_API int ly_shutdown(void);
@@ -212,7 +212,8 @@ typedef struct ly_client_id {
     uint32_t reserved; /* zero */
 } ly_client_id;
 
-/* Client states: netcode.io's numeric codes. Negative states are how a
+/* Client states: netcode.io's numeric codes (netcode.h,
+ * NETCODE_CLIENT_STATE_*). Negative states are how a
  * connection or an attempt ended. */
 typedef enum ly_client_state {
     LY_STATE_CONNECT_TOKEN_EXPIRED = -6,
@@ -337,7 +338,7 @@ typedef struct ly_server_config {
      * Call ly_server_flush after a tick's sends: it saves a system call
      * per datagram. 0 (the default): each send is written at once. */
     uint32_t batch_sends;
-    /* The restart rule (netcode 1.4.5): the longest expire - create your
+    /* The restart rule (netcode 1.4.5, mas-bandwidth/netcode#184): the longest expire - create your
      * token backend issues, in seconds. The server refuses tokens that
      * expire before its first start plus this, since they may have been
      * made before it started and used on an earlier run whose memory of
@@ -477,7 +478,7 @@ LY_API int ly_server_address(ly_server *server, uint32_t index, char *buf, uint3
  * server not started yet, or stopped, it waits in
  * LY_STATE_SENDING_CONNECTION_REQUEST and connects, as above, when the
  * server starts (clients that waited connect in the order they were
- * made), as lightyear's host client does; ly_client_disconnect ends the
+ * made); ly_client_disconnect ends the
  * wait, and destroying the server ends it with LY_STATE_DISCONNECTED and
  * LY_REASON_SERVER_STOPPED. ly_client_disconnect or ly_server_disconnect
  * end a connection; ly_client_connect reconnects it; destroy it with
@@ -531,7 +532,8 @@ typedef struct ly_conditioner_config {
     double burst_loss_bad;      /* GILBERT_ELLIOTT: loss probability 0..1 in bad */
 } ly_conditioner_config;
 
-/* lightyear's presets (one way; no burst loss). */
+/* lightyear's presets (one way; no burst loss; lightyear commit 17f1f18,
+ * crates/io/link/src/conditioner.rs). */
 typedef enum ly_conditioner_preset {
     LY_CONDITIONER_OFF = 0,      /* a perfect link: all zeros */
     LY_CONDITIONER_GOOD = 1,     /* 40 ms, 6 ms jitter, 0.2 % loss */
@@ -707,12 +709,12 @@ typedef struct ly_steam_config {
      * keeps Steam's own value. (Added after the first release: a struct_size that ends
      * before them is accepted and leaves them at Steam's values.) */
     uint32_t allow_ip_without_auth; /* 1: IP peers need no Steam certificate (Steamworks; GNS never asks) */
-    uint32_t timeout_initial_ms;    /* connecting gives up after this (Steam: 10,000) */
-    uint32_t timeout_connected_ms;  /* a connected peer silent this long is dropped (Steam: 10,000) */
+    uint32_t timeout_initial_ms;    /* connecting gives up after this (GNS v1.6.0 TimeoutInitial: 10,000) */
+    uint32_t timeout_connected_ms;  /* a connected peer silent this long is dropped (GNS v1.6.0 TimeoutConnected: 10,000) */
     uint32_t debug_output_level;    /* 1..8: Steam's messages up to that level to stderr (4 warnings, 5 messages) */
     uint32_t send_rate_min;         /* bytes per second */
     uint32_t send_rate_max;         /* bytes per second */
-    uint32_t send_buffer_size;      /* bytes queued per connection before LY_ERR_SEND_BUFFER_FULL (Steam: 524,288) */
+    uint32_t send_buffer_size;      /* bytes queued per connection before LY_ERR_SEND_BUFFER_FULL (GNS v1.6.0 SendBufferSize: 524,288) */
 } ly_steam_config;
 
 /* Fills config with defaults: struct_size, LY_STEAM_AUTO,

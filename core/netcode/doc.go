@@ -3,8 +3,9 @@
 // packet types and their encryption, replay protection, and a client and a
 // server that implement core.Client and core.Server.
 //
-// Facts taken from the standard and the reference (see NETCODE.md in the
-// project docs): every integer is little-endian; IPv6 address groups are
+// Facts taken from the standard (mas-bandwidth/netcode STANDARD.md, 1.02)
+// and the reference (IMPLEMENTERS.md; pull request #184 for 1.4.5):
+// every integer is little-endian; IPv6 address groups are
 // written as little-endian group values; packet nonces are four zero bytes
 // followed by the sequence; the server's pre-connection sequence starts at
 // 2^63; the 1.4.5 token-reuse rules apply.
