@@ -5,7 +5,7 @@
 file(STRINGS "${HEADER}" _lines REGEX "^LY_API ")
 set(_def "LIBRARY lightyear_conn.dll\nEXPORTS\n")
 foreach(_line IN LISTS _lines)
-  if(_line MATCHES "[ *](ly_[A-Za-z0-9_]+)\\(")
+  if(_line MATCHES "[ *(](ly_[A-Za-z0-9_]+)\\)?\\(")
     string(APPEND _def "    ${CMAKE_MATCH_1}\n")
   endif()
 endforeach()

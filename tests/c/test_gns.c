@@ -827,12 +827,40 @@ static void test_init_twice(void)
     CHECK_OK(ly_steam_close());
 }
 
+/* The ELF machine of a library file, 0 if it is not ELF. build-gns.sh
+ * builds for the machine it runs on, and this test also runs cross-built
+ * under qemu (scripts/test-arm64.sh), where an x86_64 library cannot load
+ * (dlopen then reports the file as missing). */
+static unsigned elf_machine(const char *path)
+{
+    unsigned char h[20];
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(h, 1, sizeof h, f) : 0;
+    if (f)
+        fclose(f);
+    if (n < sizeof h || memcmp(h, "\177ELF", 4) != 0)
+        return 0;
+    return (unsigned)h[18] | (unsigned)h[19] << 8; /* e_machine, little-endian */
+}
+
 int main(void)
 {
     gns_lib = getenv("LIGHTYEAR_GNS_LIB");
     if (gns_lib == NULL || gns_lib[0] == '\0' || access(gns_lib, R_OK) != 0) {
         printf("test_gns: skipped: set LIGHTYEAR_GNS_LIB to libGameNetworkingSockets.so "
                "(bash steamworks/testdata/build-gns.sh builds it)\n");
+        return SKIP;
+    }
+#if defined(__x86_64__)
+    const unsigned machine = 62; /* EM_X86_64 */
+#elif defined(__aarch64__)
+    const unsigned machine = 183; /* EM_AARCH64 */
+#else
+    const unsigned machine = 0;
+#endif
+    if (machine != 0 && elf_machine(gns_lib) != machine) {
+        printf("test_gns: skipped: %s is built for ELF machine %u, this test for %u\n", gns_lib,
+               elf_machine(gns_lib), machine);
         return SKIP;
     }
     test_watchdog(100);
