@@ -68,6 +68,8 @@ fn spawn_players(mut commands: Commands, settings: Res<Settings>) {
     }
 }
 
+// Bevy systems take their resources and messages as arguments.
+#[allow(clippy::too_many_arguments)]
 fn play(
     mut connected: MessageReader<ClientConnected>,
     mut payloads: MessageReader<ClientPayload>,

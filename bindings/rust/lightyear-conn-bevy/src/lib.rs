@@ -415,7 +415,6 @@ enum Polled {
     Warning(ClientId, Warning),
 }
 
-#[allow(clippy::too_many_arguments)]
 fn server_receive(
     mut commands: Commands,
     time: Res<Time>,
