@@ -216,10 +216,13 @@ fn build_with_go(repo: &Path, out_dir: &Path) {
 
     let go = env::var_os("GO").unwrap_or_else(|| "go".into());
     let lib = out_dir.join(lib_file_name());
-    // A symlink left by an earlier LIGHTYEAR_CONN_LIB_DIR build: go build would write
-    // through it into that directory.
-    if fs::symlink_metadata(&lib).is_ok_and(|m| m.file_type().is_symlink()) {
-        let _ = fs::remove_file(&lib);
+    // Symlinks left by an earlier LIGHTYEAR_CONN_LIB_DIR build: go build would write
+    // through them into that directory.
+    for entry in fs::read_dir(out_dir).into_iter().flatten().flatten() {
+        let is_link = entry.file_type().is_ok_and(|t| t.is_symlink());
+        if is_link && entry.file_name().to_string_lossy().starts_with("liblightyear_conn.") {
+            let _ = fs::remove_file(entry.path());
+        }
     }
     let mut cmd = Command::new(&go);
     cmd.current_dir(repo).env("CGO_ENABLED", "1").args([
