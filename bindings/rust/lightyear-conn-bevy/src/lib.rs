@@ -426,11 +426,9 @@ fn server_receive(
 ) {
     let net = &mut *net;
     let stop_requested = stop.read().count() > 0;
-    if start.read().count() > 0 {
-        net.start_requested = true;
-    }
-    if net.start_requested && !stop_requested && net.server.is_none() {
-        net.start_requested = false;
+    // A start of a running server, or with a stop in the same frame, does nothing.
+    let start_requested = std::mem::take(&mut net.start_requested) | (start.read().count() > 0);
+    if start_requested && !stop_requested && net.server.is_none() {
         match net.start() {
             Ok(addresses) => {
                 out.started.write(ServerStarted { addresses });
@@ -440,7 +438,6 @@ fn server_receive(
     }
     let Some(server) = net.server.as_mut() else { return };
     if stop_requested {
-        net.start_requested = false;
         // Its clients' disconnects are queued as events, polled below.
         if let Err(error) = server.stop() {
             report(&mut errors, NetSide::Server, error);
@@ -467,7 +464,10 @@ fn server_receive(
         match polled {
             Polled::Connected(client) => {
                 let entity = commands.spawn(RemoteClient { id: client }).id();
-                net.clients.insert(client, entity);
+                // Defensive: the library reports a disconnect before a reconnect of an id.
+                if let Some(old) = net.clients.insert(client, entity) {
+                    commands.entity(old).try_despawn();
+                }
                 out.connected.write(ServerConnected { client, entity });
             }
             Polled::Disconnected(client, reason) => {

@@ -320,6 +320,28 @@ fn fixed_schedules_use_time_fixed() {
     assert!((2.0..2.1).contains(&at), "gave up at {at} s of fixed time");
 }
 
+#[test]
+fn fixed_schedules_run_once_per_fixed_step() {
+    let key = lightyear_conn::generate_key().unwrap();
+    let mut app = app();
+    // 10 ms frames, 50 ms steps: nothing runs until the fifth frame.
+    app.insert_resource(Time::<Fixed>::from_seconds(0.05)).add_plugins((
+        ServerPlugin::new(ServerConfig::new(9, &key)).schedules(NetSchedules::Fixed),
+        ClientPlugin::new().schedules(NetSchedules::Fixed),
+    ));
+    app.world_mut().spawn(NetClient::local(4));
+    let mut frames = 0;
+    while app.world().resource::<Seen>().client.is_empty() && frames < 20 {
+        app.update();
+        frames += 1;
+    }
+    // Bevy's first frame has a zero delta, so the first step completes in frame 6.
+    assert!((5..=6).contains(&frames), "connected in frame {frames}");
+    let seen = app.world().resource::<Seen>();
+    assert_eq!(seen.server, ["started"]);
+    assert_eq!(seen.client, ["connected local:4"]);
+}
+
 #[derive(Resource, Default)]
 struct Warnings(Vec<ServerWarning>);
 
