@@ -15,7 +15,7 @@
 //!   [`NetSchedules::Fixed`] moves both to `FixedPreUpdate` / `FixedPostUpdate`, where `Time`
 //!   is `Time<Fixed>`.
 //! * Failures become [`NetError`] messages and a `log` warning (Bevy's `LogPlugin` shows
-//!   them); nothing panics, nothing is dropped silently.
+//!   them); no system panics, nothing is dropped silently.
 //! * Payloads are [`Bytes`]: the library writes each received payload straight into a
 //!   shared buffer that is split into `Bytes` (no allocation or second copy per payload),
 //!   and a received `Bytes` can be sent on without copying.
