@@ -79,13 +79,44 @@ fn main() {
         }
     };
 
-    println!("cargo:rustc-link-search=native={}", lib_dir.display());
+    // Cargo puts link-search directories inside the target directory (not others) on the
+    // library path of what `cargo run` / `cargo test` start, for every package that links
+    // this one: a library found elsewhere is linked through symlinks in OUT_DIR, so that
+    // dependents need no rpath (build.rs) of their own under cargo.
+    let search_dir = if lib_dir != out_dir && cfg!(unix) && target_os() != "windows" {
+        link_into(&lib_dir, &out_dir);
+        out_dir.clone()
+    } else {
+        lib_dir.clone()
+    };
+    println!("cargo:rustc-link-search=native={}", search_dir.display());
     println!("cargo:rustc-link-lib=dylib=lightyear_conn");
     println!("cargo:lib_dir={}", lib_dir.display());
     // This crate's own tests find the library without LD_LIBRARY_PATH. (rustc-link-arg
     // applies to this package's tests, examples, benches and binaries only.)
     if rpath_supported() {
         println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib_dir.display());
+    }
+}
+
+/// Symlinks `lib_dir`'s liblightyear_conn.* (the library, its SONAME name, its versioned
+/// file) into `out_dir`.
+fn link_into(lib_dir: &Path, out_dir: &Path) {
+    let Ok(entries) = fs::read_dir(lib_dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with("liblightyear_conn.") {
+            continue;
+        }
+        let link = out_dir.join(&name);
+        let _ = fs::remove_file(&link);
+        #[cfg(unix)]
+        if let Err(e) = std::os::unix::fs::symlink(entry.path(), &link) {
+            panic!(
+                "lightyear-conn-sys: cannot link {} into OUT_DIR: {e}",
+                entry.path().display()
+            );
+        }
     }
 }
 
@@ -185,6 +216,14 @@ fn build_with_go(repo: &Path, out_dir: &Path) {
 
     let go = env::var_os("GO").unwrap_or_else(|| "go".into());
     let lib = out_dir.join(lib_file_name());
+    // Symlinks left by an earlier LIGHTYEAR_CONN_LIB_DIR build: go build would write
+    // through them into that directory.
+    for entry in fs::read_dir(out_dir).into_iter().flatten().flatten() {
+        let is_link = entry.file_type().is_ok_and(|t| t.is_symlink());
+        if is_link && entry.file_name().to_string_lossy().starts_with("liblightyear_conn.") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
     let mut cmd = Command::new(&go);
     cmd.current_dir(repo).env("CGO_ENABLED", "1").args([
         "build",
