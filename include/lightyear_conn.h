@@ -860,7 +860,7 @@ LY_API void ly_client_config_defaults(ly_client_config *config);
 LY_API int ly_client_create(const uint8_t *token, uint32_t token_size, const ly_client_config *config, ly_client **out);
 
 /* Makes an idle client that generates its own token (lightyear's
- * Authentication::Manual): for tests and trusted setups only, since the
+ * Authentication::Manual, lightyear_netcode/src/auth.rs): for tests and trusted setups only, since the
  * client then holds the servers' private key. Token: expires in 30 s,
  * 5 s timeout, zero user data. Errors: LY_ERR_INVALID_ARGUMENT (NULLs,
  * malformed address), LY_ERR_INVALID_KEY (private_key_size is not
