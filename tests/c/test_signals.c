@@ -37,7 +37,9 @@
 
 #include "lightyear_conn.h"
 
-static int failures;
+/* volatile: a failure counted after a trapping division must not be moved
+ * before it (the compiler may assume the division does not trap). */
+static volatile int failures;
 #define EXPECT(cond, ...)                                                   \
     do {                                                                    \
         if (!(cond)) {                                                      \
@@ -315,7 +317,7 @@ static void signals_during_calls(const struct lib *l) {
  * (Go has then put its signal stack on it). */
 static volatile int zero, seven = 7;
 static void host_divides_by_zero(void) {
-    for (int i = 0; i < 1000; i++) {
+    for (volatile int i = 0; i < 1000; i++) { /* volatile: it lives across sigsetjmp */
         if (sigsetjmp(fpe_jump, 1) == 0) {
 #if defined(__aarch64__)
             raise(SIGFPE); /* the division below would give 0, not a trap */
