@@ -127,6 +127,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, log, reasonInternal, http.StatusInternalServerError, err)
 		return
 	}
+	h.cfg.Metrics.issue()
+	log.Info("token issued", "servers", len(addrs), "tag", req.Tag, "expires_at", tok.ExpireTimestamp)
 	w.Header().Set("Cache-Control", "no-store")
 	if acceptsJSON(r.Header.Get("Accept")) {
 		out := tokenJSON{Token: base64.StdEncoding.EncodeToString(raw), ExpiresAt: tok.ExpireTimestamp}
@@ -139,8 +141,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Write(raw)
 	}
-	h.cfg.Metrics.issue()
-	log.Info("token issued", "servers", len(addrs), "tag", req.Tag, "expires_at", tok.ExpireTimestamp)
 }
 
 // refuse answers an error; err goes to the log only (it never holds the
