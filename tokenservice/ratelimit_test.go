@@ -1,0 +1,101 @@
+package tokenservice
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func TestIPFloodIs429(t *testing.T) {
+	r := startRig(t, Config{ProtocolID: testProtocolID, IPRate: Rate{PerSecond: 0.5, Burst: 3}})
+	cred := signHS(t, testSecret, claims("1"))
+	for i := range 3 {
+		if resp, _ := r.post(t, cred, nil, ""); resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d: status %d", i, resp.StatusCode)
+		}
+	}
+	// The IP limit comes before authentication: bad credentials are
+	// limited too, so a flood cannot be used to guess them.
+	for _, c := range []string{cred, "garbage"} {
+		resp, _ := r.post(t, c, nil, "")
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("status %d, want 429", resp.StatusCode)
+		}
+		secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if err != nil || secs < 1 || secs > 2 {
+			t.Errorf("Retry-After %q, want 1..2 s at 0.5 tokens/s", resp.Header.Get("Retry-After"))
+		}
+	}
+	if n := r.handler.Metrics().Refused(reasonRateIP); n != 2 {
+		t.Errorf("rate_limited_ip metric %d", n)
+	}
+}
+
+func TestSubjectLimit(t *testing.T) {
+	r := startRig(t, Config{ProtocolID: testProtocolID, SubjectRate: Rate{PerSecond: 0.1, Burst: 2}})
+	alice := signHS(t, testSecret, claims("alice"))
+	bob := signHS(t, testSecret, claims("bob"))
+	for range 2 {
+		if resp, _ := r.post(t, alice, nil, ""); resp.StatusCode != http.StatusOK {
+			t.Fatalf("alice: status %d", resp.StatusCode)
+		}
+	}
+	resp, _ := r.post(t, alice, nil, "")
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("alice's third: status %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// Same IP, another subject: still served.
+	for range 2 {
+		if resp, _ := r.post(t, bob, nil, ""); resp.StatusCode != http.StatusOK {
+			t.Fatalf("bob: status %d", resp.StatusCode)
+		}
+	}
+	if n := r.handler.Metrics().Refused(reasonRateSubject); n != 1 {
+		t.Errorf("rate_limited_subject metric %d", n)
+	}
+}
+
+func TestLimiterRefill(t *testing.T) {
+	l := newLimiter(Rate{PerSecond: 2, Burst: 2})
+	t0 := time.Unix(1000, 0)
+	for i := range 2 {
+		if ok, _ := l.allow("k", t0); !ok {
+			t.Fatalf("take %d refused", i)
+		}
+	}
+	ok, wait := l.allow("k", t0)
+	if ok || wait != 500*time.Millisecond {
+		t.Fatalf("empty bucket: ok %v wait %v, want 500ms", ok, wait)
+	}
+	if ok, _ := l.allow("k", t0.Add(499*time.Millisecond)); ok {
+		t.Error("refilled too early")
+	}
+	if ok, _ := l.allow("k", t0.Add(600*time.Millisecond)); !ok {
+		t.Error("not refilled after 600ms")
+	}
+	if ok, _ := l.allow("other", t0); !ok {
+		t.Error("keys share a bucket")
+	}
+	if ok, _ := newLimiter(Rate{}).allow("k", t0); !ok {
+		t.Error("zero rate limits")
+	}
+}
+
+func TestLimiterBoundedMemory(t *testing.T) {
+	l := newLimiter(Rate{PerSecond: 1, Burst: 1})
+	t0 := time.Unix(1000, 0)
+	for i := range maxBuckets {
+		l.allow(strconv.Itoa(i), t0)
+	}
+	if ok, _ := l.allow("new", t0); ok {
+		t.Error("a new key was let in while every bucket was in use")
+	}
+	// A second later every bucket has refilled and can be dropped.
+	if ok, _ := l.allow("new", t0.Add(time.Second)); !ok {
+		t.Error("full buckets were not swept")
+	}
+	if len(l.buckets) != 1 {
+		t.Errorf("%d buckets after the sweep", len(l.buckets))
+	}
+}
