@@ -179,10 +179,15 @@ func bearer(header string) (string, bool) {
 // acceptsJSON reports whether an Accept header lists application/json.
 func acceptsJSON(accept string) bool {
 	for _, part := range strings.Split(accept, ",") {
-		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err == nil && mt == "application/json" {
-			return true
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil || mt != "application/json" {
+			continue
 		}
+		// q=0 means "not acceptable" (RFC 9110 section 12.4.2).
+		if q, err := strconv.ParseFloat(params["q"], 64); err == nil && q == 0 {
+			return false
+		}
+		return true
 	}
 	return false
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -90,6 +91,21 @@ func TestIssueTokenJSON(t *testing.T) {
 	}
 }
 
+func TestAcceptJSON(t *testing.T) {
+	for accept, want := range map[string]bool{
+		"":                            false,
+		"application/octet-stream":    false,
+		"application/json":            true,
+		"*/*, application/json;q=0.5": true,
+		"application/json;q=0":        false,
+		"application/jsonx":           false,
+	} {
+		if got := acceptsJSON(accept); got != want {
+			t.Errorf("acceptsJSON(%q) = %v", accept, got)
+		}
+	}
+}
+
 func TestNoServersIs503(t *testing.T) {
 	r := startRig(t, Config{ProtocolID: testProtocolID, Directory: StaticDirectory{}})
 	resp, _ := r.post(t, signHS(t, testSecret, claims("1")), nil, "")
@@ -124,6 +140,23 @@ func TestBodies(t *testing.T) {
 			}
 		})
 	}
+	t.Run("too big, chunked", func(t *testing.T) {
+		// A reader of unknown length is sent chunked, with no
+		// Content-Length for the handler to check up front.
+		req, _ := http.NewRequest(http.MethodPost, r.url, io.MultiReader(bytes.NewReader(big)))
+		req.Header.Set("Authorization", "Bearer "+cred)
+		if req.ContentLength != 0 {
+			t.Fatalf("ContentLength %d: the request is not chunked", req.ContentLength)
+		}
+		resp, err := r.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("status %d, want 413", resp.StatusCode)
+		}
+	})
 }
 
 func TestMethodAndPath(t *testing.T) {

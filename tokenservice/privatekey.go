@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/lightyear-conn/lightyear_conn/core/netcode"
@@ -45,7 +46,9 @@ func checkSecretFile(path string) error {
 	if err != nil {
 		return err
 	}
-	if m := st.Mode().Perm(); m&0o077 != 0 {
+	// Windows reports no group/other bits of its own (access is by ACL),
+	// so the check would refuse every file there; it is skipped.
+	if m := st.Mode().Perm(); m&0o077 != 0 && runtime.GOOS != "windows" {
 		return fmt.Errorf("%s has mode %04o: a secret file must not be accessible by group or others (chmod 600 %s)", path, m, path)
 	}
 	return nil
