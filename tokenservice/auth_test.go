@@ -127,6 +127,13 @@ func TestJWTAsymmetric(t *testing.T) {
 		}
 		return s
 	}
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewJWTVerifier(JWTConfig{PublicKey: &small.PublicKey, Issuer: "i", Audience: "a"}); err == nil {
+		t.Error("a 1024-bit RSA key was accepted")
+	}
 	rsV := mustVerifier(t, JWTConfig{PublicKey: &rsaKey.PublicKey})
 	edV := mustVerifier(t, JWTConfig{PublicKey: edPub})
 	ctx := context.Background()

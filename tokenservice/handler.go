@@ -5,10 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"math"
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -44,7 +46,8 @@ type tokenJSON struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	defer func() { h.cfg.Metrics.observe(time.Since(start)) }()
-	log := h.cfg.Logger.With("remote", clientIP(r))
+	ip := clientIP(r)
+	log := h.cfg.Logger.With("remote", ip)
 
 	if r.URL.Path != "/v1/token" {
 		http.NotFound(w, r)
@@ -55,7 +58,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, log, reasonMethod, http.StatusMethodNotAllowed, nil)
 		return
 	}
-	if ok, wait := h.ipLimit.allow(clientIP(r), h.cfg.Now()); !ok {
+	if ok, wait := h.ipLimit.allow(ipKey(ip), h.cfg.Now()); !ok {
 		h.tooMany(w, log, reasonRateIP, wait)
 		return
 	}
@@ -145,9 +148,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // refuse answers an error; err goes to the log only (it never holds the
 // credential: authenticators must not put it there).
-func (h *Handler) refuse(w http.ResponseWriter, log interface {
-	Info(string, ...any)
-}, reason string, status int, err error) {
+func (h *Handler) refuse(w http.ResponseWriter, log *slog.Logger, reason string, status int, err error) {
 	h.cfg.Metrics.refuse(reason)
 	if err != nil {
 		log.Info("token refused", "reason", reason, "status", status, "err", err.Error())
@@ -157,9 +158,7 @@ func (h *Handler) refuse(w http.ResponseWriter, log interface {
 	http.Error(w, http.StatusText(status), status)
 }
 
-func (h *Handler) tooMany(w http.ResponseWriter, log interface {
-	Info(string, ...any)
-}, reason string, wait time.Duration) {
+func (h *Handler) tooMany(w http.ResponseWriter, log *slog.Logger, reason string, wait time.Duration) {
 	secs := int(math.Ceil(wait.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 	h.refuse(w, log, reason, http.StatusTooManyRequests, nil)
@@ -190,6 +189,21 @@ func acceptsJSON(accept string) bool {
 		return true
 	}
 	return false
+}
+
+// ipKey is the rate-limit key of an IP: an IPv6 client usually holds a
+// whole /64, so the /64 is limited as one.
+func ipKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }
 
 // clientIP is the peer's IP. Forwarding headers are not trusted: put the

@@ -74,6 +74,9 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 	switch k := cfg.PublicKey.(type) {
 	case nil:
 	case *rsa.PublicKey:
+		if k.N.BitLen() < 2048 {
+			return nil, fmt.Errorf("jwt: RSA key of %d bits, at least 2048", k.N.BitLen())
+		}
 		methods = append(methods, jwt.SigningMethodRS256.Alg())
 	case ed25519.PublicKey:
 		methods = append(methods, jwt.SigningMethodEdDSA.Alg())

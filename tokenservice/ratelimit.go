@@ -14,9 +14,13 @@ type Rate struct {
 }
 
 // maxBuckets bounds a limiter's memory under a flood of distinct keys;
-// when full, buckets that have refilled are dropped first, and if none
-// has, new keys are refused (fail closed).
-const maxBuckets = 100_000
+// when full, buckets that have refilled are dropped, and if none has, new
+// keys are refused (fail closed). A sweep walks every bucket, so it runs
+// at most once per sweepInterval.
+const (
+	maxBuckets    = 100_000
+	sweepInterval = time.Second
+)
 
 type bucket struct {
 	tokens float64
@@ -25,9 +29,10 @@ type bucket struct {
 
 // limiter keeps one token bucket per key (client IP or subject).
 type limiter struct {
-	rate    Rate
-	mu      sync.Mutex
-	buckets map[string]*bucket
+	rate      Rate
+	mu        sync.Mutex
+	buckets   map[string]*bucket
+	lastSweep time.Time
 }
 
 func newLimiter(r Rate) *limiter {
@@ -64,6 +69,10 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 // sweep drops full buckets (they behave like absent ones) and reports
 // whether it freed any room.
 func (l *limiter) sweep(now time.Time) bool {
+	if now.Sub(l.lastSweep) < sweepInterval {
+		return false
+	}
+	l.lastSweep = now
 	before := len(l.buckets)
 	for k, b := range l.buckets {
 		if b.tokens+now.Sub(b.last).Seconds()*l.rate.PerSecond >= float64(l.rate.Burst) {

@@ -91,11 +91,31 @@ func TestLimiterBoundedMemory(t *testing.T) {
 	if ok, _ := l.allow("new", t0); ok {
 		t.Error("a new key was let in while every bucket was in use")
 	}
-	// A second later every bucket has refilled and can be dropped.
-	if ok, _ := l.allow("new", t0.Add(time.Second)); !ok {
+	// Half a second later some tokens are back, but no bucket is full,
+	// and the next sweep is not due.
+	if ok, _ := l.allow("new", t0.Add(500*time.Millisecond)); ok {
+		t.Error("a new key was let in before any bucket refilled")
+	}
+	// A second after that every bucket has refilled and can be dropped.
+	if ok, _ := l.allow("new", t0.Add(1500*time.Millisecond)); !ok {
 		t.Error("full buckets were not swept")
 	}
 	if len(l.buckets) != 1 {
 		t.Errorf("%d buckets after the sweep", len(l.buckets))
+	}
+}
+
+func TestIPKey(t *testing.T) {
+	for ip, want := range map[string]string{
+		"192.0.2.7":            "192.0.2.7",
+		"::ffff:192.0.2.7":     "192.0.2.7",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::1": "2001:db8:1:2::/64",
+		"2001:db8:1:3::1":      "2001:db8:1:3::/64",
+		"not an ip":            "not an ip",
+	} {
+		if got := ipKey(ip); got != want {
+			t.Errorf("ipKey(%q) = %q, want %q", ip, got, want)
+		}
 	}
 }
