@@ -3,6 +3,7 @@ package tokenservice
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -176,4 +177,14 @@ func openToken(t *testing.T, raw []byte, key netcode.Key) (*netcode.ConnectToken
 		t.Fatal(err)
 	}
 	return tok, priv
+}
+
+// selfSignedForTest is SelfSigned or the end of the test.
+func selfSignedForTest(t *testing.T) tls.Certificate {
+	t.Helper()
+	c, err := SelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
