@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the build tools the project needs when they are missing (a fresh
-# Debian machine of this kind has Go and gcc; cmake, ninja and pkg-config
-# come from Debian's packages).
+# Debian machine of this kind has Go and gcc; cmake, ninja, pkg-config and
+# redis-server come from Debian's packages).
 set -euo pipefail
 missing=()
 command -v cmake >/dev/null || missing+=(cmake)
@@ -11,6 +11,7 @@ command -v gcc >/dev/null || missing+=(gcc)
 command -v g++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
 command -v python3 >/dev/null || missing+=(python3) # scripts/check_upm_package.py
+command -v redis-server >/dev/null || missing+=(redis-server) # fleet's tests run a real Redis
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
