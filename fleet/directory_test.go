@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lightyear-conn/lightyear_conn/internal/redistest"
 	"github.com/lightyear-conn/lightyear_conn/tokenservice"
 )
 
@@ -47,7 +48,7 @@ func wantNone(t *testing.T, d *Directory, tag string) {
 // filtered by tag, cut at max; full servers are left out; an empty or
 // full fleet is ErrNoServers; prefixes keep fleets apart.
 func TestDirectoryOrderTagsMax(t *testing.T) {
-	rdb := startRedis(t)
+	rdb := redistest.Start(t)
 	ctx := context.Background()
 	reg := mustRegistrar(t)(NewRegistrar(rdb, "test:", time.Minute))
 	d := NewDirectory(rdb, "test:")
@@ -104,7 +105,7 @@ func TestDirectoryOrderTagsMax(t *testing.T) {
 // TestRegisterRefusesBadEntries: what a token could not use is refused
 // before it reaches Redis.
 func TestRegisterRefusesBadEntries(t *testing.T) {
-	rdb := startRedis(t)
+	rdb := redistest.Start(t)
 	reg := mustRegistrar(t)(NewRegistrar(rdb, "", time.Minute))
 	for _, e := range []Entry{
 		{Addresses: []netip.AddrPort{ap("127.0.0.1:1")}, Capacity: 1},
@@ -128,7 +129,7 @@ func TestRegisterRefusesBadEntries(t *testing.T) {
 // while one that keeps heartbeating (Run) stays; a heartbeat after expiry
 // says so, and Run registers again.
 func TestExpiry(t *testing.T) {
-	rdb := startRedis(t)
+	rdb := redistest.Start(t)
 	ctx := context.Background()
 	const ttl = time.Second
 	reg := mustRegistrar(t)(NewRegistrar(rdb, "exp:", ttl))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/lightyear-conn/lightyear_conn/core"
 	"github.com/lightyear-conn/lightyear_conn/core/netcode"
+	"github.com/lightyear-conn/lightyear_conn/internal/redistest"
 	"github.com/lightyear-conn/lightyear_conn/tokenservice"
 )
 
@@ -129,7 +130,7 @@ func tokenAddrs(t *testing.T, raw []byte) []netip.AddrPort {
 // fleet least loaded first, respect the max and the tag, see a change
 // made after they started, and both answer 503 once the fleet is full.
 func TestReplicasShareFleet(t *testing.T) {
-	rdb := startRedis(t)
+	rdb := redistest.Start(t)
 	ctx := context.Background()
 	key, err := netcode.GenerateKey()
 	if err != nil {
@@ -197,7 +198,7 @@ func TestReplicasShareFleet(t *testing.T) {
 // two replicas, and the heartbeat carries the new connected count to
 // Redis.
 func TestClientConnectsThroughFleet(t *testing.T) {
-	rdb := startRedis(t)
+	rdb := redistest.Start(t)
 	key, err := netcode.GenerateKey()
 	if err != nil {
 		t.Fatal(err)

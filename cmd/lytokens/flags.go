@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lightyear-conn/lightyear_conn/fleet"
 )
 
 // options are the command line.
@@ -20,6 +22,8 @@ type options struct {
 	privateKeyFile     string
 	protocolID         uint64
 	servers            []netip.AddrPort
+	redisAddr          string
+	fleetPrefix        string
 	maxServers         int
 	hsSecretFile       string
 	publicKeyFile      string
@@ -48,6 +52,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.privateKeyFile, "private-key-file", "", "file holding the servers' 32-byte private key in hex, mode 0600 (else env LYTOKENS_PRIVATE_KEY)")
 	fs.StringVar(&protocolID, "protocol-id", "0", "netcode protocol id (decimal or 0x hex)")
 	fs.StringVar(&servers, "servers", "", "static server list: ip:port separated by commas (default 127.0.0.1:40000 with -dev)")
+	fs.StringVar(&o.redisAddr, "redis", "", "Redis of the server fleet (host:port or redis:// URL) instead of -servers")
+	fs.StringVar(&o.fleetPrefix, "fleet-prefix", fleet.DefaultPrefix, "key prefix of the fleet in -redis")
 	fs.IntVar(&o.maxServers, "max-servers", 32, "addresses per token, 1..32")
 	fs.StringVar(&o.hsSecretFile, "jwt-hs256-secret-file", "", "HS256 secret file, mode 0600, at least 32 bytes")
 	fs.StringVar(&o.publicKeyFile, "jwt-public-key-file", "", "PEM public key: RSA (RS256) or Ed25519 (EdDSA)")
@@ -74,7 +80,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.protocolID, err = strconv.ParseUint(protocolID, 0, 64); err != nil {
 		return nil, fmt.Errorf("-protocol-id: %v", err)
 	}
-	if o.dev && servers == "" {
+	if o.redisAddr != "" && servers != "" {
+		return nil, errors.New("-redis and -servers are exclusive")
+	}
+	if o.dev && servers == "" && o.redisAddr == "" {
 		servers = "127.0.0.1:40000"
 	}
 	for _, s := range splitList(servers) {

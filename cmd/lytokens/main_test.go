@@ -128,6 +128,8 @@ func TestRefusedConfigurations(t *testing.T) {
 		{"key file and env", []string{"-dev", "-listen", "127.0.0.1:0", "-private-key-file", keyFile}, env, "both"},
 		{"bad protocol id", []string{"-dev", "-protocol-id", "x"}, noEnv, "-protocol-id"},
 		{"bad server", []string{"-dev", "-servers", "localhost"}, noEnv, "-servers"},
+		{"redis and servers", []string{"-dev", "-servers", "127.0.0.1:1", "-redis", "127.0.0.1:6379"}, noEnv, "exclusive"},
+		{"bad redis URL", []string{"-dev", "-listen", "127.0.0.1:0", "-redis", "redis://127.0.0.1:1/not-a-db"}, noEnv, "-redis"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

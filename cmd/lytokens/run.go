@@ -13,9 +13,13 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/lightyear-conn/lightyear_conn/core/netcode"
+	"github.com/lightyear-conn/lightyear_conn/fleet"
 	"github.com/lightyear-conn/lightyear_conn/tokenservice"
 )
 
@@ -70,11 +74,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	var dir tokenservice.Directory = tokenservice.StaticDirectory(o.servers)
+	if o.redisAddr != "" {
+		rdb, err := redisClient(o.redisAddr)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		// Redis may come up after the service: warn, and answer 503 until then.
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if err := rdb.Ping(pctx).Err(); err != nil {
+			log.Warn("redis not answering yet: requests get 503 until it does", "redis", o.redisAddr, "err", err)
+		}
+		cancel()
+		dir = fleet.NewDirectory(rdb, o.fleetPrefix)
+	}
 	h, err := tokenservice.NewHandler(tokenservice.Config{
 		ProtocolID:     o.protocolID,
 		PrivateKey:     key,
 		Auth:           verifier,
-		Directory:      tokenservice.StaticDirectory(o.servers),
+		Directory:      dir,
 		MaxServers:     o.maxServers,
 		ExpireSeconds:  o.expireSeconds,
 		TimeoutSeconds: int32(o.timeoutSeconds),
@@ -85,7 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	if len(o.servers) == 0 {
+	if len(o.servers) == 0 && o.redisAddr == "" {
 		log.Warn("no -servers: every request will be answered 503")
 	}
 
@@ -118,7 +137,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "dev", o.dev, "servers", len(o.servers))
+	log.Info("serving", "addr", ln.Addr().String(), "dev", o.dev, "servers", len(o.servers), "redis", o.redisAddr)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -135,6 +154,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// redisClient connects to a host:port, or a redis:// or rediss:// URL
+// (which may carry a password and database number).
+func redisClient(addr string) (*redis.Client, error) {
+	if strings.Contains(addr, "://") {
+		opt, err := redis.ParseURL(addr)
+		if err != nil {
+			return nil, fmt.Errorf("-redis: %w", err)
+		}
+		return redis.NewClient(opt), nil
+	}
+	return redis.NewClient(&redis.Options{Addr: addr}), nil
 }
 
 // checkLoopback refuses a non-loopback address in development mode.

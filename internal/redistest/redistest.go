@@ -1,4 +1,5 @@
-package fleet
+// Package redistest runs a throwaway redis-server for tests.
+package redistest
 
 import (
 	"context"
@@ -12,11 +13,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// startRedis runs a throwaway redis-server on 127.0.0.1 until the test
-// ends. A missing redis-server fails the test: these tests are the only
+// Start runs a throwaway redis-server on 127.0.0.1 until the test
+// ends. A missing redis-server fails the test: the fleet tests are the only
 // check of the fleet against a real Redis (scripts/ensure-tools.sh
 // installs it).
-func startRedis(t *testing.T) *redis.Client {
+func Start(t testing.TB) *redis.Client {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
