@@ -3,10 +3,13 @@ package fleet
 import (
 	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/lightyear-conn/lightyear_conn/internal/redistest"
 	"github.com/lightyear-conn/lightyear_conn/tokenservice"
@@ -190,4 +193,23 @@ func TestExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantNone(t, d, "")
+}
+
+// TestDirectoryRedisDown: an unreachable Redis is an error (the handler
+// answers 503), not an empty success.
+func TestDirectoryRedisDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	down := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer down.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	got, err := NewDirectory(down, "").Servers(ctx, "", 32)
+	if err == nil {
+		t.Fatalf("Servers with Redis down = %v, nil", got)
+	}
 }

@@ -19,6 +19,10 @@
 // servers and token services does not matter. Expired members are trimmed
 // from the sorted set whenever a server registers or heartbeats.
 //
+// A token request costs one script run that touches every live server
+// (filtering and ordering happen in the token service), which suits
+// fleets of up to some thousands of servers.
+//
 // The scripts name the per-server hashes they read from their arguments,
 // which a single Redis (optionally with replicas or Sentinel) allows but
 // Redis Cluster does not: cluster mode is not supported.

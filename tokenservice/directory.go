@@ -12,8 +12,8 @@ var ErrNoServers = errors.New("no server with room")
 
 // Directory picks the servers a token names. Servers returns at most max
 // addresses (1..32) for tag, in the order the client should try them, or
-// ErrNoServers. A fleet directory backed by a shared store (Redis) will
-// implement the same interface; ctx carries the request's deadline for it.
+// ErrNoServers. Package fleet implements it over a fleet kept in Redis;
+// ctx carries the request's deadline for such a directory.
 type Directory interface {
 	Servers(ctx context.Context, tag string, max int) ([]netip.AddrPort, error)
 }
