@@ -19,6 +19,7 @@ import (
 
 	"github.com/lightyear-conn/lightyear_conn/core"
 	"github.com/lightyear-conn/lightyear_conn/core/netcode"
+	"github.com/lightyear-conn/lightyear_conn/internal/nctest"
 	"github.com/lightyear-conn/lightyear_conn/internal/redistest"
 	"github.com/lightyear-conn/lightyear_conn/tokenservice"
 )
@@ -203,19 +204,7 @@ func TestClientConnectsThroughFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := netcode.NewServer(netcode.ServerConfig{
-		ProtocolID: protocolID,
-		PrivateKey: key,
-		Addresses:  []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")},
-		MaxClients: 4,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
+	srv := nctest.StartServer(t, protocolID, key)
 
 	const ttl = 600 * time.Millisecond
 	reg := mustRegistrar(t)(NewRegistrar(rdb, "nc:", ttl))
@@ -248,32 +237,8 @@ func TestClientConnectsThroughFleet(t *testing.T) {
 		t.Fatalf("token names %v, want %v", got, srv.PublicAddresses())
 	}
 
-	cli := netcode.NewClient(raw, netcode.ClientConfig{})
-	defer cli.Close()
-	if err := cli.Connect(); err != nil {
-		t.Fatal(err)
-	}
-	const dt = 10 * time.Millisecond
-	var connected core.ClientID
-	for deadline := time.Now().Add(5 * time.Second); connected == (core.ClientID{}) || cli.State() != core.StateConnected; {
-		if time.Now().After(deadline) {
-			t.Fatalf("not connected after 5 s: client state %v", cli.State())
-		}
-		if err := cli.Update(dt); err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Update(dt); err != nil {
-			t.Fatal(err)
-		}
-		connectedCount.Store(int64(srv.NumConnected()))
-		var ev core.Event
-		for srv.PollEvent(&ev) {
-			if ev.Type == core.EventConnected {
-				connected = ev.Client
-			}
-		}
-		time.Sleep(dt)
-	}
+	cli, connected := nctest.Connect(t, srv, raw, func() { connectedCount.Store(int64(srv.NumConnected())) })
+	const dt = nctest.Tick
 	if connected != core.NetcodeID(4242) {
 		t.Errorf("server saw client %v, want netcode 4242", connected)
 	}

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -43,34 +41,10 @@ func TestDevModeWithRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithCancel(bg)
-	var stdout bytes.Buffer
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-dev", "-listen", "127.0.0.1:0", "-redis", rdb.Options().Addr, "-fleet-prefix", "cmd:"}, noEnv, &stdout, io.Discard, func(a string) { ready <- a })
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("not ready after 10 s")
-	}
-	out := stdout.String()
-	fp := regexp.MustCompile(`certificate SHA-256: ([0-9a-f]{64})`).FindStringSubmatch(out)
-	cred := regexp.MustCompile(`test credential \(HS256[^)]*\): (\S+)`).FindStringSubmatch(out)
-	if fp == nil || cred == nil {
-		t.Fatalf("no fingerprint or credential in:\n%s", out)
-	}
-	tc, err := tokenservice.PinnedClientTLS(fp[1])
+	addr, out := startDev(t, "-listen", "127.0.0.1:0", "-redis", rdb.Options().Addr, "-fleet-prefix", "cmd:")
+	fp := findIn(t, out, `certificate SHA-256: ([0-9a-f]{64})`)
+	cred := findIn(t, out, `test credential \(HS256[^)]*\): (\S+)`)
+	tc, err := tokenservice.PinnedClientTLS(fp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +52,7 @@ func TestDevModeWithRedis(t *testing.T) {
 	defer tr.CloseIdleConnections()
 	get := func() (int, []byte) {
 		req, _ := http.NewRequest(http.MethodPost, "https://"+addr+"/v1/token", strings.NewReader(`{}`))
-		req.Header.Set("Authorization", "Bearer "+cred[1])
+		req.Header.Set("Authorization", "Bearer "+cred)
 		resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
 		if err != nil {
 			t.Fatal(err)

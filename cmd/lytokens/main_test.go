@@ -18,24 +18,23 @@ import (
 
 func noEnv(string) string { return "" }
 
-// TestDevMode runs "lytokens -dev" on a free port and uses what it prints:
-// the fingerprint to pin, the credential to authenticate, the key file to
-// open the token.
-func TestDevMode(t *testing.T) {
+// startDev runs "lytokens -dev" with args until the test ends and returns
+// the address it listens on and what it printed by then.
+func startDev(t *testing.T, args ...string) (addr, out string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout bytes.Buffer
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-dev", "-listen", "127.0.0.1:0", "-protocol-id", "0x42", "-metrics-listen", "127.0.0.1:0"}, noEnv, &stdout, io.Discard, func(a string) { ready <- a })
+		done <- run(ctx, append([]string{"-dev"}, args...), noEnv, &stdout, io.Discard, func(a string) { ready <- a })
 	}()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("run: %v", err)
 		}
-	}()
-	var addr string
+	})
 	select {
 	case addr = <-ready:
 	case err := <-done:
@@ -43,14 +42,25 @@ func TestDevMode(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("not ready after 10 s")
 	}
-	out := stdout.String()
-	find := func(re string) string {
-		m := regexp.MustCompile(re).FindStringSubmatch(out)
-		if m == nil {
-			t.Fatalf("no %s in:\n%s", re, out)
-		}
-		return m[1]
+	return addr, stdout.String()
+}
+
+// findIn returns the first group of re in out, failing the test without one.
+func findIn(t *testing.T, out, re string) string {
+	t.Helper()
+	m := regexp.MustCompile(re).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no %s in:\n%s", re, out)
 	}
+	return m[1]
+}
+
+// TestDevMode runs "lytokens -dev" on a free port and uses what it prints:
+// the fingerprint to pin, the credential to authenticate, the key file to
+// open the token.
+func TestDevMode(t *testing.T) {
+	addr, out := startDev(t, "-listen", "127.0.0.1:0", "-protocol-id", "0x42", "-metrics-listen", "127.0.0.1:0")
+	find := func(re string) string { return findIn(t, out, re) }
 	fp := find(`certificate SHA-256: ([0-9a-f]{64})`)
 	cred := find(`test credential \(HS256[^)]*\): (\S+)`)
 	keyPath := find(`private key \(hex, for a local game server\): (\S+)`)
