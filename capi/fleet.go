@@ -23,6 +23,15 @@ import (
 	"github.com/lightyear-conn/lightyear_conn/fleet"
 )
 
+// The Redis client logs failed dials to stderr by default: a library must
+// not write to its host's stderr. Failures reach the game through
+// ly_server_fleet_status instead.
+func init() { redis.SetLogger(quietRedisLog{}) }
+
+type quietRedisLog struct{}
+
+func (quietRedisLog) Printf(context.Context, string, ...any) {}
+
 const (
 	defaultFleetTTL = 10 * time.Second
 	// minFleetTTL keeps the heartbeat period (TTL/3) at 10 ms or more.
