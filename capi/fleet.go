@@ -120,7 +120,17 @@ func fleetEntry(cfg *C.ly__cfleet_config) (e fleet.Entry, redisURL, prefix strin
 	if err != nil {
 		return e, "", "", 0, fail(errInvalidArgument, "public_addresses: %v", err)
 	}
+	if err := checkPublic(addrs); err != nil {
+		return e, "", "", 0, fail(errInvalidArgument, "public_addresses: %v", err)
+	}
 	e.Addresses = addrs
+	// Parsed now, so that a malformed URL is an argument error whatever
+	// the handle; the client connects lazily.
+	rdb, err := fleet.NewRedisClient(redisURL)
+	if err != nil {
+		return e, "", "", 0, fail(errInvalidArgument, "redis_url: %v", err)
+	}
+	rdb.Close()
 	return e, redisURL, prefix, ttl, C.LY_OK
 }
 
