@@ -222,9 +222,9 @@ func ly__go_server_fleet_status(h *C.ly_server) (rc C.int) {
 	last := s.fleet.last.Load()
 	switch {
 	case last == nil:
-		return C.LY_TOKEN_PENDING
+		return C.LY_FLEET_PENDING
 	case last.err != nil:
 		return fail(errSocket, "fleet registration failing: %v", last.err)
 	}
-	return 1
+	return C.LY_FLEET_REGISTERED
 }

@@ -824,9 +824,14 @@ LY_API int ly_server_fleet_register(ly_server *server, const ly_fleet_config *co
  * Errors: LY_ERR_INVALID_HANDLE. */
 LY_API int ly_server_fleet_deregister(ly_server *server);
 
+/* What ly_server_fleet_status returns besides errors. */
+#define LY_FLEET_PENDING 0     /* the first Redis round has not finished */
+#define LY_FLEET_REGISTERED 1  /* the last round succeeded: listed, TTL fresh */
+
 /* What the fleet registration is doing, for a game that wants to show it:
- * 1 if the last Redis round succeeded (the entry is listed with a fresh
- * TTL), LY_TOKEN_PENDING (0) until the first round has finished, or
+ * LY_FLEET_REGISTERED (1) if the last Redis round succeeded (the entry is
+ * listed with a fresh TTL), LY_FLEET_PENDING (0) until the first round
+ * has finished, or
  * LY_ERR_SOCKET if the last round failed (ly_last_error() has Redis's
  * error; the library keeps retrying every ttl_ms / 3). Errors:
  * LY_ERR_INVALID_HANDLE, LY_ERR_NOT_RUNNING (not registered). */

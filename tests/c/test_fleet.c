@@ -298,9 +298,9 @@ static void register_server(int i, const char *id)
 static void wait_status_ok(ly_server *s)
 {
     int i, st = 0;
-    for (i = 0; i < 500 && (st = ly_server_fleet_status(s)) != 1; i++)
+    for (i = 0; i < 500 && (st = ly_server_fleet_status(s)) != LY_FLEET_REGISTERED; i++)
         tick();
-    CHECK_EQ(st, 1);
+    CHECK_EQ(st, LY_FLEET_REGISTERED);
 }
 
 static void test_refusals(void)
@@ -348,7 +348,7 @@ static void test_refusals(void)
     fc.redis_url = "127.0.0.1:1";
     fc.server_id = "lonely";
     CHECK_OK(ly_server_fleet_register(lonely, &fc));
-    for (i = 0; i < 500 && (st = ly_server_fleet_status(lonely)) == LY_TOKEN_PENDING; i++)
+    for (i = 0; i < 500 && (st = ly_server_fleet_status(lonely)) == LY_FLEET_PENDING; i++)
         nap_us(10000);
     CHECK_EQ(st, LY_ERR_SOCKET);
     CHECK(strstr(ly_last_error(), "fleet registration failing") != NULL);
