@@ -88,16 +88,16 @@ func randomServerID() (string, error) {
 // fleetEntry reads the caller's config into an entry (without the
 // addresses when the server's own are to be used) and the registrar's
 // settings.
-func fleetEntry(cfg *C.ly__cfleet_config) (e fleet.Entry, redisURL, prefix string, ttl time.Duration, rc C.int) {
+func fleetEntry(cfg *C.ly__cfleet_config) (e fleet.Entry, opt *redis.Options, prefix string, ttl time.Duration, rc C.int) {
 	if cfg == nil {
-		return e, "", "", 0, fail(errInvalidArgument, "config is NULL")
+		return e, nil, "", 0, fail(errInvalidArgument, "config is NULL")
 	}
 	if cfg.struct_size < C.uint32_t(unsafe.Sizeof(*cfg)) {
-		return e, "", "", 0, fail(errInvalidArgument, "ly_fleet_config.struct_size is %d, want %d (call ly_fleet_config_defaults)", cfg.struct_size, unsafe.Sizeof(*cfg))
+		return e, nil, "", 0, fail(errInvalidArgument, "ly_fleet_config.struct_size is %d, want %d (call ly_fleet_config_defaults)", cfg.struct_size, unsafe.Sizeof(*cfg))
 	}
-	redisURL = goString(cfg.redis_url)
+	redisURL := goString(cfg.redis_url)
 	if redisURL == "" {
-		return e, "", "", 0, fail(errInvalidArgument, "redis_url is NULL or empty")
+		return e, nil, "", 0, fail(errInvalidArgument, "redis_url is NULL or empty")
 	}
 	prefix = goString(cfg.key_prefix)
 	ttl = time.Duration(cfg.ttl_ms) * time.Millisecond
@@ -105,33 +105,37 @@ func fleetEntry(cfg *C.ly__cfleet_config) (e fleet.Entry, redisURL, prefix strin
 		ttl = defaultFleetTTL
 	}
 	if ttl < minFleetTTL {
-		return e, "", "", 0, fail(errInvalidArgument, "ttl_ms %d is below %d", cfg.ttl_ms, minFleetTTL.Milliseconds())
+		return e, nil, "", 0, fail(errInvalidArgument, "ttl_ms %d is below %d", cfg.ttl_ms, minFleetTTL.Milliseconds())
 	}
 	e.ID = goString(cfg.server_id)
 	if e.ID == "" {
 		id, err := randomServerID()
 		if err != nil {
-			return e, "", "", 0, fail(errInternal, "server id: %v", err)
+			return e, nil, "", 0, fail(errInternal, "server id: %v", err)
 		}
 		e.ID = id
 	}
 	e.Tags = strings.FieldsFunc(goString(cfg.tags), func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
 	addrs, err := parseAddresses(cfg.public_addresses)
 	if err != nil {
-		return e, "", "", 0, fail(errInvalidArgument, "public_addresses: %v", err)
+		return e, nil, "", 0, fail(errInvalidArgument, "public_addresses: %v", err)
 	}
 	if err := checkPublic(addrs); err != nil {
-		return e, "", "", 0, fail(errInvalidArgument, "public_addresses: %v", err)
+		return e, nil, "", 0, fail(errInvalidArgument, "public_addresses: %v", err)
 	}
 	e.Addresses = addrs
 	// Parsed now, so that a malformed URL is an argument error whatever
-	// the handle; the client connects lazily.
-	rdb, err := fleet.NewRedisClient(redisURL)
+	// the handle.
+	opt, err = fleet.RedisOptions(redisURL)
 	if err != nil {
-		return e, "", "", 0, fail(errInvalidArgument, "redis_url: %v", err)
+		return e, nil, "", 0, fail(errInvalidArgument, "redis_url: %v", err)
 	}
-	rdb.Close()
-	return e, redisURL, prefix, ttl, C.LY_OK
+	// No retries inside a command: Keep retries every TTL/3 anyway, and
+	// the deregistration that ly_server_destroy waits for must not spend
+	// its 2 s on backoff against a Redis that is down.
+	opt.MaxRetries = -1
+	opt.DialerRetries = 1
+	return e, opt, prefix, ttl, C.LY_OK
 }
 
 func checkPublic(addrs []netip.AddrPort) error {
@@ -146,7 +150,7 @@ func checkPublic(addrs []netip.AddrPort) error {
 //export ly__go_server_fleet_register
 func ly__go_server_fleet_register(h *C.ly_server, cfg *C.ly__cfleet_config) (rc C.int) {
 	defer recoverPanic(&rc)
-	e, redisURL, prefix, ttl, rc := fleetEntry(cfg)
+	e, opt, prefix, ttl, rc := fleetEntry(cfg)
 	if rc != C.LY_OK {
 		return rc
 	}
@@ -171,10 +175,7 @@ func ly__go_server_fleet_register(h *C.ly_server, cfg *C.ly__cfleet_config) (rc 
 		return fail(errInvalidArgument, "public address %v", err)
 	}
 	e.Capacity = s.nc.MaxClients()
-	rdb, err := fleet.NewRedisClient(redisURL)
-	if err != nil {
-		return fail(errInvalidArgument, "redis_url: %v", err)
-	}
+	rdb := redis.NewClient(opt)
 	reg, err := fleet.NewRegistrar(rdb, prefix, ttl)
 	if err != nil {
 		rdb.Close()

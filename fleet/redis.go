@@ -7,10 +7,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// NewRedisClient connects to a host:port, or a redis:// or rediss:// URL
-// (which may carry a password and a database number). The connection is
-// made lazily, by the first command.
-func NewRedisClient(addr string) (*redis.Client, error) {
+// RedisOptions reads a host:port, or a redis:// or rediss:// URL (which
+// may carry a password and a database number).
+func RedisOptions(addr string) (*redis.Options, error) {
 	if addr == "" {
 		return nil, fmt.Errorf("fleet: empty Redis address")
 	}
@@ -19,7 +18,17 @@ func NewRedisClient(addr string) (*redis.Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fleet: Redis URL: %w", err)
 		}
-		return redis.NewClient(opt), nil
+		return opt, nil
 	}
-	return redis.NewClient(&redis.Options{Addr: addr}), nil
+	return &redis.Options{Addr: addr}, nil
+}
+
+// NewRedisClient connects to addr as RedisOptions reads it. The
+// connection is made lazily, by the first command.
+func NewRedisClient(addr string) (*redis.Client, error) {
+	opt, err := RedisOptions(addr)
+	if err != nil {
+		return nil, err
+	}
+	return redis.NewClient(opt), nil
 }
