@@ -401,7 +401,7 @@ static int run_parent(const char *self)
     uint8_t token[LY_CONNECT_TOKEN_SIZE];
     ly_token_fetch_options o;
     child kid;
-    double killed, t0;
+    double killed, t0, t1;
     int i, rc, pending, status, total;
 
     srv[0] = server_start("127.0.0.1:0", MAX_CLIENTS, srv_addr[0]);
@@ -461,18 +461,32 @@ static int run_parent(const char *self)
     for (i = 0; i < 2; i++)
         CHECK_EQ(ly_server_disconnect_all(srv[i]), LY_OK);
 
-    /* Fill a and b; then the fleet is full: 503. Each new client waits
-     * for a heartbeat to publish the count. */
+    /* Fill a and b; then the fleet is full: 503. A server that became
+     * full leaves the tokens once a heartbeat has published its count. */
     ticks_for(TTL_MS / 1000.0 / 2);
     t0 = now_s();
     for (i = 0; i < 8; i++) {
+        char first[LY_ADDRESS_STRING_SIZE];
+        int s;
         rc = fetch(i % 2, cred(), token);
         if (rc == LY_ERR_NO_SERVER)
             break;
         CHECK_EQ(rc, LY_CONNECT_TOKEN_SIZE);
         CHECK(!token_has(token, kid.addr));
+        CHECK(ly_token_address(token, LY_CONNECT_TOKEN_SIZE, 0, first, sizeof first) > 0);
         connect_and_echo(token);
-        ticks_for(TTL_MS / 1000.0 / 2);
+        s = strcmp(first, srv_addr[0]) == 0 ? 0 : 1;
+        CHECK(strcmp(first, srv_addr[s]) == 0);
+        if (ly_server_num_connected(srv[s]) < MAX_CLIENTS)
+            continue;
+        for (t1 = now_s();;) {
+            CHECK(now_s() - t1 < 5);
+            ticks_for(0.05);
+            rc = fetch(0, creds[0], token);
+            if (rc == LY_ERR_NO_SERVER || (rc == LY_CONNECT_TOKEN_SIZE && !token_has(token, first)))
+                break;
+            CHECK_EQ(rc, LY_CONNECT_TOKEN_SIZE);
+        }
     }
     CHECK_EQ(rc, LY_ERR_NO_SERVER);
     CHECK(strstr(ly_last_error(), "HTTP 503") != NULL);
