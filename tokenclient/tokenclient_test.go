@@ -135,8 +135,8 @@ func TestPinMismatch(t *testing.T) {
 	other := startService(t, anyServer, testKey(t), tokenservice.Rate{})
 	_, err := Fetch(context.Background(), Options{URL: svc.url, Credential: goodCredential, Fingerprint: other.fingerprint})
 	wantKind(t, err, ErrTLS, 0)
-	if !strings.Contains(err.Error(), "pinned fingerprint") {
-		t.Errorf("error %q does not say the pin failed", err)
+	if !errors.Is(err, tokenservice.ErrPinMismatch) {
+		t.Errorf("error %v does not wrap the pin mismatch", err)
 	}
 }
 
