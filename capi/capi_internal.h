@@ -33,9 +33,12 @@ typedef const ly_conditioner_config ly__cconditioner_config;
 typedef const ly_steam_config ly__csteam_config;
 typedef const ly_steam_server_config ly__csteam_server_config;
 typedef const ly_steam_client_config ly__csteam_client_config;
+typedef const ly_token_fetch_options ly__ctoken_fetch_options;
+typedef const ly_fleet_config ly__cfleet_config;
 
 /* Handles are integers that C sees as opaque pointers. */
 static inline ly_server *ly__server_from_bits(uintptr_t v) { return (ly_server *)v; }
 static inline ly_client *ly__client_from_bits(uintptr_t v) { return (ly_client *)v; }
+static inline ly_token_request *ly__token_request_from_bits(uintptr_t v) { return (ly_token_request *)v; }
 
 #endif

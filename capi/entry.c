@@ -152,6 +152,21 @@ LY_ENTRY(token_address,
          (const uint8_t *token, uint32_t token_size, uint32_t index, char *buf, uint32_t buf_size),
          (token, token_size, index, buf, buf_size))
 LY_ENTRY(key_generate, (uint8_t *key), (key))
+LY_ENTRY(token_fetch,
+         (const ly_token_fetch_options *options, uint8_t *out, uint32_t out_size),
+         (options, out, out_size))
+LY_ENTRY(token_request_start,
+         (const ly_token_fetch_options *options, ly_token_request **out),
+         (options, out))
+LY_ENTRY(token_request_poll,
+         (ly_token_request *request, uint8_t *out, uint32_t out_size),
+         (request, out, out_size))
+LY_ENTRY(token_request_free, (ly_token_request *request), (request))
+LY_ENTRY(server_fleet_register,
+         (ly_server *server, const ly_fleet_config *config),
+         (server, config))
+LY_ENTRY(server_fleet_deregister, (ly_server *server), (server))
+LY_ENTRY(server_fleet_status, (ly_server *server), (server))
 LY_ENTRY(conditioner_preset_config_sized,
          (int preset, ly_conditioner_config *config, uint32_t size),
          (preset, config, size))

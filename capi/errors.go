@@ -30,6 +30,14 @@ const (
 	errAlreadyActive   = C.LY_ERR_ALREADY_ACTIVE
 	errSocket          = C.LY_ERR_SOCKET
 	errInternal        = C.LY_ERR_INTERNAL
+	errSendBufferFull  = C.LY_ERR_SEND_BUFFER_FULL
+	// Token fetch (fetch.go).
+	errUnauthorized = C.LY_ERR_UNAUTHORIZED
+	errRateLimited  = C.LY_ERR_RATE_LIMITED
+	errNoServer     = C.LY_ERR_NO_SERVER
+	errTLS          = C.LY_ERR_TLS
+	errTimeout      = C.LY_ERR_TIMEOUT
+	errHTTP         = C.LY_ERR_HTTP
 )
 
 // fail records msg as the calling thread's last error and returns code.
@@ -71,7 +79,7 @@ func codeOf(err error, fallback C.int) C.int {
 	case errors.Is(err, netcode.ErrInvalidKey):
 		return errInvalidKey
 	case errors.Is(err, core.ErrSendBufferFull):
-		return C.LY_ERR_SEND_BUFFER_FULL
+		return errSendBufferFull
 	}
 	return fallback
 }

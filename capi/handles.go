@@ -46,6 +46,8 @@ type handleKind uint64
 const (
 	kindServer handleKind = 1
 	kindClient handleKind = 2
+	// kindTokenRequest: a ly_token_request* (fetch.go).
+	kindTokenRequest handleKind = 3
 )
 
 // entry is what a handle names. Its mutex serialises every call on the
@@ -54,7 +56,7 @@ const (
 type entry struct {
 	mu   sync.Mutex
 	dead bool
-	obj  any    // *serverHandle or *clientHandle
+	obj  any    // *serverHandle, *clientHandle or *tokenRequest
 	h    uint64 // the handle naming it; never changes
 }
 

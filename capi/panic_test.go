@@ -55,6 +55,9 @@ const (
 	armLocal
 	armHook
 	armSteam
+	// armRequest: the fixture's token request (a fetch from a port where
+	// nothing listens) is corrupted as for armServer.
+	armRequest
 )
 
 type panicCase struct {
@@ -129,6 +132,7 @@ type fixture struct {
 	t       *testing.T
 	srv     *cServer
 	nc, loc *cClient
+	req     *cRequest // armRequest only
 	addr    string
 	token   []byte
 	// Handles the cases make; destroyed with the fixture.
@@ -175,6 +179,33 @@ func (f *fixture) close() {
 			ly__go_server_destroy(s)
 		}
 	}
+	if f.req != nil {
+		ly__go_token_request_free(f.req)
+	}
+}
+
+// fetchOptions asks url for a token, pinned to a certificate nobody has.
+func fetchOptions(url string) *cCFetchOptions {
+	o := new(cFetchOptions)
+	fetchOptionsDefaults(o)
+	o.url = cString(url)
+	o.credential = cString("panic-test")
+	o.pin_sha256 = cString(strings.Repeat("ab", 32))
+	o.timeout_ms = 2000
+	return (*cCFetchOptions)(unsafe.Pointer(o))
+}
+
+// refusedURL is a port of 127.0.0.1 where nothing listens (fetches from
+// it fail at once).
+const refusedURL = "https://127.0.0.1:1"
+
+// deadFleet registers with a Redis nobody runs: registration succeeds
+// (the Redis work is asynchronous) and its rounds fail.
+func deadFleet() *cCFleetConfig {
+	c := new(cFleetConfig)
+	fleetConfigDefaults(c)
+	c.redis_url = cString("127.0.0.1:1")
+	return (*cCFleetConfig)(unsafe.Pointer(c))
 }
 
 func mustOK(t *testing.T, what string, rc cInt) {
@@ -233,10 +264,13 @@ func corrupt(t *testing.T, kind handleKind, h uint64) (restore func()) {
 		t.Fatalf("handle %#x not live", h)
 	}
 	saved := e.obj
-	if kind == kindServer {
+	switch kind {
+	case kindServer:
 		e.obj = (*serverHandle)(nil)
-	} else {
+	case kindClient:
 		e.obj = (*clientHandle)(nil)
+	case kindTokenRequest:
+		e.obj = (*tokenRequest)(nil)
 	}
 	e.mu.Unlock()
 	return func() {
@@ -250,6 +284,8 @@ func corrupt(t *testing.T, kind handleKind, h uint64) (restore func()) {
 			o.srv.Stop()
 		case *clientHandle:
 			o.cli.Close()
+		case *tokenRequest:
+			o.cancel()
 		}
 	}
 }
@@ -267,6 +303,39 @@ var panicCases = []panicCase{
 	{export: "ly_shutdown", arm: armServer, gone: "all", call: func(f *fixture) cInt { return ly__go_shutdown() }},
 
 	// Keys and tokens.
+	// Token fetch.
+	{export: "ly_token_fetch", arm: armHook, call: func(f *fixture) cInt {
+		return ly__go_token_fetch(fetchOptions("http://127.0.0.1:1"), cbuf(make([]byte, 2048)), 2048)
+	}},
+	{export: "ly_token_request_start", arm: armHook, call: func(f *fixture) cInt {
+		var r *cRequest
+		rc := ly__go_token_request_start(fetchOptions(refusedURL), &r)
+		if rc == 0 {
+			ly__go_token_request_free(r)
+		}
+		return rc
+	}},
+	{export: "ly_token_request_poll", arm: armRequest, call: func(f *fixture) cInt {
+		return ly__go_token_request_poll(f.req, cbuf(make([]byte, 2048)), 2048)
+	}},
+	{export: "ly_token_request_free", arm: armRequest, call: func(f *fixture) cInt { return ly__go_token_request_free(f.req) }},
+
+	// Fleet registration.
+	{export: "ly_server_fleet_register", arm: armServer, call: func(f *fixture) cInt {
+		rc := ly__go_server_fleet_register(f.srv, deadFleet())
+		if rc == 0 {
+			rc = ly__go_server_fleet_deregister(f.srv)
+		}
+		return rc
+	}},
+	{export: "ly_server_fleet_deregister", arm: armServer, call: func(f *fixture) cInt { return ly__go_server_fleet_deregister(f.srv) }},
+	{export: "ly_server_fleet_status", arm: armServer, call: func(f *fixture) cInt {
+		if rc := ly__go_server_fleet_status(f.srv); rc != errNotRunning {
+			return rc
+		}
+		return 0
+	}},
+
 	{export: "ly_key_generate", arm: armHook, call: func(f *fixture) cInt {
 		return ly__go_key_generate(cbuf(make([]byte, 32)))
 	}},
@@ -460,6 +529,8 @@ func TestPanicBecomesInternalError(t *testing.T) {
 			name += "/local"
 		case armSteam:
 			name += "/steam"
+		case armRequest:
+			name += "/request"
 		}
 		t.Run(name, func(t *testing.T) { runPanicCase(t, c) })
 	}
@@ -492,6 +563,9 @@ func runPanicCase(t *testing.T, c panicCase) {
 		panicHook = func() { panic(panicMessage) }
 		undo = func() { panicHook = nil }
 		want = panicMessage
+	case armRequest:
+		mustOK(t, "ly_token_request_start", ly__go_token_request_start(fetchOptions(refusedURL), &f.req))
+		undo = corrupt(t, kindTokenRequest, requestBits(f.req))
 	case armSteam:
 		setSteamLib(new(steamworks.Library)) // never used: the server panics first
 		restore := corrupt(t, kindServer, serverBits(f.srv))

@@ -31,6 +31,7 @@ type serverHandle struct {
 	hasHeld bool
 	heldBuf []byte
 	ids     []core.ClientID // scratch for connected_ids
+	fleet   *fleetReg       // nil unless registered in the fleet (fleet.go)
 }
 
 // serverConfigSizeV1 is the smallest struct_size accepted: the config as
@@ -144,6 +145,7 @@ func ly__go_server_destroy(h *C.ly_server) (rc C.int) {
 	}
 	defer e.mu.Unlock()
 	sh := e.obj.(*serverHandle)
+	sh.stopFleet()
 	sh.srv.Stop()
 	sh.loc.Close() // local clients waiting for a start stop waiting
 	e.obj = nil
@@ -159,7 +161,10 @@ func ly__go_server_start(h *C.ly_server) (rc C.int) {
 //export ly__go_server_stop
 func ly__go_server_stop(h *C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
-	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Stop() })
+	return onServer(h, errSocket, func(s *serverHandle) error {
+		s.stopFleet()
+		return s.srv.Stop()
+	})
 }
 
 //export ly__go_server_running
@@ -183,7 +188,11 @@ func ly__go_server_update(h *C.ly_server, dtSeconds C.double) (rc C.int) {
 	if !ok {
 		return fail(errInvalidArgument, "dt must be a finite number of seconds >= 0, got %v", float64(dtSeconds))
 	}
-	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Update(dt) })
+	return onServer(h, errSocket, func(s *serverHandle) error {
+		err := s.srv.Update(dt)
+		s.publishConnected()
+		return err
+	})
 }
 
 //export ly__go_server_flush

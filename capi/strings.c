@@ -27,6 +27,12 @@ LY_API const char *ly_error_string(int code) {
     case LY_ERR_STEAM_UNAVAILABLE: return "steam library not available";
     case LY_ERR_STEAM_INIT_FAILED: return "steam initialisation failed";
     case LY_ERR_SEND_BUFFER_FULL: return "send buffer full, payload not sent";
+    case LY_ERR_UNAUTHORIZED: return "token service refused the credential";
+    case LY_ERR_RATE_LIMITED: return "token service rate limit: retry later";
+    case LY_ERR_NO_SERVER: return "no game server has room";
+    case LY_ERR_TLS: return "TLS failure (certificate, pin or handshake)";
+    case LY_ERR_TIMEOUT: return "timed out";
+    case LY_ERR_HTTP: return "unexpected answer from the token service";
     }
     return "unknown error";
 }
@@ -135,6 +141,20 @@ LY_API void ly_steam_server_config_defaults(ly_steam_server_config *c) {
     c->mode = LY_STEAM_MODE_IP;
     c->max_clients = 256;
     c->max_payload = LY_MAX_PAYLOAD_SIZE;
+}
+
+LY_API void ly_token_fetch_options_defaults(ly_token_fetch_options *o) {
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->timeout_ms = 10000;
+}
+
+LY_API void ly_fleet_config_defaults(ly_fleet_config *c) {
+    if (!c) return;
+    memset(c, 0, sizeof *c);
+    c->struct_size = sizeof *c;
+    c->ttl_ms = 10000;
 }
 
 LY_API void ly_steam_client_config_defaults(ly_steam_client_config *c) {

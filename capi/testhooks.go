@@ -65,7 +65,15 @@ type (
 	cU32             = C.uint32_t
 	cU64             = C.uint64_t
 	cDouble          = C.double
+	cRequest         = C.ly_token_request
+	cFetchOptions    = C.ly_token_fetch_options
+	cCFetchOptions   = C.ly__ctoken_fetch_options
+	cFleetConfig     = C.ly_fleet_config
+	cCFleetConfig    = C.ly__cfleet_config
 )
+
+func fetchOptionsDefaults(o *cFetchOptions) { C.ly_token_fetch_options_defaults(o) }
+func fleetConfigDefaults(c *cFleetConfig)   { C.ly_fleet_config_defaults(c) }
 
 // lastError is ly_last_error() of the calling thread (lock the goroutine
 // to its thread around the call that failed and this one).

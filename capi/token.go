@@ -138,13 +138,18 @@ func ly__go_shutdown() (rc C.int) {
 			}()
 			switch h := e.obj.(type) {
 			case *serverHandle:
+				h.stopFleet()
 				h.srv.Stop()
 				h.loc.Close()
 			case *clientHandle:
 				h.cli.Close()
+			case *tokenRequest:
+				h.cancel()
 			}
 		}()
 	}
+	// The fetches just cancelled, and nothing else is left running.
+	background.Wait()
 	steam.Lock()
 	defer steam.Unlock()
 	err := closeSteam()

@@ -72,3 +72,49 @@ func (r *Registrar) Go(ctx context.Context, e Entry, connected func() int, log *
 	go func() { done <- r.Run(ctx, e, connected, log) }()
 	return sync.OnceValue(func() error { return <-done })
 }
+
+// Keep is Run for hosts that cannot wait on the first registration (the C
+// API registers from a game loop): a failed registration is retried every
+// TTL/3 instead of ending the loop, and the outcome of every round is
+// passed to report (nil: the entry is in Redis with a fresh TTL), so the
+// host can show that registration is failing. When ctx ends, Keep
+// deregisters (with its own 2 s deadline) and returns. connected and
+// report are called from Keep's goroutine; report may be nil.
+func (r *Registrar) Keep(ctx context.Context, e Entry, connected func() int, report func(error)) {
+	if report == nil {
+		report = func(error) {}
+	}
+	period := max(r.ttl/3, time.Millisecond)
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	registered := false
+	for ctx.Err() == nil {
+		// Each round gets at most one period, so a stalled connection
+		// cannot hold the next one back.
+		cctx, cancel := context.WithTimeout(ctx, period)
+		e.Connected = connected()
+		var err error
+		if registered {
+			err = r.Heartbeat(cctx, e.ID, e.Connected)
+			if errors.Is(err, ErrNotRegistered) {
+				err = r.Register(cctx, e)
+			}
+		} else if err = r.Register(cctx, e); err == nil {
+			registered = true
+		}
+		cancel()
+		if ctx.Err() != nil {
+			break
+		}
+		report(err)
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
+	// Also when no registration is known to have succeeded: one in flight
+	// when ctx ended may have reached Redis.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	r.Deregister(dctx, e.ID)
+}

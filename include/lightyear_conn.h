@@ -11,7 +11,7 @@
  *    result on success and a negative LY_ERR_* code on failure. After a
  *    failure, ly_last_error() gives a message with detail for the calling
  *    thread.
- *  - Handles (ly_server*, ly_client*) are opaque tokens, never pointers to
+ *  - Handles (ly_server*, ly_client*, ly_token_request*) are opaque tokens, never pointers to
  *    memory: NULL, destroyed, twice-destroyed and made-up handles are
  *    detected and return LY_ERR_INVALID_HANDLE. Nothing dereferences them.
  *    A handle value is never made twice in the life of the process, so a
@@ -153,6 +153,25 @@ LY_API uint32_t ly_version(void);
  * send_buffer_size or send_rate_max. */
 #define LY_ERR_SEND_BUFFER_FULL -15
 
+/* Token fetch (ly_token_fetch and friends). ly_last_error() carries the
+ * HTTP status ("HTTP 401") and the service's text where there was one. */
+/* The token service refused the credential (HTTP 401 or 403). */
+#define LY_ERR_UNAUTHORIZED -16
+/* Too many requests (HTTP 429); the message ends with "(retry after N s)"
+ * when the service sent Retry-After. Wait that long before asking again. */
+#define LY_ERR_RATE_LIMITED -17
+/* No game server has room, or none matches the tag (HTTP 503). */
+#define LY_ERR_NO_SERVER -18
+/* The TLS handshake failed: the certificate does not match the pinned
+ * fingerprint, no CA of ca_file (or of the system) vouches for it, or the
+ * handshake itself broke. */
+#define LY_ERR_TLS -19
+/* No answer within the fetch's timeout_ms. */
+#define LY_ERR_TIMEOUT -20
+/* Any other HTTP status, a redirect (never followed), or an answer that is
+ * not a LY_CONNECT_TOKEN_SIZE-byte token. */
+#define LY_ERR_HTTP -21
+
 /* A static English description of an error code ("unknown error" for
  * codes this version does not know). Never NULL; thread-safe. */
 LY_API const char *ly_error_string(int code);
@@ -167,8 +186,9 @@ LY_API const char *ly_last_error(void);
 /* Library lifetime                                                    */
 /* ------------------------------------------------------------------ */
 
-/* Destroys every server and client handle (servers are stopped, clients
- * disconnected, telling their peers), closes every socket and waits for
+/* Destroys every server, client and token request handle (servers are
+ * stopped and leave the fleet, clients disconnected, telling their peers,
+ * token fetches cancelled), closes every socket and waits for
  * every thread the library started. Handles made before the call become
  * invalid; the library can be used again afterwards.
  *
@@ -313,6 +333,86 @@ LY_API int ly_token_read(const uint8_t *token, uint32_t token_size, ly_token_inf
 LY_API int ly_token_address(const uint8_t *token, uint32_t token_size, uint32_t index, char *buf, uint32_t buf_size);
 
 /* ------------------------------------------------------------------ */
+/* Fetching a connect token from the token service (what a client does) */
+/* ------------------------------------------------------------------ */
+
+/* A client asks the token service (cmd/lytokens, package tokenservice)
+ * for a connect token: POST <url> over HTTPS with the bearer credential,
+ * the service's certificate checked against a pinned SHA-256 fingerprint,
+ * a CA bundle or the system's roots. Plain http:// is refused: whoever
+ * reads a token can connect with it. */
+
+typedef struct ly_token_fetch_options {
+    uint32_t struct_size;       /* sizeof(ly_token_fetch_options) */
+    /* "https://host:port" or "https://host:port/path"; with no path,
+     * "/v1/token". Required. */
+    const char *url;
+    /* Sent as "Authorization: Bearer <credential>" (a JWT, say). Required;
+     * no spaces or control characters. Never logged. */
+    const char *credential;
+    /* The SHA-256 of the service's leaf certificate in hex, colons
+     * allowed (cmd/lytokens -dev prints it). NULL or "": not pinned. */
+    const char *pin_sha256;
+    /* A PEM file of the CAs to trust instead of the system's. NULL or "":
+     * none. With neither pin_sha256 nor ca_file, the system's roots are
+     * used; setting both is LY_ERR_INVALID_ARGUMENT. */
+    const char *ca_file;
+    /* Ask for a server with this tag (region, mode). NULL or "": any. */
+    const char *tag;
+    /* The whole fetch (connect, TLS, answer) in milliseconds; 0: the
+     * default, 10,000. */
+    uint32_t timeout_ms;
+} ly_token_fetch_options;
+
+/* Fills options with defaults: struct_size set, timeout_ms 10,000, every
+ * pointer NULL. Does nothing if options is NULL. */
+LY_API void ly_token_fetch_options_defaults(ly_token_fetch_options *options);
+
+/* Fetches a connect token into out, blocking the calling thread until the
+ * answer or the timeout (do not call it from a game loop: use the
+ * start/poll pair below). Returns LY_CONNECT_TOKEN_SIZE; hand the token to
+ * ly_client_create or ly_client_set_token. Nothing is written to out on
+ * failure. Errors: LY_ERR_INVALID_ARGUMENT (NULLs, struct_size, no url or
+ * credential, a URL that is not https://, a malformed pin, pin and CA file
+ * both set, an unreadable or empty CA file), LY_ERR_BUFFER_TOO_SMALL
+ * (out_size < LY_CONNECT_TOKEN_SIZE; checked before any request),
+ * LY_ERR_UNAUTHORIZED, LY_ERR_RATE_LIMITED, LY_ERR_NO_SERVER, LY_ERR_TLS,
+ * LY_ERR_TIMEOUT, LY_ERR_HTTP, LY_ERR_SOCKET (the service could not be
+ * reached: refused, reset, unknown host). */
+LY_API int ly_token_fetch(const ly_token_fetch_options *options, uint8_t *out, uint32_t out_size);
+
+/* A token fetch in progress: an opaque handle, like ly_server*, validated
+ * through the same table (a NULL, freed or foreign handle is
+ * LY_ERR_INVALID_HANDLE). */
+typedef struct ly_token_request ly_token_request;
+
+/* What ly_token_request_poll returns while the answer has not come. */
+#define LY_TOKEN_PENDING 0
+
+/* Starts fetching a token on a thread of the library and returns at once
+ * with a request handle in *out; the options are copied (the strings may
+ * be freed after the call; the CA file is read now). Poll it from the game
+ * loop, and free it with ly_token_request_free in any case.
+ * Errors: LY_ERR_INVALID_ARGUMENT (as ly_token_fetch, or out NULL),
+ * LY_ERR_INTERNAL (the handle table is full). */
+LY_API int ly_token_request_start(const ly_token_fetch_options *options, ly_token_request **out);
+
+/* Never waits on the network. Returns LY_TOKEN_PENDING (0) while the fetch
+ * goes on; LY_CONNECT_TOKEN_SIZE once the token is there, copied into out
+ * (every later poll copies it again); or the fetch's error, the same codes
+ * as ly_token_fetch, with its message in ly_last_error() (every later poll
+ * returns it again). Errors of the call itself: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_INVALID_ARGUMENT (out NULL), LY_ERR_BUFFER_TOO_SMALL (out_size <
+ * LY_CONNECT_TOKEN_SIZE, also while pending: the token is kept for a
+ * retry with a larger buffer). */
+LY_API int ly_token_request_poll(ly_token_request *request, uint8_t *out, uint32_t out_size);
+
+/* Cancels the fetch if it is still going on (the library's thread drops
+ * it at once) and frees the handle, which is invalid afterwards.
+ * ly_shutdown frees every request. Errors: LY_ERR_INVALID_HANDLE. */
+LY_API int ly_token_request_free(ly_token_request *request);
+
+/* ------------------------------------------------------------------ */
 /* Server                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -378,8 +478,10 @@ LY_API void ly_server_config_defaults(ly_server_config *config);
  * LY_ERR_INTERNAL (the handle table is full: 1,048,576 live handles). */
 LY_API int ly_server_create(const ly_server_config *config, ly_server **out);
 
-/* Stops the server if it runs (telling every client) and frees it. The
- * handle is invalid afterwards. Errors: LY_ERR_INVALID_HANDLE. */
+/* Stops the server if it runs (telling every client), deregisters it
+ * from the fleet if it was registered (as ly_server_fleet_deregister),
+ * and frees it. The handle is invalid afterwards. Errors:
+ * LY_ERR_INVALID_HANDLE. */
 LY_API int ly_server_destroy(ly_server *server);
 
 /* Binds the sockets. A fresh challenge key and sequences each start.
@@ -389,7 +491,8 @@ LY_API int ly_server_destroy(ly_server *server);
 LY_API int ly_server_start(ly_server *server);
 
 /* Disconnects every client (a LY_EVENT_DISCONNECTED with
- * LY_REASON_SERVER_STOPPED each, still pollable) and closes the sockets.
+ * LY_REASON_SERVER_STOPPED each, still pollable), deregisters the server
+ * from the fleet (as ly_server_fleet_deregister) and closes the sockets.
  * Stopping a stopped server is LY_OK. Errors: LY_ERR_INVALID_HANDLE. */
 LY_API int ly_server_stop(ly_server *server);
 
@@ -404,7 +507,8 @@ LY_API int ly_server_running(ly_server *server);
  * update. Junk is dropped and counted in ly_server_stats (a datagram over
  * the biggest netcode packet in dropped_oversized) and never stops the
  * read. The clock saturates after about 292 years of summed dt instead of
- * wrapping (time then stops: nothing more times out).
+ * wrapping (time then stops: nothing more times out). A server in the
+ * fleet stores its connected count for the next heartbeat.
  * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_NOT_RUNNING,
  * LY_ERR_INVALID_ARGUMENT (negative, NaN or infinite dt), LY_ERR_SOCKET. */
 LY_API int ly_server_update(ly_server *server, double dt_seconds);
@@ -661,6 +765,77 @@ LY_API int ly_server_poll(ly_server *server, ly_event *event, uint8_t *buf, uint
  * LY_ERR_INVALID_ARGUMENT, LY_ERR_BUFFER_TOO_SMALL (not even the first
  * pending payload fits: events[0] describes it as ly_server_poll does). */
 LY_API int ly_server_poll_batch(ly_server *server, ly_event *events, uint32_t max_events, uint8_t *buf, uint32_t buf_size);
+
+/* ------------------------------------------------------------------ */
+/* Fleet registration (the token service's Redis directory)            */
+/* ------------------------------------------------------------------ */
+
+/* A running server can list itself in the fleet directory that the token
+ * service reads (package fleet; cmd/lytokens -redis): its public
+ * addresses, max_clients as capacity, its tags and its connected netcode
+ * clients, kept alive by a heartbeat every ttl_ms / 3. The token service
+ * hands out tokens for the least loaded servers with room; a server that
+ * stops heartbeating (a crash) drops out when its TTL lapses. All Redis
+ * work runs on a thread of the library: ly_server_update only stores the
+ * connected count (no allocation, no network). */
+
+typedef struct ly_fleet_config {
+    uint32_t struct_size;       /* sizeof(ly_fleet_config) */
+    /* "host:port", or "redis://[:password@]host:port[/db]" ("rediss://"
+     * for TLS). Required. */
+    const char *redis_url;
+    /* Key prefix shared with the token service (lytokens -fleet-prefix).
+     * NULL or "": "lyfleet:". */
+    const char *key_prefix;
+    /* The server's id in the fleet, unique. NULL or "": 16 random hex
+     * digits. */
+    const char *server_id;
+    /* Tags, separated by spaces or commas: a token request for tag T only
+     * gets servers tagged T. NULL or "": none. */
+    const char *tags;
+    /* The addresses written into tokens, in order. NULL or "": the
+     * server's public addresses (ly_server_config.public_addresses, or the
+     * bound ones with their actual ports). */
+    const char *public_addresses;
+    /* How long the entry lives after its last heartbeat; 0: the default,
+     * 10,000. At least 30. */
+    uint32_t ttl_ms;
+} ly_fleet_config;
+
+/* Fills config with defaults: struct_size set, ttl_ms 10,000, every
+ * pointer NULL. Does nothing if config is NULL. */
+LY_API void ly_fleet_config_defaults(ly_fleet_config *config);
+
+/* Registers a running server in the fleet and keeps it registered until
+ * ly_server_fleet_deregister, ly_server_stop, ly_server_destroy or
+ * ly_shutdown. Returns at once: the first registration happens on the
+ * library's thread; see ly_server_fleet_status. The config is copied.
+ * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (config NULL,
+ * struct_size, no redis_url or a malformed one, a malformed or
+ * unspecified (0.0.0.0, port 0) public address, ttl_ms below 30, a server
+ * without a netcode backend: local and Steam clients cannot use connect
+ * tokens), LY_ERR_NOT_RUNNING (start the server first: its ports are
+ * known then), LY_ERR_ALREADY_ACTIVE (already registered). */
+LY_API int ly_server_fleet_register(ly_server *server, const ly_fleet_config *config);
+
+/* Removes the server from the fleet at once: stops the heartbeat and
+ * deletes its entry, waiting up to about 2 s for Redis (the entry expires
+ * with its TTL if Redis does not answer). LY_OK if it was not registered.
+ * Errors: LY_ERR_INVALID_HANDLE. */
+LY_API int ly_server_fleet_deregister(ly_server *server);
+
+/* What ly_server_fleet_status returns besides errors. */
+#define LY_FLEET_PENDING 0     /* the first Redis round has not finished */
+#define LY_FLEET_REGISTERED 1  /* the last round succeeded: listed, TTL fresh */
+
+/* What the fleet registration is doing, for a game that wants to show it:
+ * LY_FLEET_REGISTERED (1) if the last Redis round succeeded (the entry is
+ * listed with a fresh TTL), LY_FLEET_PENDING (0) until the first round
+ * has finished, or
+ * LY_ERR_SOCKET if the last round failed (ly_last_error() has Redis's
+ * error; the library keeps retrying every ttl_ms / 3). Errors:
+ * LY_ERR_INVALID_HANDLE, LY_ERR_NOT_RUNNING (not registered). */
+LY_API int ly_server_fleet_status(ly_server *server);
 
 /* ------------------------------------------------------------------ */
 /* Steam                                                               */

@@ -250,7 +250,7 @@ namespace Lightyear.Conn.Tests
         static void EnumsAndConstants()
         {
             string h = HeaderText();
-            CheckEnum<ErrorCode>(h.Replace("#define LY_OK 0", "#define LY_ERR_OK 0"), "LY_ERR_", 16);
+            CheckEnum<ErrorCode>(h.Replace("#define LY_OK 0", "#define LY_ERR_OK 0"), "LY_ERR_", 22);
             CheckEnum<ClientKind>(h, "LY_KIND_", 3);
             CheckEnum<ClientState>(h, "LY_STATE_", 10);
             CheckEnum<DisconnectReason>(h, "LY_REASON_", 11);

@@ -112,6 +112,18 @@ namespace Lightyear.Conn
         /// <see cref="SteamConfig.SendBufferSize"/> or <see cref="SteamConfig.SendRateMax"/>.
         /// </summary>
         SendBufferFull = -15,
+        /// <summary>The token service refused the credential (HTTP 401 or 403).</summary>
+        Unauthorized = -16,
+        /// <summary>The token service's rate limit (HTTP 429); the message carries Retry-After.</summary>
+        RateLimited = -17,
+        /// <summary>No game server has room, or none matches the tag (HTTP 503).</summary>
+        NoServer = -18,
+        /// <summary>TLS failed: the certificate does not match the pin or the CA file, or the handshake broke.</summary>
+        Tls = -19,
+        /// <summary>No answer within the fetch's timeout.</summary>
+        Timeout = -20,
+        /// <summary>Another HTTP status, a redirect, or an answer that is not a connect token.</summary>
+        Http = -21,
     }
 
     /// <summary>Link conditioner presets (ly_conditioner_preset).</summary>

@@ -71,6 +71,18 @@ pub const LY_ERR_STEAM_INIT_FAILED: c_int = -14;
 /// default). Send less per tick, drop or resend later, or raise `send_buffer_size` or
 /// `send_rate_max` in [`ly_steam_config`].
 pub const LY_ERR_SEND_BUFFER_FULL: c_int = -15;
+/// The token service refused the credential (HTTP 401 or 403).
+pub const LY_ERR_UNAUTHORIZED: c_int = -16;
+/// The token service's rate limit (HTTP 429); `ly_last_error()` carries Retry-After.
+pub const LY_ERR_RATE_LIMITED: c_int = -17;
+/// No game server has room, or none matches the tag (HTTP 503).
+pub const LY_ERR_NO_SERVER: c_int = -18;
+/// TLS failed: the certificate does not match the pin or the CA file, or the handshake broke.
+pub const LY_ERR_TLS: c_int = -19;
+/// No answer within the fetch's timeout.
+pub const LY_ERR_TIMEOUT: c_int = -20;
+/// Another HTTP status, a redirect, or an answer that is not a connect token.
+pub const LY_ERR_HTTP: c_int = -21;
 
 // ---------------------------------------------------------------------------------------
 // Constants and small types

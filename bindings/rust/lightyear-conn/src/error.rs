@@ -45,6 +45,19 @@ pub enum ErrorCode {
     /// raise [`send_buffer_size`](crate::SteamConfig::send_buffer_size) or
     /// [`send_rate_max`](crate::SteamConfig::send_rate_max).
     SendBufferFull,
+    /// The token service refused the credential (HTTP 401 or 403).
+    Unauthorized,
+    /// The token service's rate limit (HTTP 429); the message carries Retry-After.
+    RateLimited,
+    /// No game server has room, or none matches the tag (HTTP 503).
+    NoServer,
+    /// TLS failed: the certificate does not match the pin or the CA file, or the handshake
+    /// broke.
+    Tls,
+    /// No answer within the fetch's timeout.
+    Timeout,
+    /// Another HTTP status, a redirect, or an answer that is not a connect token.
+    Http,
     /// A code this binding does not know (a newer library).
     Unknown(i32),
 }
@@ -68,6 +81,12 @@ impl ErrorCode {
             sys::LY_ERR_STEAM_UNAVAILABLE => Self::SteamUnavailable,
             sys::LY_ERR_STEAM_INIT_FAILED => Self::SteamInitFailed,
             sys::LY_ERR_SEND_BUFFER_FULL => Self::SendBufferFull,
+            sys::LY_ERR_UNAUTHORIZED => Self::Unauthorized,
+            sys::LY_ERR_RATE_LIMITED => Self::RateLimited,
+            sys::LY_ERR_NO_SERVER => Self::NoServer,
+            sys::LY_ERR_TLS => Self::Tls,
+            sys::LY_ERR_TIMEOUT => Self::Timeout,
+            sys::LY_ERR_HTTP => Self::Http,
             other => Self::Unknown(other),
         }
     }
@@ -90,6 +109,12 @@ impl ErrorCode {
             Self::SteamUnavailable => sys::LY_ERR_STEAM_UNAVAILABLE,
             Self::SteamInitFailed => sys::LY_ERR_STEAM_INIT_FAILED,
             Self::SendBufferFull => sys::LY_ERR_SEND_BUFFER_FULL,
+            Self::Unauthorized => sys::LY_ERR_UNAUTHORIZED,
+            Self::RateLimited => sys::LY_ERR_RATE_LIMITED,
+            Self::NoServer => sys::LY_ERR_NO_SERVER,
+            Self::Tls => sys::LY_ERR_TLS,
+            Self::Timeout => sys::LY_ERR_TIMEOUT,
+            Self::Http => sys::LY_ERR_HTTP,
             Self::Unknown(c) => c,
         }
     }

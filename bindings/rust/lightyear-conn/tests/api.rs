@@ -422,6 +422,13 @@ fn errors_carry_the_library_message() {
     assert_eq!(ErrorCode::from_raw(-15), ErrorCode::SendBufferFull);
     assert_eq!(ErrorCode::SendBufferFull.raw(), sys::LY_ERR_SEND_BUFFER_FULL);
     assert!(ErrorCode::SendBufferFull.description().contains("send buffer"));
+    // The token fetch's codes: known, round-tripping, described by the library.
+    for raw in sys::LY_ERR_HTTP..=sys::LY_ERR_UNAUTHORIZED {
+        let code = ErrorCode::from_raw(raw);
+        assert!(!matches!(code, ErrorCode::Unknown(_)), "{raw} unknown");
+        assert_eq!(code.raw(), raw);
+        assert_ne!(code.description(), "unknown error", "{raw}");
+    }
     assert_eq!(ErrorCode::from_raw(-99), ErrorCode::Unknown(-99));
     assert_eq!(ErrorCode::Unknown(-99).description(), "unknown error");
 }
