@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/lightyear-conn/lightyear_conn/tokenservice"
+	"github.com/lightyear-conn/lightyear_conn/internal/directory"
 )
 
 // Directory is a tokenservice.Directory over the fleet in Redis. It holds
@@ -19,7 +19,10 @@ type Directory struct {
 	k   keys
 }
 
-var _ tokenservice.Directory = (*Directory)(nil)
+// ErrNoServers is Servers' error when no live server with room carries the
+// tag: the same value as tokenservice.ErrNoServers, so the token service
+// answers 503.
+var ErrNoServers = directory.ErrNoServers
 
 // NewDirectory reads the fleet under prefix ("" means DefaultPrefix).
 func NewDirectory(rdb redis.UniversalClient, prefix string) *Directory {
@@ -29,10 +32,10 @@ func NewDirectory(rdb redis.UniversalClient, prefix string) *Directory {
 // Servers returns up to max addresses of the live servers with room
 // (Connected < Capacity) carrying tag (any server when tag is empty),
 // least loaded first, each server's addresses in its own order. No such
-// server: tokenservice.ErrNoServers.
+// server: ErrNoServers.
 func (d *Directory) Servers(ctx context.Context, tag string, max int) ([]netip.AddrPort, error) {
 	if max <= 0 {
-		return nil, tokenservice.ErrNoServers
+		return nil, ErrNoServers
 	}
 	entries, err := live(ctx, d.rdb, d.k)
 	if err != nil {
@@ -52,7 +55,7 @@ func (d *Directory) Servers(ctx context.Context, tag string, max int) ([]netip.A
 		}
 	}
 	if len(out) == 0 {
-		return nil, tokenservice.ErrNoServers
+		return nil, ErrNoServers
 	}
 	return out, nil
 }

@@ -213,3 +213,6 @@ func TestDirectoryRedisDown(t *testing.T) {
 		t.Fatalf("Servers with Redis down = %v, nil", got)
 	}
 }
+
+// The token service takes a fleet Directory as its Directory.
+var _ tokenservice.Directory = (*Directory)(nil)

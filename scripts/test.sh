@@ -85,6 +85,7 @@ suite "gofmt" gofmt_check
 suite "go vet" go vet ./...
 suite "other platforms (vet-platforms.sh)" bash scripts/vet-platforms.sh
 suite "Go example" go run ./examples/go/netcode-echo -duration 300ms
+suite "token example (lytokens -dev, pinned fetch, connect)" bash examples/go/token-login/run.sh
 suite "libsteam_api.so (npm steamworks.js)" fetch_steam_api
 [ -s "$state/steam_api" ] && export LIGHTYEAR_STEAM_API_PATH="$(cat "$state/steam_api")"
 suite "GameNetworkingSockets (build-gns.sh)" build_gns

@@ -2,13 +2,14 @@ package tokenservice
 
 import (
 	"context"
-	"errors"
 	"net/netip"
+
+	"github.com/lightyear-conn/lightyear_conn/internal/directory"
 )
 
 // ErrNoServers means no server has room for the request; the handler
-// answers 503.
-var ErrNoServers = errors.New("no server with room")
+// answers 503. fleet.ErrNoServers is the same value.
+var ErrNoServers = directory.ErrNoServers
 
 // Directory picks the servers a token names. Servers returns at most max
 // addresses (1..32) for tag, in the order the client should try them, or
