@@ -35,4 +35,14 @@ func TestNoticesNameEveryModule(t *testing.T) {
 	if len(seen) == 0 {
 		t.Error("go list named no module at all")
 	}
+	// The Unity package's LICENSE.md carries the same notices, below its
+	// own heading.
+	unity, err := os.ReadFile("../bindings/csharp/com.lightyear.conn/LICENSE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, _ := strings.Cut(string(notices), "\n")
+	if !strings.Contains(string(unity), body) {
+		t.Error("bindings/csharp/com.lightyear.conn/LICENSE.md does not end with THIRD_PARTY_NOTICES.md's text")
+	}
 }
