@@ -44,7 +44,7 @@ export function sequenceBytes(seq: bigint): number {
 }
 
 /** VERSION || protocol_id || prefix: the associated data of packets 1..6. */
-function packetAD(protocolId: bigint, prefix: number): Uint8Array {
+export function packetAD(protocolId: bigint, prefix: number): Uint8Array {
   const ad = new Uint8Array(VERSION_SIZE + 8 + 1);
   ad.set(VERSION);
   writeU64(ad, VERSION_SIZE, protocolId);
