@@ -74,6 +74,8 @@ export class Client {
 
   private st: ClientState = ClientState.Disconnected;
   private reason: DisconnectReason = DisconnectReason.None;
+  // Times are whole microseconds: seconds as doubles do not subtract
+  // exactly (100.1 - 100 < 0.1), and the 0.1 s send interval must be exact.
   private now: number | undefined;
   private connectStart = 0;
   private lastSend: number | undefined; // undefined: nothing sent in this attempt
@@ -190,7 +192,7 @@ export class Client {
     const t = this.tok!;
     if (isConnecting(this.st)) {
       const life = tokenLifetime(t);
-      if (life !== undefined && this.now! - this.connectStart >= life) {
+      if (life !== undefined && this.now! - this.connectStart >= life * 1e6) {
         this.finish(ClientState.ConnectTokenExpired, DisconnectReason.TokenExpired);
         return;
       }
@@ -201,7 +203,7 @@ export class Client {
       this.finish(s, s === ClientState.Disconnected ? DisconnectReason.Remote : reasonForState(s));
       return;
     }
-    if (t.timeoutSeconds > 0 && this.now! - this.lastRecv > t.timeoutSeconds) {
+    if (t.timeoutSeconds > 0 && this.now! - this.lastRecv > t.timeoutSeconds * 1e6) {
       switch (this.st) {
         case ClientState.SendingConnectionRequest:
           if (!this.tryNextServer()) this.finish(ClientState.ConnectionRequestTimedOut, DisconnectReason.RequestTimedOut);
@@ -255,7 +257,7 @@ export class Client {
   stats(): ClientStats {
     const tc = { ...this.pastCounters };
     if (this.tr) addCounters(tc, this.tr.counters);
-    return { ...this.counts, transport: tc, sinceLastReceive: (this.now ?? 0) - this.lastRecv };
+    return { ...this.counts, transport: tc, sinceLastReceive: ((this.now ?? 0) - this.lastRecv) / 1e6 };
   }
 
   private checkOpen(): void {
@@ -263,9 +265,13 @@ export class Client {
   }
 
   private advance(now: number): void {
-    if (typeof now !== "number" || !Number.isFinite(now)) throw new NetcodeError("invalid-argument", `time ${now}: want a finite number of seconds`);
-    if (this.now !== undefined && now < this.now) throw new NetcodeError("invalid-argument", `time went back from ${this.now} to ${now}`);
-    this.now = now;
+    // Whole microseconds stay exact in a double up to 2^53: about 285 years.
+    if (typeof now !== "number" || !Number.isFinite(now) || Math.abs(now) > 9e9) {
+      throw new NetcodeError("invalid-argument", `time ${now}: want a finite number of seconds below 9e9`);
+    }
+    const us = Math.round(now * 1e6);
+    if (this.now !== undefined && us < this.now) throw new NetcodeError("invalid-argument", `time went back from ${this.now / 1e6} to ${now}`);
+    this.now = us;
   }
 
   /** Starts with the first address from i whose transport opens; returns the errors if none does. */
@@ -374,7 +380,7 @@ export class Client {
 
   /** The handshake packet or a keep-alive, when SEND_INTERVAL passed since the last send. */
   private sendDue(): void {
-    if (this.lastSend !== undefined && this.now! - this.lastSend < SEND_INTERVAL) return;
+    if (this.lastSend !== undefined && this.now! - this.lastSend < SEND_INTERVAL * 1e6) return;
     switch (this.st) {
       case ClientState.SendingConnectionRequest:
         this.write(writeRequest(this.tok!));

@@ -89,3 +89,45 @@ export function loadVectors(): Vectors {
 export function readBin(name: string): Uint8Array {
   return new Uint8Array(readFileSync(path.join(vectorsDir, name)));
 }
+
+export interface TokenFields {
+  protocolId?: bigint;
+  create?: bigint;
+  expire?: bigint;
+  timeoutSeconds?: number;
+  /** IPv4 "a.b.c.d:port" strings. */
+  addresses?: string[];
+  c2s?: Uint8Array;
+  s2c?: Uint8Array;
+  privateData?: Uint8Array;
+}
+
+/**
+ * The public part of a connect token as a backend writes it, for client
+ * tests that need other lifetimes, timeouts or addresses than the vectors'.
+ * The private part is opaque to a client, so any bytes do.
+ */
+export function makeToken(f: TokenFields = {}): Uint8Array {
+  const b = new Uint8Array(2048);
+  const dv = new DataView(b.buffer);
+  b.set(new TextEncoder().encode("NETCODE 1.02\0"));
+  dv.setBigUint64(13, f.protocolId ?? 0x1122334455667788n, true);
+  const create = f.create ?? 1700000000n;
+  dv.setBigUint64(21, create, true);
+  dv.setBigUint64(29, f.expire ?? create + 30n, true);
+  b.set(f.privateData ?? new Uint8Array(1024).fill(7), 61);
+  dv.setInt32(1085, f.timeoutSeconds ?? 5, true);
+  const addrs = f.addresses ?? ["127.0.0.1:40000"];
+  dv.setUint32(1089, addrs.length, true);
+  let off = 1093;
+  for (const a of addrs) {
+    const [host, port] = a.split(":");
+    b[off] = 1;
+    host!.split(".").forEach((x, i) => (b[off + 1 + i] = Number(x)));
+    dv.setUint16(off + 5, Number(port), true);
+    off += 7;
+  }
+  b.set(f.c2s ?? new Uint8Array(32).fill(0x40), off);
+  b.set(f.s2c ?? new Uint8Array(32).fill(0x80), off + 32);
+  return b;
+}
