@@ -24,6 +24,9 @@ export class UdpTransport implements Transport {
       if (!this.closed) this.error ??= e;
     });
     this.socket.bind(0);
+    // The host's update loop keeps the process alive, not the socket: a
+    // client left open must not hang a Node process at exit.
+    this.socket.unref();
   }
 
   /** The local port, once bound. */
