@@ -14,7 +14,7 @@ export interface WebTransportLike {
 }
 export interface CertificateHash {
   algorithm: "sha-256";
-  value: BufferSource;
+  value: ArrayBuffer | ArrayBufferView;
 }
 export type WebTransportConstructor = new (
   url: string,

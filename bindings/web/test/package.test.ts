@@ -53,3 +53,12 @@ test("client states and disconnect reasons mirror include/lightyear_conn.h", asy
   assert.deepEqual({ ...ClientState }, states);
   assert.deepEqual({ ...DisconnectReason }, reasons);
 });
+
+test("the README's code blocks are the example files (type-checked with the tests)", () => {
+  const readme = readFileSync(path.join(pkgDir, "README.md"), "utf8");
+  const blocks = [...readme.matchAll(/<!-- file: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
+  assert.equal(blocks.length, 2);
+  for (const [, file, code] of blocks) {
+    assert.equal(code, readFileSync(path.join(pkgDir, file!), "utf8"), `${file} and its README block differ`);
+  }
+});
