@@ -100,8 +100,10 @@ func run(addr netip.AddrPort, timeout int32) error {
 		case now := <-tick.C:
 			dt := now.Sub(last)
 			last = now
+			// A failed read is reported, not fatal: the test's failure
+			// message then shows it beside the client's state.
 			if err := srv.Update(dt); err != nil {
-				return err
+				say("error update: %v", err)
 			}
 			var ev core.Event
 			for srv.PollEvent(&ev) {
