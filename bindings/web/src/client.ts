@@ -305,10 +305,12 @@ export class Client {
     return this.serverIndex + 1 < this.tok!.serverAddresses.length && this.attemptFrom(this.serverIndex + 1) === undefined;
   }
 
+  /** Ends the connection or attempt; the transport goes too (a browser session is not kept idle). */
   private finish(s: ClientState, r: DisconnectReason): void {
     this.st = s;
     this.reason = r;
     this.pending = undefined;
+    this.closeTransport();
   }
 
   private closeTransport(): void {

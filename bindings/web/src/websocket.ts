@@ -69,6 +69,8 @@ export class WebSocketTransport implements Transport {
     if (this.closing) return;
     this.closing = true;
     this.ws.onmessage = null;
+    this.queue.clear();
+    // The browser sends what was queued before the close frame.
     this.ws.close(1000);
   }
 

@@ -41,6 +41,7 @@ export class WebTransportTransport implements Transport {
   private writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   private closing = false;
+  private lastWrite: Promise<unknown> = Promise.resolve();
 
   constructor(url: string, options: Omit<WebTransportTransportOptions, "url"> = {}) {
     const Ctor = options.WebTransport ?? (globalThis as { WebTransport?: WebTransportConstructor }).WebTransport;
@@ -65,7 +66,7 @@ export class WebTransportTransport implements Transport {
       this.counters.sendDropped++;
       return;
     }
-    w.write(packet).catch(() => {
+    this.lastWrite = w.write(packet).catch(() => {
       this.counters.sendDropped++;
     });
   }
@@ -74,15 +75,19 @@ export class WebTransportTransport implements Transport {
     return this.queue.shift();
   }
 
+  /** Closes the session once the datagrams already written are handed over (a disconnect's packets). */
   close(): void {
     if (this.closing) return;
     this.closing = true;
+    this.queue.clear();
     this.reader?.cancel().catch(() => {});
-    try {
-      this.wt.close({ closeCode: 0, reason: "" });
-    } catch {
-      // Closing a session that failed to open throws; nothing to release then.
-    }
+    void this.lastWrite.then(() => {
+      try {
+        this.wt.close({ closeCode: 0, reason: "" });
+      } catch {
+        // Closing a session that failed to open throws; nothing to release then.
+      }
+    });
   }
 
   private start(): void {

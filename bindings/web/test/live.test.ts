@@ -176,7 +176,16 @@ describe("live: UDP against the Go server", { timeout: 120_000 }, () => {
     await pump(client, () => client.state !== ClientState.Connected, 5000);
     assert.equal(client.state, ClientState.Disconnected);
     assert.equal(client.disconnectReason, DisconnectReason.Remote);
+    assert.match(await server.line("disconnected "), / disconnected locally$/);
+
+    // Now the client leaves: its redundant disconnect packets reach the
+    // server although the socket is closed right after (not a timeout).
+    client.setToken(await server.token());
+    client.connect(now());
+    await pump(client, () => client.state === ClientState.Connected, 5000);
+    await server.line("connected ");
     client.close();
+    assert.match(await server.line("disconnected ", (TIMEOUT_SECONDS - 1) * 1000), / disconnected by peer$/);
   });
 
   test("the server process dies: the client times out; a dead address: request timeout", async () => {

@@ -172,7 +172,8 @@ describe("WebTransport transport", () => {
     await sleep(0);
     assert.match(String(t.error), /session reset/);
     t.close();
-    assert.equal(wt.closeCalled, true);
+    await sleep(0);
+    assert.equal(wt.closeCalled, true, "closed once the writes are handed over");
   });
 
   test("without WebTransport in the environment, opening throws (the client skips the address)", () => {

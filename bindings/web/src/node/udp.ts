@@ -15,6 +15,7 @@ export class UdpTransport implements Transport {
   private readonly socket: dgram.Socket;
   private readonly queue: PacketQueue;
   private closed = false;
+  private sending = 0; // sends whose callback has not run: close waits for them
 
   constructor(readonly server: ServerAddress, options: UdpTransportOptions = {}) {
     this.queue = new PacketQueue(options.receiveQueueSize ?? 1024);
@@ -43,8 +44,10 @@ export class UdpTransport implements Transport {
       this.counters.sendDropped++;
       return;
     }
+    this.sending++;
     this.socket.send(packet, this.server.port, this.server.host, (err) => {
       if (err) this.counters.sendDropped++;
+      if (--this.sending === 0 && this.closed) this.socket.close();
     });
   }
 
@@ -52,13 +55,16 @@ export class UdpTransport implements Transport {
     return this.queue.shift();
   }
 
+  /** Closes the socket once the sends already made have gone (a disconnect's packets). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.close();
+    this.queue.clear();
+    if (this.sending === 0) this.socket.close();
   }
 
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.closed) return;
     if (rinfo.port !== this.server.port || !sameHost(rinfo.address, this.server)) {
       this.counters.foreignDropped++;
       return;
