@@ -11,7 +11,10 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client, ClientState, DisconnectReason } from "../src/index.js";
 import { udpTransport } from "../src/node/udp.js";
+import type { TransportFactory } from "../src/transport.js";
+import { webSocketTransport, type WebSocketConstructor } from "../src/websocket.js";
 import { repoRoot, unhex } from "./helpers.js";
+import { startBridge } from "./ws-bridge.js";
 
 const TIMEOUT_SECONDS = 2;
 
@@ -66,6 +69,9 @@ class EchoServer {
   send(cmd: string): void {
     this.proc.stdin.write(`${cmd}\n`);
   }
+
+  /** The UDP address from the "ready" line. */
+  address: string | undefined;
 
   async token(): Promise<Uint8Array> {
     this.send("token");
@@ -126,17 +132,45 @@ after(async () => {
 async function startServer(): Promise<EchoServer> {
   const s = new EchoServer(binary);
   servers.push(s);
-  await s.line("ready ");
+  s.address = (await s.line("ready ")).slice(6);
   return s;
 }
 
-async function connect(token: Uint8Array): Promise<Client> {
-  const client = new Client(token, { transport: udpTransport() });
+async function connect(token: Uint8Array, transport: TransportFactory = udpTransport()): Promise<Client> {
+  const client = new Client(token, { transport });
   clients.push(client);
   client.connect(now());
   await pump(client, () => client.state === ClientState.Connected || client.state < 0, 5000);
   assert.equal(client.state, ClientState.Connected, `connect ended in ${client.state}, reason ${client.disconnectReason}`);
   return client;
+}
+
+/** 1,000 payloads to the echo server and back, each checked byte for byte. */
+async function exchange(client: Client, server: EchoServer): Promise<void> {
+  const total = 1000;
+  const window = 32; // in flight at once, well inside the sockets' buffers
+  const seen = new Set<number>();
+  let sent = 0;
+  await pump(
+    client,
+    () => seen.size === total,
+    20_000,
+    () => {
+      for (let p = client.receive(); p; p = client.receive()) {
+        const i = new DataView(p.buffer, p.byteOffset).getUint32(0, true);
+        assert.ok(i < sent, `echo of payload ${i} never sent`);
+        assert.deepEqual(p, payload(i), `payload ${i} came back changed`);
+        assert.ok(!seen.has(i), `payload ${i} came back twice`);
+        seen.add(i);
+      }
+      while (sent < total && sent - seen.size < window) client.send(payload(sent++));
+    },
+    server,
+  );
+  assert.equal(sent, total);
+  const st = client.stats();
+  assert.equal(st.droppedDecryptFailed + st.droppedMalformed + st.droppedReplayed + st.droppedRejected, 0);
+  assert.ok(st.packetsSent >= total + 2 && st.packetsReceived >= total + 2);
 }
 
 describe("live: UDP against the Go server", { timeout: 120_000 }, () => {
@@ -146,30 +180,7 @@ describe("live: UDP against the Go server", { timeout: 120_000 }, () => {
     await server.line("connected ");
     assert.ok(client.clientIndex >= 0 && client.maxClients === 8, `max clients ${client.maxClients}`);
 
-    const total = 1000;
-    const window = 32; // in flight at once, well inside the sockets' buffers
-    const seen = new Set<number>();
-    let sent = 0;
-    await pump(
-      client,
-      () => seen.size === total,
-      20_000,
-      () => {
-        for (let p = client.receive(); p; p = client.receive()) {
-          const i = new DataView(p.buffer, p.byteOffset).getUint32(0, true);
-          assert.ok(i < sent, `echo of payload ${i} never sent`);
-          assert.deepEqual(p, payload(i), `payload ${i} came back changed`);
-          assert.ok(!seen.has(i), `payload ${i} came back twice`);
-          seen.add(i);
-        }
-        while (sent < total && sent - seen.size < window) client.send(payload(sent++));
-      },
-      server,
-    );
-    assert.equal(sent, total);
-    const st = client.stats();
-    assert.equal(st.droppedDecryptFailed + st.droppedMalformed + st.droppedReplayed + st.droppedRejected, 0);
-    assert.ok(st.packetsSent >= total + 2 && st.packetsReceived >= total + 2);
+    await exchange(client, server);
 
     server.send("disconnect");
     assert.equal(await server.line("disconnected-all "), "disconnected-all 1");
@@ -208,5 +219,36 @@ describe("live: UDP against the Go server", { timeout: 120_000 }, () => {
     assert.equal(client.state, ClientState.ConnectionRequestTimedOut);
     assert.equal(client.disconnectReason, DisconnectReason.RequestTimedOut);
     client.close();
+  });
+});
+
+describe("live: WebSocket (Node's WebSocket client) through a WebSocket-to-UDP bridge to the Go server", { timeout: 60_000 }, () => {
+  test("handshake, 1,000 payloads each way, server disconnect; the bridge going away is a transport error", async () => {
+    const WS = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    assert.ok(WS, "no global WebSocket: run node with --experimental-websocket on Node 20");
+    const server = await startServer();
+    const [host, port] = (server.address ?? "").split(":");
+    const bridge = await startBridge(host!, Number(port));
+    try {
+      const transport = webSocketTransport({ url: `ws://127.0.0.1:${bridge.port}/netcode`, WebSocket: WS });
+      const client = await connect(await server.token(), transport);
+      await server.line("connected ");
+      await exchange(client, server);
+      assert.ok(bridge.counts.toServer >= 1002 && bridge.counts.toClient >= 1002, JSON.stringify(bridge.counts));
+      assert.equal(bridge.counts.refused, 0);
+      server.send("disconnect");
+      await pump(client, () => client.state !== ClientState.Connected, 5000);
+      assert.equal(client.disconnectReason, DisconnectReason.Remote);
+
+      client.setToken(await server.token());
+      client.connect(now());
+      await pump(client, () => client.state === ClientState.Connected, 5000);
+      await bridge.close();
+      await pump(client, () => client.state !== ClientState.Connected, 5000);
+      assert.equal(client.state, ClientState.Disconnected);
+      assert.equal(client.disconnectReason, DisconnectReason.TransportError);
+    } finally {
+      await bridge.close();
+    }
   });
 });
