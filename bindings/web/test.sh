@@ -3,8 +3,9 @@
 # packages (npm ci), builds with tsc (the browser entry point checked
 # without Node's types), then `npm test`: the reference's netcode vectors
 # byte for byte, the state machine under a stepped clock, the transports'
-# framing, and a live run over UDP against the Go server in
-# test/echoserver (built with `go build` into a temporary directory).
+# framing, and live runs against the Go server in test/echoserver (built
+# with `go build` into a temporary directory): over UDP, and over Node's
+# WebSocket client through a WebSocket-to-UDP bridge (test/ws-bridge.ts).
 #
 # Needs Node 20.19+ with npm (installed from Debian's packages when missing;
 # Debian 12's Node 18 is too old and is refused by name) and Go. The npm
