@@ -48,7 +48,8 @@ export class WebSocketTransport implements Transport {
     this.ws.binaryType = "arraybuffer";
     this.ws.onmessage = (ev) => this.onMessage(ev.data);
     this.ws.onclose = (ev) => this.fail(new Error(`WebSocket closed (code ${ev.code}${ev.reason ? `: ${ev.reason}` : ""})`));
-    this.ws.onerror = () => this.fail(new Error("WebSocket error"));
+    // An error event is always followed by a close event, whose code says more.
+    this.ws.onerror = () => {};
   }
 
   send(packet: Uint8Array): void {
