@@ -2,8 +2,8 @@
 # Runs every test of the project on a fresh machine: installs what is
 # missing, then formatting and vet, the Go tests (fuzz seed corpora
 # included) plain and under the race detector, a soak minute, the CMake
-# build, the README code blocks (scripts/check-doc-snippets.sh), the Rust and
-# C# bindings, the ctest suite (C API tests, examples, consumer projects),
+# build, the README code blocks (scripts/check-doc-snippets.sh), the Rust,
+# C# and TypeScript bindings, the ctest suite (C API tests, examples, consumer projects),
 # the same suite and the Go tests for Linux aarch64 under qemu and for
 # Windows under wine, then the release packages (built and used as a user
 # would).
@@ -101,6 +101,9 @@ suite "CMake build" cmake_build
 suite "lyload ours-c (go test, after the CMake build)" go test -count=1 -run 'TestOursC|TestIdle|TestSyscalls' ./cmd/lyload
 suite "Rust bindings (bindings/rust/test.sh)" env LIGHTYEAR_CONN_LIB_DIR="$PWD/build" bash bindings/rust/test.sh
 suite "C# binding on Mono (bindings/csharp/test.sh)" bash bindings/csharp/test.sh
+# The TypeScript client for browsers: netcode vectors, state machine, and a
+# live run over UDP against a Go server (npm ci from the lockfile).
+suite "TypeScript web client (bindings/web/test.sh)" bash bindings/web/test.sh
 # After the C# suite, which installs Mono's compiler.
 suite "README code blocks (check-doc-snippets.sh)" bash scripts/check-doc-snippets.sh
 suite "ctest" ctest --test-dir build --output-on-failure

@@ -1,0 +1,3 @@
+// The Node entry point: everything of the browser one, plus UDP.
+export * from "../index.js";
+export { UdpTransport, udpTransport, type UdpTransportOptions } from "./udp.js";
