@@ -192,10 +192,7 @@ func (l *Listener) read(s *session.Session, c *websocket.Conn) {
 			return
 		}
 		if _, err := io.Copy(io.Discard, r); err != nil {
-			if errors.Is(err, websocket.ErrMessageTooBig) {
-				s.DropOversized()
-			}
-			return
+			return // over discardLimit (already counted): the library closes
 		}
 	}
 }
