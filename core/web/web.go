@@ -163,9 +163,9 @@ func (e *Endpoint) wtConfig() wtrans.Config {
 }
 
 // Scheme and Addr are what NewEndpoint was given.
-func (e *Endpoint) Scheme() Scheme         { return e.scheme }
-func (e *Endpoint) Addr() netip.AddrPort   { return e.addr }
-func (e *Endpoint) String() string         { return string(e.scheme) + "://" + e.addr.String() }
+func (e *Endpoint) Scheme() Scheme          { return e.scheme }
+func (e *Endpoint) Addr() netip.AddrPort    { return e.addr }
+func (e *Endpoint) String() string          { return string(e.scheme) + "://" + e.addr.String() }
 func (e *Endpoint) Certs() *webcert.Manager { return e.certs } // wt self-signed only, else nil
 
 // Listener is what netcode.ServerConfig.Listeners takes.

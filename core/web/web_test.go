@@ -137,7 +137,7 @@ func TestWSHostileMessages(t *testing.T) {
 	}
 	must(bad.Write(ctx, websocket.MessageText, []byte("hello")))
 	must(bad.Write(ctx, websocket.MessageBinary, make([]byte, session.DefaultMaxMessage+1)))
-	must(bad.Write(ctx, websocket.MessageBinary, []byte{0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9}))  // garbage: netcode drops it
+	must(bad.Write(ctx, websocket.MessageBinary, []byte{0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9})) // garbage: netcode drops it
 	must(bad.Write(ctx, websocket.MessageBinary, make([]byte, session.DefaultMaxMessage))) // zeros: a malformed request
 	r.until("hostile messages counted", 5*time.Second, func() bool {
 		st := r.ws.Stats()
@@ -146,7 +146,8 @@ func TestWSHostileMessages(t *testing.T) {
 	r.exchange(50, []*netcode.Client{good}, []uint64{goodID})
 
 	// Over the discard limit the connection is closed, and counted.
-	must(bad.Write(ctx, websocket.MessageBinary, make([]byte, 100<<10)))
+	// The server may close while this write is still going: no check.
+	_ = bad.Write(ctx, websocket.MessageBinary, make([]byte, 100<<10))
 	defer func() { t.Logf("%+v", r.ws.Stats()) }()
 	r.until("huge message closes the session", 5*time.Second, func() bool {
 		st := r.ws.Stats()
