@@ -12,6 +12,7 @@ import (
 	"github.com/lightyear-conn/lightyear_conn/core/netcode"
 	"github.com/lightyear-conn/lightyear_conn/core/transport"
 	"github.com/lightyear-conn/lightyear_conn/core/web"
+	"github.com/lightyear-conn/lightyear_conn/core/web/session"
 	"github.com/lightyear-conn/lightyear_conn/core/web/webclient"
 )
 
@@ -226,3 +227,5 @@ func minOf(v []int) int {
 	}
 	return m
 }
+
+func sessionLimits(perIP int) session.Limits { return session.Limits{MaxPerIP: perIP} }
