@@ -137,6 +137,9 @@ func TestWTOriginAndPerIP(t *testing.T) {
 	if resp, _, err := dial(""); err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("second session from one IP: %v", err)
 	}
+	for end := time.Now().Add(5 * time.Second); r.wt.Stats().Accepted != 1 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond) // Accepted counts just after the answer is written
+	}
 	st := r.wt.Stats()
 	if st.RefusedOrigin != 1 || st.RefusedPerIP != 1 || st.Accepted != 1 {
 		t.Fatalf("%+v", st)

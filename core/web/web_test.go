@@ -241,6 +241,10 @@ func TestOriginChecked(t *testing.T) {
 	if _, _, err := rawWS(t, r.addrOf(r.ws), "http://localhost:3000"); err != nil {
 		t.Fatalf("loopback origin: %v", err)
 	}
+	// Accepted counts once the upgrade's answer is written: poll.
+	for end := time.Now().Add(5 * time.Second); r.ws.Stats().Accepted != 1 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
 	if st := r.ws.Stats(); st.RefusedOrigin != 3 || st.Accepted != 1 {
 		t.Fatalf("%+v", st)
 	}
@@ -308,5 +312,27 @@ func TestSendAfterSessionEnds(t *testing.T) {
 	r.step()
 	if r.srv.NumConnected() == 1 && r.ws.Stats().SendNoSession == 0 {
 		t.Fatalf("send to a closed session not counted: %+v", r.ws.Stats())
+	}
+}
+
+// Stopping the server tells browser clients, as it tells UDP ones: its
+// disconnect packets leave before the sessions close.
+func TestStopTellsBrowserClients(t *testing.T) {
+	r := newRig(t, web.Options{})
+	ws, _ := r.client(r.addrOf(r.ws), dialWS)
+	wt, _ := r.client(r.addrOf(r.wt), dialWT(r.wt))
+	r.connect(ws, wt)
+	if err := r.srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(time.Second); ws.State() == core.StateConnected || wt.State() == core.StateConnected; time.Sleep(tick) {
+		if time.Now().After(end) {
+			t.Fatalf("clients not told: ws %v, wt %v", ws.State(), wt.State())
+		}
+		ws.Update(tick)
+		wt.Update(tick)
+	}
+	if ws.DisconnectReason() != core.ReasonRemote || wt.DisconnectReason() != core.ReasonRemote {
+		t.Fatalf("reasons ws %v, wt %v", ws.DisconnectReason(), wt.DisconnectReason())
 	}
 }

@@ -71,6 +71,9 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// closeFlushTime bounds how long Close waits for queued packets.
+const closeFlushTime = 200 * time.Millisecond
+
 // Refusals of Admit, to be answered with an HTTP status before upgrading.
 var (
 	ErrFull   = errors.New("session: too many sessions")
@@ -326,6 +329,18 @@ func (h *Hub) Close() error {
 		open = append(open, s)
 	}
 	h.mu.Unlock()
+	// The server's last packets (its disconnects, at Stop) are queued
+	// now: give the writers a moment to send them, so that clients learn
+	// of the stop instead of timing out.
+	for end := time.Now().Add(closeFlushTime); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+		busy := false
+		for _, s := range open {
+			busy = busy || s.busy()
+		}
+		if !busy {
+			break
+		}
+	}
 	for _, s := range open {
 		s.close(closeServer)
 	}

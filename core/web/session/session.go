@@ -173,6 +173,13 @@ func (s *Session) enqueue(b []byte) {
 	}
 }
 
+// busy reports whether s has queued packets or a write in progress.
+func (s *Session) busy() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.closed && s.started.Load() && (s.n > 0 || s.writeStart.Load() != 0)
+}
+
 // pop copies the oldest queued message into buf.
 func (s *Session) pop(buf []byte) (int, bool) {
 	s.mu.Lock()

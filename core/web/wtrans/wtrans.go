@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -53,7 +54,11 @@ type Listener struct {
 	cfg   Config
 	certs *webcert.Manager
 	conn  *net.UDPConn
+	qln   *quic.EarlyListener
 	wt    *webtransport.Server
+
+	accepting sync.WaitGroup // the accept loop
+	conns     sync.WaitGroup // ServeQUICConn calls
 }
 
 var _ transport.Transport = (*Listener)(nil)
@@ -134,18 +139,48 @@ func Listen(cfg Config) (*Listener, error) {
 		// No streams: netcode rides datagrams only.
 		Config: &webtransport.Config{MaxIncomingStreams: -1, MaxIncomingUniStreams: -1},
 	}
-	go l.wt.Serve(conn)
+	// Our own accept loop rather than wt.Serve: Serve's WaitGroup.Add
+	// races with a Close that comes before Serve got going (the race
+	// detector sees it on a quick Start and Stop).
+	qconf := h3.QUICConfig.Clone()
+	qconf.EnableDatagrams = true
+	qconf.EnableStreamResetPartialDelivery = true
+	l.qln, err = quic.ListenEarly(conn, h3.TLSConfig, qconf)
+	if err != nil {
+		l.Hub.Close()
+		conn.Close()
+		return nil, fmt.Errorf("wtrans: %w", err)
+	}
+	l.accepting.Add(1)
+	go l.accept()
 	return l, nil
+}
+
+func (l *Listener) accept() {
+	defer l.accepting.Done()
+	for {
+		qc, err := l.qln.Accept(context.Background())
+		if err != nil {
+			return // closed
+		}
+		l.conns.Go(func() { l.wt.ServeQUICConn(qc) })
+	}
 }
 
 // Certs is the self-signed certificate manager; nil with a CA-issued
 // certificate.
 func (l *Listener) Certs() *webcert.Manager { return l.certs }
 
-// Close stops accepting, closes every session and the socket.
+// Close closes every session (after their queued packets left: see
+// session.Hub.Close), then the QUIC connections and the socket. In that
+// order: closing the connections first would lose the server's last
+// datagrams, its disconnects.
 func (l *Listener) Close() error {
-	err := l.wt.Close()
-	err = errors.Join(err, l.Hub.Close())
+	err := l.Hub.Close()
+	l.qln.Close()
+	l.accepting.Wait()
+	err = errors.Join(err, l.wt.Close()) // closes the connections ServeQUICConn holds
+	l.conns.Wait()
 	l.conn.Close()
 	return err
 }
