@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/netip"
 	"testing"
@@ -334,5 +335,27 @@ func TestStopTellsBrowserClients(t *testing.T) {
 	}
 	if ws.DisconnectReason() != core.ReasonRemote || wt.DisconnectReason() != core.ReasonRemote {
 		t.Fatalf("reasons ws %v, wt %v", ws.DisconnectReason(), wt.DisconnectReason())
+	}
+}
+
+// A connection that never completes its upgrade is closed after the
+// handshake timeout and counted.
+func TestWSHandshakeTimeout(t *testing.T) {
+	r := newRig(t, web.Options{HandshakeTimeout: 200 * time.Millisecond})
+	c, err := net.Dial("tcp", r.addrOf(r.ws).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatal("silent connection answered")
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("silent connection not closed by the server")
+	}
+	for end := time.Now().Add(5 * time.Second); r.ws.Stats().RefusedHandshake != 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("%+v", r.ws.Stats())
+		}
 	}
 }

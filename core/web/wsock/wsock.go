@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -62,6 +63,8 @@ type Listener struct {
 	cfg Config
 	srv *http.Server
 	ln  net.Listener
+	// fresh holds connections that have not sent a request yet.
+	fresh sync.Map
 }
 
 var _ transport.Transport = (*Listener)(nil)
@@ -123,9 +126,25 @@ func Listen(cfg Config) (*Listener, error) {
 		IdleTimeout:       cfg.HandshakeTimeout,
 		MaxHeaderBytes:    8 << 10,
 		ErrorLog:          log.New(io.Discard, "", 0), // hostile handshakes are counted, not logged
+		ConnState:         l.connState,
 	}
 	go l.srv.Serve(ln)
 	return l, nil
+}
+
+// connState counts connections that closed before sending one request: a
+// failed TLS handshake, or silence until HandshakeTimeout.
+func (l *Listener) connState(c net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		l.fresh.Store(c, struct{}{})
+	case http.StateActive, http.StateHijacked:
+		l.fresh.Delete(c)
+	case http.StateClosed:
+		if _, ok := l.fresh.LoadAndDelete(c); ok {
+			l.CountRefusedHandshake()
+		}
+	}
 }
 
 // Close stops accepting, then closes every session.
