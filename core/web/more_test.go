@@ -26,6 +26,7 @@ import (
 	"github.com/lightyear-conn/lightyear_conn/core/netcode"
 	"github.com/lightyear-conn/lightyear_conn/core/transport"
 	"github.com/lightyear-conn/lightyear_conn/core/web"
+	"github.com/lightyear-conn/lightyear_conn/core/web/session"
 	"github.com/lightyear-conn/lightyear_conn/core/web/webclient"
 )
 
@@ -113,7 +114,7 @@ func TestCAIssuedCertificate(t *testing.T) {
 
 // WebTransport applies the same origin rule and session limits.
 func TestWTOriginAndPerIP(t *testing.T) {
-	r := newRig(t, web.Options{Limits: sessionLimits(1)})
+	r := newRig(t, web.Options{Limits: session.Limits{MaxPerIP: 1, IdleTimeout: 300 * time.Millisecond}})
 	addr := r.addrOf(r.wt)
 	dial := func(origin string) (*http.Response, *webtransport.Session, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -142,6 +143,15 @@ func TestWTOriginAndPerIP(t *testing.T) {
 	}
 	st := r.wt.Stats()
 	if st.RefusedOrigin != 1 || st.RefusedPerIP != 1 || st.Accepted != 1 {
+		t.Fatalf("%+v", st)
+	}
+	// s1 sends nothing: closed as idle, and the browser sees it end.
+	select {
+	case <-s1.Context().Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("silent session still open")
+	}
+	if st := r.wt.Stats(); st.ClosedIdle != 1 || st.Active != 0 {
 		t.Fatalf("%+v", st)
 	}
 }

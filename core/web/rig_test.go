@@ -12,7 +12,6 @@ import (
 	"github.com/lightyear-conn/lightyear_conn/core/netcode"
 	"github.com/lightyear-conn/lightyear_conn/core/transport"
 	"github.com/lightyear-conn/lightyear_conn/core/web"
-	"github.com/lightyear-conn/lightyear_conn/core/web/session"
 	"github.com/lightyear-conn/lightyear_conn/core/web/webclient"
 )
 
@@ -227,5 +226,3 @@ func minOf(v []int) int {
 	}
 	return m
 }
-
-func sessionLimits(perIP int) session.Limits { return session.Limits{MaxPerIP: perIP} }

@@ -123,9 +123,9 @@ func Listen(cfg Config) (*Listener, error) {
 		TLSConfig: http3.ConfigureTLSConfig(tlsConf),
 		QUICConfig: &quic.Config{
 			HandshakeIdleTimeout: cfg.HandshakeTimeout,
-			// The Hub closes idle sessions; this also ends QUIC
-			// connections that never open one.
-			MaxIdleTimeout:        lim.IdleTimeout,
+			// The Hub closes idle sessions (and counts them); this,
+			// later, ends QUIC connections that never open one.
+			MaxIdleTimeout:        2 * lim.IdleTimeout,
 			MaxIncomingStreams:    8, // CONNECT requests; datagrams need no stream
 			MaxIncomingUniStreams: 8, // HTTP/3 control and QPACK streams
 		},
