@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
 	"net/http"
@@ -201,4 +202,41 @@ func TestNoGoroutineLeftBehind(t *testing.T) {
 		buf := make([]byte, 1<<16)
 		t.Fatalf("%d goroutines left:\n%s", n-before, buf[:runtime.Stack(buf, true)])
 	}
+}
+
+// A wildcard bind serves at the public address its bind names; without one
+// the server cannot know what tokens carry and refuses to start.
+func TestWildcardBindWithPublic(t *testing.T) {
+	key, _ := netcode.GenerateKey()
+	cfg := netcode.ServerConfig{ProtocolID: protocolID, PrivateKey: key}
+	if _, err := web.Configure(&cfg, []string{"wt://0.0.0.0:0"}, web.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := netcode.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); !errors.Is(err, netcode.ErrInvalidConfig) {
+		t.Fatalf("wildcard without public: %v", err)
+	}
+
+	cfg = netcode.ServerConfig{ProtocolID: protocolID, PrivateKey: key}
+	eps, err := web.Configure(&cfg, []string{"wt://0.0.0.0:0?public=127.0.0.1:0"}, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv, err = netcode.NewServer(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	pub := srv.PublicAddresses()
+	if len(pub) != 1 || pub[0] != netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), eps[0].LocalAddr().Port()) {
+		t.Fatalf("public %v, bound %v", pub, eps[0].LocalAddr())
+	}
+	r := &rig{t: t, key: key, srv: srv, nextID: 1}
+	c, _ := r.client(pub[0], dialWT(eps[0]))
+	r.connect(c)
 }

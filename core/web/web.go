@@ -7,6 +7,8 @@
 //	wt://0.0.0.0:4433     WebTransport (a CA certificate, or self-signed
 //	                      with its hashes served for serverCertificateHashes)
 //
+// A wildcard bind needs the address tokens carry: wt://0.0.0.0:4433?public=203.0.113.5:4433.
+//
 // Each ws/wss/wt address becomes a netcode.Listener: the server opens it
 // at Start, and its public address joins the addresses tokens may carry.
 package web
@@ -42,24 +44,47 @@ const (
 // ErrBadBind reports a bind address ParseBind cannot read.
 var ErrBadBind = errors.New("web: bad bind address")
 
-// ParseBind splits "scheme://ip:port" (IPv6 in brackets). Without a
-// scheme the address is UDP. Host names are refused: a server binds
-// addresses, and tokens carry addresses.
-func ParseBind(s string) (Scheme, netip.AddrPort, error) {
-	scheme, rest := UDP, s
+// Bind is a parsed bind address.
+type Bind struct {
+	Scheme Scheme
+	Addr   netip.AddrPort
+	// Public, from "?public=ip:port", is the address tokens carry for it
+	// (invalid when not given).
+	Public netip.AddrPort
+}
+
+// ParseBind reads "scheme://ip:port[?public=ip:port]" (IPv6 in brackets).
+// Without a scheme the address is UDP. Host names are refused: a server
+// binds addresses, and tokens carry addresses.
+func ParseBind(s string) (Bind, error) {
+	var b Bind
+	b.Scheme = UDP
+	rest := s
 	if i := strings.Index(s, "://"); i >= 0 {
-		scheme, rest = Scheme(strings.ToLower(s[:i])), s[i+3:]
+		b.Scheme, rest = Scheme(strings.ToLower(s[:i])), s[i+3:]
 	}
-	switch scheme {
+	switch b.Scheme {
 	case UDP, WS, WSS, WT:
 	default:
-		return "", netip.AddrPort{}, fmt.Errorf("%w: scheme %q in %q (udp, ws, wss, wt)", ErrBadBind, scheme, s)
+		return Bind{}, fmt.Errorf("%w: scheme %q in %q (udp, ws, wss, wt)", ErrBadBind, b.Scheme, s)
 	}
-	ap, err := netip.ParseAddrPort(strings.TrimSuffix(rest, "/"))
-	if err != nil {
-		return "", netip.AddrPort{}, fmt.Errorf("%w: %q: %v", ErrBadBind, s, err)
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		q := rest[i+1:]
+		rest = rest[:i]
+		v, ok := strings.CutPrefix(q, "public=")
+		if !ok {
+			return Bind{}, fmt.Errorf("%w: %q: only ?public=ip:port is understood", ErrBadBind, s)
+		}
+		var err error
+		if b.Public, err = netip.ParseAddrPort(v); err != nil {
+			return Bind{}, fmt.Errorf("%w: %q: public: %v", ErrBadBind, s, err)
+		}
 	}
-	return scheme, ap, nil
+	var err error
+	if b.Addr, err = netip.ParseAddrPort(strings.TrimSuffix(rest, "/")); err != nil {
+		return Bind{}, fmt.Errorf("%w: %q: %v", ErrBadBind, s, err)
+	}
+	return b, nil
 }
 
 // Options configure a browser endpoint. The zero value gives the
@@ -112,9 +137,13 @@ type Endpoint struct {
 // that a bad configuration fails here rather than at Start: plain ws on
 // an address other hosts can reach, wss without a certificate.
 func NewEndpoint(bind string, opts Options) (*Endpoint, error) {
-	scheme, addr, err := ParseBind(bind)
+	pb, err := ParseBind(bind)
 	if err != nil {
 		return nil, err
+	}
+	scheme, addr := pb.Scheme, pb.Addr
+	if pb.Public.IsValid() {
+		opts.Public = pb.Public
 	}
 	e := &Endpoint{scheme: scheme, addr: addr, opts: opts}
 	hasCert := opts.TLS != nil || opts.CertFile != ""
@@ -213,30 +242,26 @@ func (e *Endpoint) Stats() session.Stats {
 }
 
 // Configure splits bind addresses into cfg: UDP ones are appended to
-// Addresses, the others become Endpoints appended to Listeners (all with
-// opts; opts.Public applies to none when several browser binds are given,
-// set Endpoint options one by one for that).
+// Addresses (a "?public=" there is appended to PublicAddresses, which then
+// must list every UDP public address), the others become Endpoints
+// appended to Listeners, all with opts except Public, which comes from
+// each bind's "?public=".
 func Configure(cfg *netcode.ServerConfig, binds []string, opts Options) ([]*Endpoint, error) {
 	var eps []*Endpoint
-	web := 0
-	for _, b := range binds {
-		if s, _, err := ParseBind(b); err == nil && s != UDP {
-			web++
-		}
-	}
-	if web > 1 {
-		opts.Public = netip.AddrPort{}
-	}
-	for _, b := range binds {
-		scheme, addr, err := ParseBind(b)
+	opts.Public = netip.AddrPort{}
+	for _, s := range binds {
+		b, err := ParseBind(s)
 		if err != nil {
 			return nil, err
 		}
-		if scheme == UDP {
-			cfg.Addresses = append(cfg.Addresses, addr)
+		if b.Scheme == UDP {
+			cfg.Addresses = append(cfg.Addresses, b.Addr)
+			if b.Public.IsValid() {
+				cfg.PublicAddresses = append(cfg.PublicAddresses, b.Public)
+			}
 			continue
 		}
-		e, err := NewEndpoint(b, opts)
+		e, err := NewEndpoint(s, opts)
 		if err != nil {
 			return nil, err
 		}

@@ -94,11 +94,17 @@ func TestPlainWSRefusedOffLoopback(t *testing.T) {
 	if _, err := web.NewEndpoint("ws://[::1]:0", web.Options{}); err != nil {
 		t.Errorf("ws on ::1: %v", err)
 	}
-	if _, _, err := web.ParseBind("http://127.0.0.1:80"); !errors.Is(err, web.ErrBadBind) {
-		t.Errorf("http scheme: %v", err)
+	for _, bad := range []string{"http://127.0.0.1:80", "wt://localhost:80", "wt://127.0.0.1:80?foo=1", "wt://0.0.0.0:1?public=x"} {
+		if _, err := web.ParseBind(bad); !errors.Is(err, web.ErrBadBind) {
+			t.Errorf("%s: %v", bad, err)
+		}
 	}
-	if _, _, err := web.ParseBind("wt://localhost:80"); !errors.Is(err, web.ErrBadBind) {
-		t.Errorf("host name: %v", err)
+	b, err := web.ParseBind("WT://[::]:4433?public=[2001:db8::1]:4433")
+	if err != nil || b.Scheme != web.WT || b.Addr != netip.MustParseAddrPort("[::]:4433") || b.Public != netip.MustParseAddrPort("[2001:db8::1]:4433") {
+		t.Errorf("%+v %v", b, err)
+	}
+	if b, err := web.ParseBind("127.0.0.1:40000"); err != nil || b.Scheme != web.UDP || b.Public.IsValid() {
+		t.Errorf("bare address: %+v %v", b, err)
 	}
 }
 
