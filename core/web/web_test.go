@@ -302,24 +302,34 @@ func TestCertificateRotation(t *testing.T) {
 	}
 }
 
-// When a session ends, the server's sends to it are dropped quietly.
+// When a session ends under a connected client, the server's sends to it
+// are dropped quietly and counted until netcode times the client out.
 func TestSendAfterSessionEnds(t *testing.T) {
 	r := newRig(t, web.Options{})
-	c, id := r.client(r.addrOf(r.ws), dialWS)
+	var raw transport.Transport
+	c, id := r.client(r.addrOf(r.ws), func(ap netip.AddrPort) (transport.Transport, error) {
+		tr, err := dialWS(ap)
+		raw = tr
+		return tr, err
+	})
 	r.connect(c)
-	if err := c.Close(); err != nil { // sends disconnects, then closes the socket
+	if err := raw.Close(); err != nil { // the socket only: no netcode disconnect
 		t.Fatal(err)
 	}
 	r.until("session closed", 5*time.Second, func() bool { return r.ws.Stats().Active == 0 })
-	// The server may have seen the disconnect packets already; if it has
-	// not, sends to the client go nowhere and are counted.
-	if err := r.srv.Send(core.NetcodeID(id), []byte("late")); err != nil && !errors.Is(err, core.ErrUnknownClient) {
-		t.Fatal(err)
+	before, sentBefore := r.ws.Stats().SendNoSession, r.srv.Stats().PacketsSent
+	for range 3 {
+		if err := r.srv.Send(core.NetcodeID(id), []byte("late")); err != nil {
+			t.Fatal(err)
+		}
 	}
-	r.step()
-	if r.srv.NumConnected() == 1 && r.ws.Stats().SendNoSession == 0 {
-		t.Fatalf("send to a closed session not counted: %+v", r.ws.Stats())
+	// Each payload, and the keep-alive before it while the client is
+	// unconfirmed: every packet sent is counted as without a session.
+	got, sent := r.ws.Stats().SendNoSession-before, r.srv.Stats().PacketsSent-sentBefore
+	if got < 3 || got != sent {
+		t.Fatalf("%d packets counted as without session, %d sent", got, sent)
 	}
+	r.until("timed out", 10*time.Second, func() bool { return r.srv.NumConnected() == 0 })
 }
 
 // Stopping the server tells browser clients, as it tells UDP ones: its
