@@ -22,7 +22,7 @@ const tick = 5 * time.Millisecond
 // rig is a netcode server on 127.0.0.1 serving UDP, ws and wt at once,
 // driven from the test goroutine like a game loop.
 type rig struct {
-	t      *testing.T
+	t      testing.TB
 	key    netcode.Key
 	srv    *netcode.Server
 	ws, wt *web.Endpoint
@@ -32,7 +32,7 @@ type rig struct {
 	echo   bool
 }
 
-func newRig(t *testing.T, opts web.Options) *rig {
+func newRig(t testing.TB, opts web.Options) *rig {
 	t.Helper()
 	key, err := netcode.GenerateKey()
 	if err != nil {
