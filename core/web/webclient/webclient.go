@@ -16,7 +16,6 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/coder/websocket"
 	"github.com/quic-go/webtransport-go"
@@ -66,10 +65,8 @@ func DialWS(ctx context.Context, url string, server netip.AddrPort, opts *websoc
 		return nil, fmt.Errorf("webclient: %w", err)
 	}
 	c := newConn(server)
-	c.send = func(b []byte) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return ws.Write(ctx, websocket.MessageBinary, b)
+	c.send = func(b []byte) error { // Close unblocks it
+		return ws.Write(context.Background(), websocket.MessageBinary, b)
 	}
 	c.close = func() { ws.CloseNow() }
 	go func() {

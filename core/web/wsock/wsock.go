@@ -178,8 +178,11 @@ func (l *Listener) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.SetReadLimit(discardLimit)
-	s.Start(func(ctx context.Context, b []byte) error {
-		return c.Write(ctx, websocket.MessageBinary, b)
+	// Reads and writes take context.Background: a cancellable context
+	// costs the library a timer registration per message, and closing the
+	// session closes the connection (CloseNow), which unblocks both.
+	s.Start(func(_ context.Context, b []byte) error {
+		return c.Write(context.Background(), websocket.MessageBinary, b)
 	}, func() { c.CloseNow() })
 	l.read(s, c)
 }
@@ -189,9 +192,8 @@ func (l *Listener) read(s *session.Session, c *websocket.Conn) {
 	defer s.Close()
 	max := l.Limits().MaxMessage
 	buf := make([]byte, max+1)
-	ctx := s.Context()
 	for {
-		typ, r, err := c.Reader(ctx)
+		typ, r, err := c.Reader(context.Background())
 		if err != nil {
 			return
 		}
