@@ -70,6 +70,7 @@ func caFiles(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 
 // wss and wt with a CA-issued certificate, verified the ordinary way.
 func TestCAIssuedCertificate(t *testing.T) {
+	skipWTUnderWine(t)
 	certFile, keyFile, pool := caFiles(t)
 	key, _ := netcode.GenerateKey()
 	cfg := netcode.ServerConfig{ProtocolID: protocolID, PrivateKey: key}
@@ -160,6 +161,7 @@ func TestWTOriginAndPerIP(t *testing.T) {
 // Stopping the server ends every goroutine the browser transports and
 // their sessions started.
 func TestNoGoroutineLeftBehind(t *testing.T) {
+	skipWTUnderWine(t)
 	before := runtime.NumGoroutine()
 	func() {
 		key, _ := netcode.GenerateKey()
@@ -207,6 +209,7 @@ func TestNoGoroutineLeftBehind(t *testing.T) {
 // A wildcard bind serves at the public address its bind names; without one
 // the server cannot know what tokens carry and refuses to start.
 func TestWildcardBindWithPublic(t *testing.T) {
+	skipWTUnderWine(t)
 	key, _ := netcode.GenerateKey()
 	cfg := netcode.ServerConfig{ProtocolID: protocolID, PrivateKey: key}
 	if _, err := web.Configure(&cfg, []string{"wt://0.0.0.0:0"}, web.Options{}); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/lightyear-conn/lightyear_conn/core/transport"
 	"github.com/lightyear-conn/lightyear_conn/core/web"
 	"github.com/lightyear-conn/lightyear_conn/core/web/webclient"
+	"github.com/lightyear-conn/lightyear_conn/internal/wine"
 )
 
 const protocolID = 0x1122334455667788
@@ -34,6 +35,7 @@ type rig struct {
 
 func newRig(t testing.TB, opts web.Options) *rig {
 	t.Helper()
+	skipWTUnderWine(t)
 	key, err := netcode.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -225,4 +227,15 @@ func minOf(v []int) int {
 		m = min(m, x)
 	}
 	return m
+}
+
+// skipWTUnderWine skips a test that opens a WebTransport listener under
+// wine: quic-go binds with Go's net.ListenUDP, which wine 8.0 fails
+// (SIO_UDP_CONNRESET unimplemented, "winapi error #10045"; see
+// core/transport's skipNetUDPUnderWine).
+func skipWTUnderWine(t testing.TB) {
+	t.Helper()
+	if v, ok := wine.Version(); ok {
+		t.Skipf("under wine %s, Go's net.ListenUDP fails (#10045), so WebTransport cannot listen", v)
+	}
 }
