@@ -39,6 +39,9 @@ type Limits struct {
 	// RecvQueue bounds the messages waiting for ReadBatch, all sessions
 	// together; default 4096. More are dropped and counted.
 	RecvQueue int
+	// SessionRecvQueue bounds one session's share of RecvQueue, so that
+	// one flooding session cannot crowd the others out; default 256.
+	SessionRecvQueue int
 	// SendQueue bounds the messages waiting for one session's writer;
 	// default 64. More are dropped and counted.
 	SendQueue int
@@ -62,6 +65,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxMessage, DefaultMaxMessage)
 	def(&l.RecvQueue, 4096)
 	def(&l.SendQueue, 64)
+	def(&l.SessionRecvQueue, 256)
 	if l.IdleTimeout <= 0 {
 		l.IdleTimeout = 10 * time.Second
 	}
@@ -100,7 +104,7 @@ type Stats struct {
 	Received      uint64 // messages queued for ReadBatch
 	RecvOversized uint64 // over MaxMessage
 	RecvText      uint64 // WebSocket text messages: not netcode
-	RecvQueueFull uint64 // RecvQueue full
+	RecvQueueFull uint64 // RecvQueue, or the session's share of it, full
 
 	Sent          uint64 // messages written to a session
 	SendNoSession uint64 // to an address with no open session
@@ -127,7 +131,7 @@ type counters struct {
 type rxSlot struct {
 	buf  []byte // MaxMessage bytes, allocated on first use and kept
 	n    int
-	from netip.AddrPort
+	from *Session
 }
 
 // Hub is the Transport of a set of sessions. ReadBatch and WriteBatch
@@ -240,13 +244,13 @@ func (h *Hub) remove(s *Session) {
 }
 
 // deliver queues one received message from s.
-func (h *Hub) deliver(from netip.AddrPort, b []byte) {
+func (h *Hub) deliver(from *Session, b []byte) {
 	if len(b) > h.lim.MaxMessage {
 		h.c.recvOversized.Add(1)
 		return
 	}
 	h.rxMu.Lock()
-	if h.rxLen == len(h.rx) {
+	if h.rxLen == len(h.rx) || from.queued >= h.lim.SessionRecvQueue {
 		h.rxMu.Unlock()
 		h.c.recvQueueFull.Add(1)
 		return
@@ -257,6 +261,7 @@ func (h *Hub) deliver(from netip.AddrPort, b []byte) {
 	}
 	sl.n = copy(sl.buf, b)
 	sl.from = from
+	from.queued++
 	h.rxLen++
 	h.rxMu.Unlock()
 	h.c.received.Add(1)
@@ -275,7 +280,9 @@ func (h *Hub) ReadBatch(msgs []transport.Message) (int, error) {
 		m := &msgs[n]
 		m.N = copy(m.Buf, sl.buf[:sl.n])
 		m.Truncated = m.N < sl.n
-		m.Addr = sl.from
+		m.Addr = sl.from.addr
+		sl.from.queued--
+		sl.from = nil // a closed session is not kept alive by the ring
 		h.rxHead = (h.rxHead + 1) % len(h.rx)
 		h.rxLen--
 	}

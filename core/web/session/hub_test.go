@@ -91,6 +91,21 @@ func TestReceiveQueue(t *testing.T) {
 	if st.Received != 4 || st.RecvQueueFull != 2 || st.RecvOversized != 1 {
 		t.Fatalf("%+v", st)
 	}
+	// One session's share is bounded; another still gets in.
+	h2 := newTestHub(t, Limits{RecvQueue: 8, SessionRecvQueue: 3})
+	flood, other := admit(t, h2, "10.0.0.1:1"), admit(t, h2, "10.0.0.2:1")
+	for range 5 {
+		flood.Receive([]byte{1})
+	}
+	other.Receive([]byte{2})
+	if n, _ := h2.ReadBatch(msgs(8)); n != 4 || h2.Stats().RecvQueueFull != 2 {
+		t.Fatalf("read %d, %+v", n, h2.Stats())
+	}
+	flood.Receive([]byte{1}) // its share came back with the read
+	if n, _ := h2.ReadBatch(msgs(8)); n != 1 {
+		t.Fatalf("after the read: %d", n)
+	}
+
 	allocs := testing.AllocsPerRun(100, func() {
 		s.Receive([]byte{1, 2, 3})
 		if n, _ := h.ReadBatch(m); n != 1 {

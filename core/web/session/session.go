@@ -41,6 +41,7 @@ type Session struct {
 	lastRecv   atomic.Int64 // unix ns
 	writeStart atomic.Int64 // unix ns while a write is in progress, else 0
 	reason     atomic.Int32 // the first close reason decided
+	queued     int          // messages in the Hub's receive ring; guarded by Hub.rxMu
 	closeOnce  sync.Once
 	closer     func()
 
@@ -104,7 +105,7 @@ func (s *Session) Close() { s.close(closePeer) }
 // Receive passes one message from the peer on to ReadBatch.
 func (s *Session) Receive(b []byte) {
 	s.lastRecv.Store(time.Now().UnixNano())
-	s.h.deliver(s.addr, b)
+	s.h.deliver(s, b)
 }
 
 // DropText counts a WebSocket text message: netcode is binary only. It
