@@ -222,8 +222,11 @@ func (a *app) loop(ctx context.Context, stdout io.Writer) error {
 
 func (a *app) printInfo(w io.Writer) {
 	fmt.Fprintf(w, "key     %x\nprotocol %#x\n", a.key[:], a.o.protocolID)
-	for _, u := range a.urls() {
-		fmt.Fprintf(w, "listen  %s\n", u)
+	urls := a.urls()
+	for _, k := range []string{"udp", "ws", "wss", "wt"} {
+		if u, ok := urls[k]; ok {
+			fmt.Fprintf(w, "%-7s %s\n", k, u)
+		}
 	}
 	for _, h := range a.certHashes() {
 		fmt.Fprintf(w, "wt cert sha-256 %s\n", h)
