@@ -136,8 +136,9 @@ func Listen(cfg Config) (*Listener, error) {
 		H3:                h3,
 		ReorderingTimeout: cfg.HandshakeTimeout,
 		CheckOrigin:       func(r *http.Request) bool { return session.OriginAllowed(cfg.AllowedOrigins, r) },
-		// No streams: netcode rides datagrams only.
-		Config: &webtransport.Config{MaxIncomingStreams: -1, MaxIncomingUniStreams: -1},
+		// WebTransport settings left at webtransport-go's defaults, the
+		// setup checked with Chromium; netcode opens no streams, and the
+		// QUIC limits above bound what a peer can open.
 	}
 	// Our own accept loop rather than wt.Serve: Serve's WaitGroup.Add
 	// races with a Close that comes before Serve got going (the race
