@@ -545,7 +545,7 @@ func TestAttackBitFlips(t *testing.T) {
 	r.takeEvents()
 
 	// A payload, held back by the relay.
-	conn := s.byAddr[rl.addr()]
+	conn := s.connFrom(rl.addr())
 	require.NotNil(t, conn)
 	rl.hold = func(b []byte) bool { return packetType(b) == PacketPayload }
 	payload := make([]byte, 200)
@@ -560,7 +560,7 @@ func TestAttackBitFlips(t *testing.T) {
 	cBefore := mustClientStats(t, s, id)
 	flipAll(pkt, func(what string) {
 		require.Equal(t, 1, s.NumConnected(), what)
-		require.Same(t, conn, s.byAddr[rl.addr()], what)
+		require.Same(t, conn, s.connFrom(rl.addr()), what)
 		require.True(t, conn.replay == window, "%s: replay window moved", what)
 		require.Equal(t, confirmed, conn.confirmed, what)
 	})
@@ -907,7 +907,7 @@ func TestAttackMaxClientsAndSlotReuse(t *testing.T) {
 	require.Equal(t, []core.Event{{Type: core.EventDisconnected, Client: oldID, Reason: core.ReasonRemote}}, r.takeEvents())
 	require.Equal(t, maxClients-1, s.NumConnected())
 	require.Nil(t, s.slots[oldIdx])
-	require.Nil(t, s.byAddr[oldAddr])
+	require.Nil(t, s.connFrom(oldAddr))
 	require.Nil(t, s.byID[2])
 	require.Nil(t, old.c2s)
 	require.Nil(t, old.s2c)

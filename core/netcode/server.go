@@ -58,9 +58,9 @@ type Server struct {
 	slots     []*conn // by client index; nil when free
 	free      []int   // free client indices, a stack
 	connected []*conn // dense, for per-tick loops
-	byAddr    map[netip.AddrPort]*conn
+	byAddr    map[peer]*conn
 	byID      map[uint64]*conn
-	pending   map[netip.AddrPort]*pendingClient
+	pending   map[peer]*pendingClient
 	tokens    tokenHistory
 	// lastWarning is when each kind of warning was last raised, if warned.
 	lastWarning [core.NumWarnings]time.Duration
@@ -93,6 +93,15 @@ type conn struct {
 	stats     core.Stats
 }
 
+// peer keys a client by the socket it came through and its address there.
+// Addresses are only unique per transport: a WebSocket or WebTransport
+// session's address is made up by its transport and may equal a UDP
+// client's, and two UDP sockets may hear the same peer address.
+type peer struct {
+	sock *outbox
+	addr netip.AddrPort
+}
+
 // pendingClient is an address in mid-handshake: the keys from its token,
 // kept until the response arrives or the mapping expires.
 type pendingClient struct {
@@ -117,9 +126,9 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		tokenKey: newXAEAD(&c.PrivateKey),
 		slots:    make([]*conn, c.MaxClients),
 		free:     make([]int, 0, c.MaxClients),
-		byAddr:   make(map[netip.AddrPort]*conn),
+		byAddr:   make(map[peer]*conn),
 		byID:     make(map[uint64]*conn),
-		pending:  make(map[netip.AddrPort]*pendingClient),
+		pending:  make(map[peer]*pendingClient),
 		tokens:   newTokenHistory(c.TokenHistorySize),
 		events:   eventq.New(c.EventQueueSize),
 	}
@@ -156,7 +165,20 @@ func (s *Server) Start() error {
 		}
 		socks = append(socks, o)
 	}
-	public := make([]netip.AddrPort, 0, len(s.cfg.PublicAddresses))
+	udp := len(socks)
+	for _, l := range s.cfg.Listeners {
+		tr, err := l.Open()
+		if err != nil {
+			return fail(fmt.Errorf("netcode: opening listener %s: %w", l.Name, err))
+		}
+		o := newOutbox(tr, &s.stats)
+		if o.tr, err = s.cfg.Conditioning.condition(tr, s.clock); err != nil {
+			tr.Close()
+			return fail(err)
+		}
+		socks = append(socks, o)
+	}
+	public := make([]netip.AddrPort, 0, len(s.cfg.PublicAddresses)+len(s.cfg.Listeners))
 	for _, a := range s.cfg.PublicAddresses {
 		if a.Port() == 0 { // "the port I was given": the first socket's
 			a = netip.AddrPortFrom(a.Addr(), socks[0].tr.LocalAddr().Port())
@@ -164,13 +186,27 @@ func (s *Server) Start() error {
 		public = append(public, a)
 	}
 	if len(public) == 0 {
-		for _, o := range socks {
+		for _, o := range socks[:udp] {
 			la := o.tr.LocalAddr()
 			if la.Addr().IsUnspecified() {
 				return fail(fmt.Errorf("%w: bound to %v: set PublicAddresses to the addresses in the tokens", ErrInvalidConfig, la))
 			}
 			public = append(public, la)
 		}
+	}
+	for i, l := range s.cfg.Listeners {
+		la := socks[udp+i].raw.LocalAddr()
+		a := l.Public
+		switch {
+		case !a.IsValid():
+			if la.Addr().IsUnspecified() {
+				return fail(fmt.Errorf("%w: listener %s bound to %v: set its Public address", ErrInvalidConfig, l.Name, la))
+			}
+			a = la
+		case a.Port() == 0:
+			a = netip.AddrPortFrom(a.Addr(), la.Port())
+		}
+		public = append(public, a)
 	}
 	key, err := GenerateKey()
 	if err != nil {
@@ -284,10 +320,11 @@ func (s *Server) receive(o *outbox) error {
 
 func (s *Server) handle(o *outbox, m *transport.Message) DropReason {
 	pkt, from := m.Buf[:m.N], m.Addr
+	key := peer{o, from}
 	if m.Truncated || len(pkt) > maxPacketSize {
 		// Larger than any netcode packet: nothing to parse. Counted
 		// against the client too when it came from one.
-		if c := s.byAddr[from]; c != nil {
+		if c := s.byAddr[key]; c != nil {
 			c.stats.PacketsReceived++
 			c.stats.BytesReceived += uint64(len(pkt))
 			countDrop(&c.stats, DropOversized)
@@ -297,7 +334,7 @@ func (s *Server) handle(o *outbox, m *transport.Message) DropReason {
 	if len(pkt) > 0 && pkt[0] == byte(PacketRequest) {
 		return s.handleRequest(o, pkt, from)
 	}
-	if c := s.byAddr[from]; c != nil {
+	if c := s.byAddr[key]; c != nil {
 		c.stats.PacketsReceived++
 		c.stats.BytesReceived += uint64(len(pkt))
 		h, body, drop := s.codec.readEncrypted(pkt, serverAccepts, c.c2s, &c.replay)
@@ -307,7 +344,7 @@ func (s *Server) handle(o *outbox, m *transport.Message) DropReason {
 		}
 		return s.handleConnected(c, h.typ, body)
 	}
-	p := s.pending[from]
+	p := s.pending[key]
 	if p == nil {
 		if _, drop := parseHeader(pkt, serverAccepts); drop != DropNone {
 			return drop
@@ -322,7 +359,7 @@ func (s *Server) handle(o *outbox, m *transport.Message) DropReason {
 		return DropRejected
 	}
 	p.lastAccess = s.now
-	return s.handleResponse(p, body, from)
+	return s.handleResponse(p, body, key)
 }
 
 func (s *Server) handleConnected(c *conn, t PacketType, body []byte) DropReason {
@@ -358,11 +395,12 @@ func (s *Server) handleRequest(o *outbox, pkt []byte, from netip.AddrPort) DropR
 	if !s.isPublicAddress(r.token.ServerAddresses) {
 		return DropRejected
 	}
-	if s.byAddr[from] != nil || s.byID[r.token.ClientID] != nil {
+	key := peer{o, from}
+	if s.byAddr[key] != nil || s.byID[r.token.ClientID] != nil {
 		return DropRejected
 	}
-	key := keyOf(&r.mac)
-	use, seen := s.tokens.lookup(key)
+	tk := keyOf(&r.mac)
+	use, seen := s.tokens.lookup(tk)
 	if seen && (use.state == tokenConsumed || !use.from(from)) {
 		return DropRejected
 	}
@@ -377,14 +415,14 @@ func (s *Server) handleRequest(o *outbox, pkt []byte, from netip.AddrPort) DropR
 		}) {
 			use.state = tokenDenied
 		}
-		s.tokens.add(key, use, r.expire)
+		s.tokens.add(tk, use, r.expire)
 	}
 	if use.state == tokenDenied || len(s.connected) >= s.cfg.MaxClients {
 		s.sendDenied(o, from, newAEAD(&r.token.ServerToClientKey))
 		return DropNone
 	}
-	p := s.pending[from]
-	if p == nil || p.token != key {
+	p := s.pending[key]
+	if p == nil || p.token != tk {
 		// Full: refused until the sweep (every second) frees quiet or
 		// expired handshakes. No sweep here: a flood would pay for a scan
 		// of the whole table with every request.
@@ -393,13 +431,13 @@ func (s *Server) handleRequest(o *outbox, pkt []byte, from netip.AddrPort) DropR
 			return DropTableFull
 		}
 		p = &pendingClient{
-			token:      key,
+			token:      tk,
 			c2s:        newAEAD(&r.token.ClientToServerKey),
 			s2c:        newAEAD(&r.token.ServerToClientKey),
 			timeout:    time.Duration(max(r.token.TimeoutSeconds, 0)) * time.Second,
 			expireUnix: r.expire,
 		}
-		s.pending[from] = p
+		s.pending[key] = p
 	}
 	p.sock = o
 	p.lastAccess = s.now
@@ -433,7 +471,8 @@ func (s *Server) sendDenied(o *outbox, to netip.AddrPort, s2c cipher.AEAD) {
 }
 
 // handleResponse admits a client whose challenge token checks out.
-func (s *Server) handleResponse(p *pendingClient, body []byte, from netip.AddrPort) DropReason {
+func (s *Server) handleResponse(p *pendingClient, body []byte, key peer) DropReason {
+	from := key.addr
 	seq := binary.LittleEndian.Uint64(body)
 	if err := openChallengeToken(&s.challenge, body[8:], seq, s.challengeAEAD, &s.codec.nonce); err != nil {
 		return DropDecrypt
@@ -463,10 +502,10 @@ func (s *Server) handleResponse(p *pendingClient, body []byte, from netip.AddrPo
 	c.replay.reset()
 	s.slots[idx] = c
 	s.connected = append(s.connected, c)
-	s.byAddr[from] = c
+	s.byAddr[key] = c
 	s.byID[c.id] = c
 	s.tokens.consume(p.token)
-	delete(s.pending, from)
+	delete(s.pending, key)
 	s.events.Push(core.Event{Type: core.EventConnected, Client: core.NetcodeID(c.id)})
 	s.sendKeepAlive(c)
 	return DropNone
@@ -531,7 +570,7 @@ func (s *Server) disconnect(c *conn, reason core.DisconnectReason, notify bool) 
 	s.connected = s.connected[:len(s.connected)-1]
 	s.slots[c.index] = nil
 	s.free = append(s.free, c.index)
-	delete(s.byAddr, c.addr)
+	delete(s.byAddr, peer{c.sock, c.addr})
 	delete(s.byID, c.id)
 	c.c2s, c.s2c = nil, nil
 	s.events.Push(core.Event{Type: core.EventDisconnected, Client: core.NetcodeID(c.id), Reason: reason})

@@ -13,10 +13,15 @@ import (
 type ServerConfig struct {
 	ProtocolID uint64
 	PrivateKey Key
-	// Addresses to bind (at least one). `[::]:port` serves IPv4 and IPv6
-	// clients on one socket, or IPv4 alone (0.0.0.0) on a host without
-	// IPv6 (see transport.ListenUDP).
+	// Addresses to bind (at least one, or a Listener). `[::]:port` serves
+	// IPv4 and IPv6 clients on one socket, or IPv4 alone (0.0.0.0) on a
+	// host without IPv6 (see transport.ListenUDP).
 	Addresses []netip.AddrPort
+	// Listeners are transports opened at Start beside the sockets of
+	// Addresses and closed at Stop: WebSocket and WebTransport endpoints
+	// (package core/web), or any transport.Transport. Their public
+	// addresses join PublicAddresses for the token check.
+	Listeners []Listener
 	// PublicAddresses are the addresses clients reach this server at, as
 	// the backend writes them in the private part of tokens; a request is
 	// refused unless one of them is in its token. Default: the bound
@@ -88,8 +93,13 @@ const maxTableSize = 1 << 30
 
 func (c *ServerConfig) withDefaults() (ServerConfig, error) {
 	cfg := *c
-	if len(cfg.Addresses) == 0 {
+	if len(cfg.Addresses) == 0 && len(cfg.Listeners) == 0 {
 		return cfg, fmt.Errorf("%w: no address to bind", ErrInvalidConfig)
+	}
+	for _, l := range cfg.Listeners {
+		if l.Open == nil {
+			return cfg, fmt.Errorf("%w: listener %q without Open", ErrInvalidConfig, l.Name)
+		}
 	}
 	for _, a := range cfg.Addresses {
 		if !a.IsValid() {
@@ -131,5 +141,20 @@ func (c *ServerConfig) withDefaults() (ServerConfig, error) {
 	}
 	cfg.Addresses = append([]netip.AddrPort(nil), cfg.Addresses...)
 	cfg.PublicAddresses = append([]netip.AddrPort(nil), cfg.PublicAddresses...)
+	cfg.Listeners = append([]Listener(nil), cfg.Listeners...)
 	return cfg, nil
+}
+
+// Listener is a transport a Server opens at Start beside its UDP sockets.
+// Packets keep their netcode form; each peer of the transport is one
+// client, keyed by the transport and the address it reports.
+type Listener struct {
+	// Name says which listener failed in errors, e.g. "wt://0.0.0.0:4433".
+	Name string
+	// Open opens the transport; the Server closes it at Stop, and opens a
+	// new one at the next Start.
+	Open func() (transport.Transport, error)
+	// Public is the address tokens carry for this transport. Zero: its
+	// LocalAddr, which must then be specific; port 0 takes LocalAddr's.
+	Public netip.AddrPort
 }
