@@ -54,6 +54,9 @@ namespace Lightyear.Conn.Tests
             add("steam: LY_ERR_SEND_BUFFER_FULL is SendBufferFullException", SendBufferFullMapping);
             add("zero managed allocation per payload (steam)", ZeroAllocSteam);
             add("gns: the real GameNetworkingSockets (LIGHTYEAR_GNS_LIB): connect, payloads, send buffer full, status", SteamGns);
+            add("token fetch: fleet registration, blocking, polled and async fetches from two lytokens replicas connect", TokenFetchTests.FetchAndConnect);
+            add("token fetch: wrong pin TlsException, bad credential UnauthorizedException, misuse", TokenFetchTests.Refusals);
+            add("token fetch: a full fleet answers 503 as NoServerException", TokenFetchTests.FullFleet);
             add("Library.Shutdown disposes everything; the library works after", Shutdown);
             add("example: examples/Echo runs", EchoExample);
 
