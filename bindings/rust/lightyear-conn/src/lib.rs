@@ -77,6 +77,8 @@
 mod client;
 mod conditioner;
 mod error;
+mod fetch;
+mod fleet;
 mod server;
 mod stats;
 pub mod steam;
@@ -91,6 +93,8 @@ pub use lightyear_conn_sys as sys;
 pub use client::{Client, ClientConfig};
 pub use conditioner::{BurstModel, ConditionerConfig, ConditionerPreset};
 pub use error::{Error, ErrorCode, Result};
+pub use fetch::{TokenFetchOptions, TokenRequest, fetch_token};
+pub use fleet::{FleetConfig, FleetStatus};
 pub use server::{Batch, EventBuffer, Server, ServerConfig};
 pub use stats::Stats;
 pub use steam::{ConnectionStatus, Steam, SteamClientConfig, SteamConfig, SteamFlavour, SteamInit, SteamServerConfig};
