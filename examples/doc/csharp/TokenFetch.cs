@@ -8,7 +8,8 @@ class TokenFetchSnippet
     Server server;
     Client client;
     TokenRequest request;
-    TimeSpan retryAfter;
+    public TimeSpan retryAfter;   // public: read by the rest of the game
+    static void Log(int status, string message) { }
     string jwt = "<the player's credential from your login>";
 
     void Register()
@@ -48,7 +49,7 @@ class TokenFetchSnippet
         catch (UnauthorizedException) { /* 401/403: log in again */ }
         catch (RateLimitedException e) { retryAfter = e.RetryAfter ?? TimeSpan.FromSeconds(5); }
         catch (NoServerException) { /* 503: every server is full; try again later */ }
-        catch (TokenFetchException e) { /* TlsException, TokenFetchTimeoutException, HttpException: e.HttpStatus */ }
+        catch (TokenFetchException e) { Log(e.HttpStatus, e.Message); /* Tls, Timeout, Http */ }
         request.Dispose();                             // done either way
         request = null;
     }
