@@ -71,7 +71,11 @@ fn run_until(app: &mut App, secs: u64, what: &str, mut done: impl FnMut(&mut App
         assert!(t0.elapsed() < Duration::from_secs(secs), "timed out: {what}");
         let frame = Instant::now();
         app.update();
-        assert!(frame.elapsed() < Duration::from_millis(500), "a frame took {:?}", frame.elapsed());
+        assert!(
+            frame.elapsed() < Duration::from_millis(500),
+            "a frame took {:?}",
+            frame.elapsed()
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
 }
@@ -93,10 +97,13 @@ fn client_entity_fetches_its_token_from_the_service_and_connects() {
     let mut app = app(Some(server));
     run_until(&mut app, 10, "fleet registration", |app| {
         let net = app.world().resource::<NetServer>();
-        net.server().is_some_and(|s| s.fleet_status() == Ok(FleetStatus::Registered))
+        net.server()
+            .is_some_and(|s| s.fleet_status() == Ok(FleetStatus::Registered))
     });
 
-    let options = TokenFetchOptions::new(&f.urls[0], f.credential()).pin_sha256(&f.pin).tag("bevy");
+    let options = TokenFetchOptions::new(&f.urls[0], f.credential())
+        .pin_sha256(&f.pin)
+        .tag("bevy");
     let entity = app
         .world_mut()
         .spawn(NetClient::netcode(TokenSource::Service(options), ClientConfig::new()))
@@ -111,7 +118,8 @@ fn client_entity_fetches_its_token_from_the_service_and_connects() {
     });
     assert!(!app.world().get::<NetClient>(entity).unwrap().is_fetching_token());
 
-    app.world_mut().write_message(ClientSend::new(entity, &b"hello fleet"[..]));
+    app.world_mut()
+        .write_message(ClientSend::new(entity, &b"hello fleet"[..]));
     run_until(&mut app, 10, "payload echoed", |app| {
         !app.world().resource::<Seen>().client_payloads.is_empty()
     });
@@ -138,17 +146,26 @@ fn refused_fetch_becomes_a_message() {
     assert_eq!(seen.token_failures, [ErrorCode::Unauthorized]);
     assert_eq!(seen.errors, [(NetSide::Client(entity), ErrorCode::Unauthorized)]);
     let net = app.world().get::<NetClient>(entity).unwrap();
-    assert!(!net.is_fetching_token() && net.client().is_none(), "no client, no retry by itself");
+    assert!(
+        !net.is_fetching_token() && net.client().is_none(),
+        "no client, no retry by itself"
+    );
 
     // No server has the tag: 503 as NoServer, after ConnectClient tries again.
-    let none = TokenFetchOptions::new(&f.urls[0], f.credential()).pin_sha256(&f.pin).tag("bevy-nobody");
+    let none = TokenFetchOptions::new(&f.urls[0], f.credential())
+        .pin_sha256(&f.pin)
+        .tag("bevy-nobody");
     let other = app
         .world_mut()
         .spawn(NetClient::netcode(TokenSource::Service(none), ClientConfig::new()))
         .id();
-    run_until(&mut app, 15, "503", |app| app.world().resource::<Seen>().token_failures.len() == 2);
+    run_until(&mut app, 15, "503", |app| {
+        app.world().resource::<Seen>().token_failures.len() == 2
+    });
     app.world_mut().write_message(ConnectClient { entity: other });
-    run_until(&mut app, 15, "503 again", |app| app.world().resource::<Seen>().token_failures.len() == 3);
+    run_until(&mut app, 15, "503 again", |app| {
+        app.world().resource::<Seen>().token_failures.len() == 3
+    });
     let seen = app.world().resource::<Seen>();
     assert_eq!(seen.token_failures[1..], [ErrorCode::NoServer, ErrorCode::NoServer]);
 }

@@ -192,7 +192,9 @@ impl Error {
             return None;
         }
         let rest = &self.message[self.message.find("(retry after ")? + 13..];
-        let secs = rest.strip_suffix(" s)").or_else(|| rest.split_once(" s)").map(|(n, _)| n))?;
+        let secs = rest
+            .strip_suffix(" s)")
+            .or_else(|| rest.split_once(" s)").map(|(n, _)| n))?;
         secs.parse().ok().map(std::time::Duration::from_secs)
     }
 }

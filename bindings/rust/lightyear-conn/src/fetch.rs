@@ -113,7 +113,10 @@ impl TokenFetchOptions {
             None => 0,
             // 0 would mean the default: a zero timeout becomes the shortest one.
             Some(d) => u32::try_from(d.as_millis().max(1)).map_err(|_| {
-                Error::new(ErrorCode::InvalidArgument, format!("timeout {d:?} is over {} ms", u32::MAX))
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("timeout {d:?} is over {} ms", u32::MAX),
+                )
             })?,
         };
         let mut raw = sys::ly_token_fetch_options::default();

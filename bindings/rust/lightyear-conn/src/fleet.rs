@@ -131,7 +131,10 @@ impl Server {
         if let Some(ttl) = config.ttl {
             // A zero would mean the default; below 30 ms the library explains the refusal.
             raw.ttl_ms = u32::try_from(ttl.as_millis().max(1)).map_err(|_| {
-                Error::new(ErrorCode::InvalidArgument, format!("ttl {ttl:?} is over {} ms", u32::MAX))
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("ttl {ttl:?} is over {} ms", u32::MAX),
+                )
             })?;
         }
         // SAFETY: raw's strings live until the call returns (the library copies them).

@@ -48,7 +48,11 @@ fn registered_server(tag: &str, max_clients: u32, ttl: Duration) -> Server {
 
 /// Connects a client with `token` to `server` and echoes one payload through it.
 fn connect_and_echo(server: &mut Server, token: &ConnectToken) -> Client {
-    assert_eq!(token.addresses().unwrap()[0], server.address(0).unwrap(), "the token names the server");
+    assert_eq!(
+        token.addresses().unwrap()[0],
+        server.address(0).unwrap(),
+        "the token names the server"
+    );
     let mut client = Client::new(token, &ClientConfig::new()).unwrap();
     client.connect().unwrap();
     let msg = b"through the fleet";
@@ -101,12 +105,18 @@ fn fetch_blocking_and_polled_then_connect() {
 
     // Replica 2, trusting the CA file instead of a pin.
     let f = fleet();
-    let opts = TokenFetchOptions::new(&f.urls[1], f.credential()).ca_file(&f.ca_file).tag("rs-connect");
+    let opts = TokenFetchOptions::new(&f.urls[1], f.credential())
+        .ca_file(&f.ca_file)
+        .tag("rs-connect");
     let request = TokenRequest::start(&opts).unwrap();
     let (token, pending) = poll_to_end(&request, Some(&mut server));
     let token = token.unwrap();
     assert!(pending > 0, "the first poll returned before the network answered");
-    assert_eq!(request.poll().unwrap().unwrap().as_bytes(), token.as_bytes(), "a later poll returns it again");
+    assert_eq!(
+        request.poll().unwrap().unwrap().as_bytes(),
+        token.as_bytes(),
+        "a later poll returns it again"
+    );
     drop(request);
     let _b = connect_and_echo(&mut server, &token);
     assert_eq!(server.num_connected().unwrap(), 2);
@@ -154,7 +164,10 @@ fn full_fleet_answers_503() {
     // Once a heartbeat (every ttl / 3) has published the count, no server has room.
     let t0 = Instant::now();
     let e = loop {
-        assert!(t0.elapsed() < Duration::from_secs(10), "503 within 10 s of the server filling");
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "503 within 10 s of the server filling"
+        );
         for _ in 0..10 {
             client.update(DT).unwrap();
             server.update(DT).unwrap();
@@ -175,13 +188,26 @@ fn full_fleet_answers_503() {
 fn misuse_gives_the_documented_codes() {
     let f = fleet();
     let code = |o: &TokenFetchOptions| fetch_token(o).unwrap_err().code;
-    assert_eq!(code(&TokenFetchOptions::new("http://127.0.0.1:1", "x")), ErrorCode::InvalidArgument);
-    assert_eq!(code(&TokenFetchOptions::new(&f.urls[0], "")), ErrorCode::InvalidArgument);
     assert_eq!(
-        code(&TokenFetchOptions::new(&f.urls[0], "x").pin_sha256(&f.pin).ca_file(&f.ca_file)),
+        code(&TokenFetchOptions::new("http://127.0.0.1:1", "x")),
         ErrorCode::InvalidArgument
     );
-    assert_eq!(code(&TokenFetchOptions::new("https://x\0", "y")), ErrorCode::InvalidArgument);
+    assert_eq!(
+        code(&TokenFetchOptions::new(&f.urls[0], "")),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        code(
+            &TokenFetchOptions::new(&f.urls[0], "x")
+                .pin_sha256(&f.pin)
+                .ca_file(&f.ca_file)
+        ),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        code(&TokenFetchOptions::new("https://x\0", "y")),
+        ErrorCode::InvalidArgument
+    );
     assert_eq!(
         TokenRequest::start(&TokenFetchOptions::new("https://127.0.0.1:1", "x").pin_sha256("not hex"))
             .unwrap_err()
