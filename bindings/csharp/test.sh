@@ -15,6 +15,10 @@
 # LD_LIBRARY_PATH pointing at the native build. The last line is
 # "N passed, N failed"; the exit code is non-zero on any failure.
 #
+# The token-fetch tests start tests/fleet_fixture.sh: a redis-server and
+# two lytokens replicas (built with go) over TLS made with openssl; they need
+# redis-server, openssl, python3 and go (scripts/ensure-tools.sh installs them).
+#
 # Environment: LIGHTYEAR_BUILD_DIR (default <repo>/build),
 # LIGHTYEAR_LIB_DIR (the directory of the liblightyear_conn.so the tests
 # load, default LIGHTYEAR_BUILD_DIR: scripts/test-packages.sh points it at
@@ -39,7 +43,7 @@ args=()
 for a in "$@"; do
     case "$a" in
         --bench) mode=bench ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
         *) args+=("$a") ;;
     esac
 done

@@ -10,6 +10,10 @@
 # OUT_DIR, so a clean clone without build/ works; set LIGHTYEAR_CONN_LIB_DIR=/path/to/build
 # to link a prebuilt library instead.
 #
+# The token-fetch tests (lightyear-conn/tests/fetch.rs, lightyear-conn-bevy/tests/fetch.rs) start
+# tests/fleet_fixture.sh: a redis-server and two lytokens replicas over TLS; they need redis-server,
+# openssl and python3 (scripts/ensure-tools.sh installs them).
+#
 # Network is needed once, to fetch crates (`cargo fetch`, done here when something is
 # missing) and Go modules; every cargo command after that runs with --offline.
 set -euo pipefail

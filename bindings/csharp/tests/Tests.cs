@@ -54,6 +54,9 @@ namespace Lightyear.Conn.Tests
             add("steam: LY_ERR_SEND_BUFFER_FULL is SendBufferFullException", SendBufferFullMapping);
             add("zero managed allocation per payload (steam)", ZeroAllocSteam);
             add("gns: the real GameNetworkingSockets (LIGHTYEAR_GNS_LIB): connect, payloads, send buffer full, status", SteamGns);
+            add("token fetch: fleet registration, blocking, polled and async fetches from two lytokens replicas connect", TokenFetchTests.FetchAndConnect);
+            add("token fetch: wrong pin TlsException, bad credential UnauthorizedException, misuse", TokenFetchTests.Refusals);
+            add("token fetch: a full fleet answers 503 as NoServerException", TokenFetchTests.FullFleet);
             add("Library.Shutdown disposes everything; the library works after", Shutdown);
             add("example: examples/Echo runs", EchoExample);
 
@@ -169,6 +172,10 @@ namespace Lightyear.Conn.Tests
                 Assert.Equal((uint)sizeof(Native.ly_steam_server_config), ss.struct_size, "ly_steam_server_config struct_size");
                 Native.ly_steam_client_config scc; Native.ly_steam_client_config_defaults(&scc);
                 Assert.Equal((uint)sizeof(Native.ly_steam_client_config), scc.struct_size, "ly_steam_client_config struct_size");
+                Native.ly_token_fetch_options tfo; Native.ly_token_fetch_options_defaults(&tfo);
+                Assert.Equal((uint)sizeof(Native.ly_token_fetch_options), tfo.struct_size, "ly_token_fetch_options struct_size");
+                Native.ly_fleet_config fc; Native.ly_fleet_config_defaults(&fc);
+                Assert.Equal((uint)sizeof(Native.ly_fleet_config), fc.struct_size, "ly_fleet_config struct_size");
                 Assert.Equal(16, sizeof(ClientId), "sizeof(ClientId)");
                 Assert.Equal(32, sizeof(ServerEvent), "sizeof(ServerEvent)");
             }

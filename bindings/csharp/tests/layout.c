@@ -75,5 +75,15 @@ int main(void)
     S(ly_steam_client_config);
     F(ly_steam_client_config, struct_size); F(ly_steam_client_config, mode); F(ly_steam_client_config, address);
     F(ly_steam_client_config, server_steam_id); F(ly_steam_client_config, virtual_port); F(ly_steam_client_config, max_payload);
+
+    S(ly_token_fetch_options);
+    F(ly_token_fetch_options, struct_size); F(ly_token_fetch_options, url); F(ly_token_fetch_options, credential);
+    F(ly_token_fetch_options, pin_sha256); F(ly_token_fetch_options, ca_file); F(ly_token_fetch_options, tag);
+    F(ly_token_fetch_options, timeout_ms);
+
+    S(ly_fleet_config);
+    F(ly_fleet_config, struct_size); F(ly_fleet_config, redis_url); F(ly_fleet_config, key_prefix);
+    F(ly_fleet_config, server_id); F(ly_fleet_config, tags); F(ly_fleet_config, public_addresses);
+    F(ly_fleet_config, ttl_ms);
     return 0;
 }

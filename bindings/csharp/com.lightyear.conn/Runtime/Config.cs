@@ -205,4 +205,45 @@ namespace Lightyear.Conn
                    " bad " + BurstLossBad + ", seed " + Seed;
         }
     }
+
+    /// <summary>
+    /// A server's entry in the token service's Redis fleet directory
+    /// (ly_fleet_config), for <see cref="Server.RegisterWithFleet(FleetConfig)"/>.
+    /// Copied when the server registers.
+    /// </summary>
+    public sealed class FleetConfig
+    {
+        /// <summary>"host:port", or "redis://[:password@]host:port[/db]" ("rediss://" for TLS). Required.</summary>
+        public string RedisUrl;
+
+        /// <summary>Key prefix shared with the token service (lytokens -fleet-prefix). Null or "": "lyfleet:".</summary>
+        public string KeyPrefix;
+
+        /// <summary>The server's id in the fleet, unique. Null or "": 16 random hex digits.</summary>
+        public string ServerId;
+
+        /// <summary>Tags separated by spaces or commas: a token request for tag T only gets servers tagged T. Null or "": none.</summary>
+        public string Tags;
+
+        /// <summary>The addresses written into tokens, in order. Null or "": the server's public addresses (or the bound ones with their actual ports).</summary>
+        public string PublicAddresses;
+
+        /// <summary>How long the entry lives after its last heartbeat (at least 30 ms); the library's default (10 s) unless set.</summary>
+        public TimeSpan Ttl;
+
+        /// <summary>A config with the library's defaults (ly_fleet_config_defaults); set RedisUrl.</summary>
+        public unsafe FleetConfig()
+        {
+            Library.EnsureLoaded();
+            Native.ly_fleet_config c;
+            Native.ly_fleet_config_defaults(&c);
+            Ttl = TimeSpan.FromMilliseconds(c.ttl_ms);
+        }
+
+        /// <summary>A config for redisUrl, defaults otherwise.</summary>
+        public FleetConfig(string redisUrl) : this()
+        {
+            RedisUrl = redisUrl;
+        }
+    }
 }

@@ -51,4 +51,19 @@ namespace Lightyear.Conn
             return true;
         }
     }
+
+    /// <summary>A ly_token_request handle; releasing it calls ly_token_request_free (which cancels the fetch).</summary>
+    internal sealed class TokenRequestHandle : SafeHandle
+    {
+        public TokenRequestHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            // LY_ERR_INVALID_HANDLE after Library.Shutdown is expected.
+            Native.ly_token_request_free(handle);
+            return true;
+        }
+    }
 }

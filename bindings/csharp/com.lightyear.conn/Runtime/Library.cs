@@ -236,9 +236,17 @@ namespace Lightyear.Conn
         /// <summary>Reads ly_last_error now (same thread, right after the failing call) and throws.</summary>
         internal static void Throw(int rc, string function, int requiredSize)
         {
-            string detail = Utf8.FromNative(Native.ly_last_error());
+            Throw(rc, function, Utf8.FromNative(Native.ly_last_error()), requiredSize);
+        }
+
+        /// <summary>Throws the exception type of rc's code with a detail already read.</summary>
+        internal static void Throw(int rc, string function, string detail, int requiredSize)
+        {
             if (rc == (int)ErrorCode.SendBufferFull)
                 throw new SendBufferFullException(function, detail);
+            var fetch = TokenFetchException.For(rc, function, detail);
+            if (fetch != null)
+                throw fetch;
             throw new LightyearException((ErrorCode)rc, function, detail, requiredSize);
         }
 

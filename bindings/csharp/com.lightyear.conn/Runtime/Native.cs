@@ -49,6 +49,9 @@ namespace Lightyear.Conn
         internal const int LY_MAX_SERVER_ADDRESSES = 32;
         internal const int LY_ADDRESS_STRING_SIZE = 64;
         internal const ulong LY_NEVER_EXPIRES = ulong.MaxValue;
+        internal const int LY_TOKEN_PENDING = 0;
+        internal const int LY_FLEET_PENDING = 0;
+        internal const int LY_FLEET_REGISTERED = 1;
 
         // ---------------------------------------------------------------
         // Structs that may grow: struct_size first (set it with sizeof).
@@ -185,6 +188,30 @@ namespace Lightyear.Conn
         }
 
         [StructLayout(LayoutKind.Sequential)]
+        internal struct ly_token_fetch_options
+        {
+            public uint struct_size;
+            public byte* url;
+            public byte* credential;
+            public byte* pin_sha256;
+            public byte* ca_file;
+            public byte* tag;
+            public uint timeout_ms;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct ly_fleet_config
+        {
+            public uint struct_size;
+            public byte* redis_url;
+            public byte* key_prefix;
+            public byte* server_id;
+            public byte* tags;
+            public byte* public_addresses;
+            public uint ttl_ms;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
         internal struct ly_connection_status
         {
             public uint struct_size;
@@ -242,6 +269,26 @@ namespace Lightyear.Conn
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ly_token_address(byte* token, uint tokenSize, uint index, byte* buf, uint bufSize);
+
+        // ---------------------------------------------------------------
+        // Fetching a connect token
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ly_token_fetch_options_defaults(ly_token_fetch_options* options);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_token_fetch(ly_token_fetch_options* options, byte* output, uint outputSize);
+
+        // The request handle is a raw IntPtr owned by TokenRequestHandle:
+        // start returns it through the SafeHandle out parameter.
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_token_request_start(ly_token_fetch_options* options, out TokenRequestHandle request);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_token_request_poll(IntPtr request, byte* output, uint outputSize);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_token_request_free(IntPtr request);
 
         // ---------------------------------------------------------------
         // Server
@@ -322,6 +369,21 @@ namespace Lightyear.Conn
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ly_server_poll_batch(IntPtr server, ServerEvent* events, uint maxEvents, byte* buf, uint bufSize);
+
+        // ---------------------------------------------------------------
+        // Fleet registration
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ly_fleet_config_defaults(ly_fleet_config* config);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_server_fleet_register(IntPtr server, ly_fleet_config* config);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_server_fleet_deregister(IntPtr server);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_server_fleet_status(IntPtr server);
 
         // ---------------------------------------------------------------
         // Steam

@@ -470,6 +470,101 @@ namespace Lightyear.Conn
         }
 
         // ------------------------------------------------------------------
+        // Fleet registration
+
+        /// <summary>
+        /// Lists this running server in the fleet directory the token service
+        /// reads (ly_server_fleet_register): its public addresses, MaxClients as
+        /// capacity, its tags and its connected netcode clients, kept alive by a
+        /// heartbeat every Ttl / 3 until <see cref="DeregisterFromFleet"/>,
+        /// <see cref="Stop"/> or Dispose. Returns at once: Redis work runs on a
+        /// library thread (see <see cref="FleetStatus"/>); Update only stores the
+        /// connected count. The config is copied.
+        /// </summary>
+        /// <exception cref="ArgumentNullException">config is null.</exception>
+        /// <exception cref="ArgumentException">A string contains a NUL character.</exception>
+        /// <exception cref="ArgumentOutOfRangeException">Ttl is negative or too large.</exception>
+        /// <exception cref="ObjectDisposedException">The server was disposed.</exception>
+        /// <exception cref="LightyearException">InvalidArgument (no or malformed RedisUrl, a malformed or unspecified public address, Ttl below 30 ms, a server without a netcode backend), NotRunning (call <see cref="Start"/> first), AlreadyActive (already registered).</exception>
+        public void RegisterWithFleet(FleetConfig config)
+        {
+            if (config == null)
+                throw new ArgumentNullException("config");
+            double ms = config.Ttl.TotalMilliseconds;
+            if (ms < 0 || ms > uint.MaxValue)
+                throw new ArgumentOutOfRangeException("Ttl", config.Ttl, "must be between 0 and " + uint.MaxValue + " ms");
+            byte[] redis = Utf8.ToNative(config.RedisUrl, "RedisUrl");
+            byte[] prefix = Utf8.ToNative(config.KeyPrefix, "KeyPrefix");
+            byte[] id = Utf8.ToNative(config.ServerId, "ServerId");
+            byte[] tags = Utf8.ToNative(config.Tags, "Tags");
+            byte[] pub = Utf8.ToNative(config.PublicAddresses, "PublicAddresses");
+            Native.ly_fleet_config c;
+            Native.ly_fleet_config_defaults(&c);
+            c.ttl_ms = (uint)Math.Ceiling(ms);
+            int rc;
+            fixed (byte* r = redis)
+            fixed (byte* p = prefix)
+            fixed (byte* i = id)
+            fixed (byte* t = tags)
+            fixed (byte* a = pub)
+            {
+                c.redis_url = r;
+                c.key_prefix = p;
+                c.server_id = i;
+                c.tags = t;
+                c.public_addresses = a;
+                rc = Native.ly_server_fleet_register(Handle(), &c);
+            }
+            Check(rc, "ly_server_fleet_register");
+        }
+
+        /// <summary>
+        /// Removes the server from the fleet at once (ly_server_fleet_deregister):
+        /// stops the heartbeat and deletes its entry, waiting up to about 2 s for
+        /// Redis (the entry expires with its TTL if Redis does not answer). Does
+        /// nothing if the server is not registered.
+        /// </summary>
+        /// <exception cref="ObjectDisposedException">The server was disposed.</exception>
+        public void DeregisterFromFleet()
+        {
+            Check(Native.ly_server_fleet_deregister(Handle()), "ly_server_fleet_deregister");
+        }
+
+        /// <summary>
+        /// What the fleet registration is doing (ly_server_fleet_status):
+        /// <see cref="Conn.FleetStatus.Registered"/> if the last Redis round
+        /// succeeded, <see cref="Conn.FleetStatus.Pending"/> until the first round
+        /// finished, <see cref="Conn.FleetStatus.Failing"/> if the last round
+        /// failed (the library keeps retrying every Ttl / 3; <see cref="FleetError"/>
+        /// has Redis's error), <see cref="Conn.FleetStatus.NotRegistered"/> if the
+        /// server is not registered.
+        /// </summary>
+        /// <exception cref="ObjectDisposedException">The server was disposed.</exception>
+        public FleetStatus FleetStatus
+        {
+            get
+            {
+                int rc = Native.ly_server_fleet_status(Handle());
+                switch (rc)
+                {
+                    case Native.LY_FLEET_REGISTERED: return Conn.FleetStatus.Registered;
+                    case Native.LY_FLEET_PENDING: return Conn.FleetStatus.Pending;
+                    case (int)ErrorCode.NotRunning: return Conn.FleetStatus.NotRegistered;
+                    case (int)ErrorCode.Socket:
+                        fleetError = Utf8.FromNative(Native.ly_last_error());
+                        return Conn.FleetStatus.Failing;
+                }
+                Check(rc, "ly_server_fleet_status");
+                throw new LightyearException((ErrorCode)rc, "ly_server_fleet_status", "unexpected result");
+            }
+        }
+
+        string fleetError = "";
+
+        /// <summary>Redis's error from the last <see cref="FleetStatus"/> read that returned <see cref="Conn.FleetStatus.Failing"/>; "" before.</summary>
+        public string FleetError { get { return fleetError; } }
+
+        // ------------------------------------------------------------------
         // Link conditioner and stats
 
         /// <summary>Conditions what the server sends and receives on its netcode sockets from now on; null turns a direction off. Local clients are not conditioned.</summary>

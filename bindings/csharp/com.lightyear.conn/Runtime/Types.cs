@@ -126,6 +126,19 @@ namespace Lightyear.Conn
         Http = -21,
     }
 
+    /// <summary>What a server's fleet registration is doing (<see cref="Server.FleetStatus"/>).</summary>
+    public enum FleetStatus
+    {
+        /// <summary>Not registered (never, or deregistered, or stopped).</summary>
+        NotRegistered = -1,
+        /// <summary>LY_FLEET_PENDING: the first Redis round has not finished.</summary>
+        Pending = 0,
+        /// <summary>LY_FLEET_REGISTERED: the last Redis round succeeded; the entry is listed with a fresh TTL.</summary>
+        Registered = 1,
+        /// <summary>The last Redis round failed (LY_ERR_SOCKET); the library keeps retrying.</summary>
+        Failing = 2,
+    }
+
     /// <summary>Link conditioner presets (ly_conditioner_preset).</summary>
     public enum ConditionerPreset
     {

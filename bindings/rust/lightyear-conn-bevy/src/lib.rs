@@ -7,6 +7,8 @@
 //!   component, spawned on connect and despawned on disconnect.
 //! * [`ClientPlugin`] drives every entity with a [`NetClient`] component (netcode with a
 //!   [`TokenSource`], or a local client of this app's server): spawning one connects it,
+//!   after fetching its token from a token service ([`TokenSource::Service`], polled each
+//!   frame, never blocking one; a refusal becomes [`ClientTokenFetchFailed`]),
 //!   [`DisconnectClient`] / [`ConnectClient`] end or redo the connection, despawning it
 //!   disconnects. Any number of clients per app.
 //! * [`NetSystems::Receive`] (`PreUpdate`): update with Bevy's [`Time`] and poll; what
@@ -36,7 +38,7 @@ use bytes::BytesMut;
 pub use lightyear_conn;
 use lightyear_conn::{
     Client, ClientConfig, ClientId, ClientState, ConditionerConfig, ConnectToken, DisconnectReason, Error, ErrorCode,
-    Event, Key, MAX_PAYLOAD_SIZE, Server, ServerConfig, Warning,
+    Event, FleetConfig, Key, MAX_PAYLOAD_SIZE, Server, ServerConfig, TokenFetchOptions, TokenRequest, Warning,
 };
 
 // ------------------------------------------------------------------------------ schedules
@@ -210,6 +212,9 @@ pub struct ServerPlugin {
     /// Start in the first frame (default); if false, write [`StartServer`] to start.
     pub start: bool,
     pub schedules: NetSchedules,
+    /// Register in the token service's fleet directory at each start
+    /// ([`Server::register_with_fleet`]); stopping leaves it.
+    pub fleet: Option<FleetConfig>,
 }
 
 impl ServerPlugin {
@@ -221,7 +226,17 @@ impl ServerPlugin {
             conditioner: None,
             start: true,
             schedules: NetSchedules::Frame,
+            fleet: None,
         }
+    }
+
+    /// Register the server in the token service's fleet directory each time it starts, so
+    /// that [`TokenSource::Service`] clients get tokens for it. A failed registration is a
+    /// [`NetError`] (the server keeps running); Redis trouble later shows in
+    /// [`Server::fleet_status`].
+    pub fn fleet(mut self, config: FleetConfig) -> Self {
+        self.fleet = Some(config);
+        self
     }
 
     pub fn conditioner(mut self, conditioner: Conditioner) -> Self {
@@ -246,6 +261,7 @@ impl Plugin for ServerPlugin {
         configure_sets(app, self.schedules);
         app.insert_resource(NetServer {
             config: self.config.clone(),
+            fleet: self.fleet.clone(),
             conditioner: self.conditioner,
             server: None,
             start_requested: self.start,
@@ -274,6 +290,7 @@ impl Plugin for ServerPlugin {
 #[derive(Resource, Debug)]
 pub struct NetServer {
     config: ServerConfig,
+    fleet: Option<FleetConfig>,
     conditioner: Option<Conditioner>,
     server: Option<Server>,
     start_requested: bool,
@@ -432,6 +449,12 @@ fn server_receive(
         match net.start() {
             Ok(addresses) => {
                 out.started.write(ServerStarted { addresses });
+                // Returns at once: the Redis work runs on a library thread.
+                if let (Some(fleet), Some(server)) = (&net.fleet, &net.server)
+                    && let Err(error) = server.register_with_fleet(fleet)
+                {
+                    report(&mut errors, NetSide::Server, error);
+                }
             }
             Err(error) => report(&mut errors, NetSide::Server, error),
         }
@@ -555,8 +578,15 @@ fn server_send(net: Res<NetServer>, mut outgoing: MessageReader<ServerSend>, mut
 pub enum TokenSource {
     /// This token, for the first connect only (a reconnect fails with `InvalidToken`).
     Token(ConnectToken),
-    /// Called at each connect: fetch a token from your backend here.
+    /// Called at each connect: fetch a token from your backend here. It runs inside the
+    /// frame: for a network fetch, prefer [`TokenSource::Service`].
     Fetch(Arc<dyn Fn() -> lightyear_conn::Result<ConnectToken> + Send + Sync>),
+    /// Fetched from the token service (`lytokens`) at each connect, on a thread of the
+    /// library: [`NetSystems::Receive`] polls the request each frame and never waits for
+    /// the network ([`NetClient::is_fetching_token`] meanwhile). A failure (401, 429, 503,
+    /// TLS, timeout, ...) becomes a [`ClientTokenFetchFailed`] message and a [`NetError`];
+    /// send [`ConnectClient`] to try again.
+    Service(TokenFetchOptions),
     /// The client makes its own tokens with the servers' private key
     /// ([`Client::manual`]): tests and trusted setups only.
     Manual {
@@ -578,6 +608,8 @@ impl fmt::Debug for TokenSource {
         match self {
             TokenSource::Token(t) => f.debug_tuple("Token").field(t).finish(),
             TokenSource::Fetch(_) => f.write_str("Fetch(..)"),
+            // TokenFetchOptions' Debug leaves the credential out.
+            TokenSource::Service(o) => f.debug_tuple("Service").field(o).finish(),
             // The key stays out of logs.
             TokenSource::Manual {
                 server_address,
@@ -614,6 +646,10 @@ pub struct NetClient {
     last_state: Option<ClientState>,
     id: Option<ClientId>,
     payloads: PayloadBuffer,
+    /// The token fetch of a [`TokenSource::Service`] connect in progress.
+    fetching: Option<TokenRequest>,
+    /// A failed fetch, for the ClientTokenFetchFailed message.
+    fetch_failed: Option<Error>,
 }
 
 impl NetClient {
@@ -626,6 +662,8 @@ impl NetClient {
             last_state: None,
             id: None,
             payloads: PayloadBuffer::new(),
+            fetching: None,
+            fetch_failed: None,
         }
     }
 
@@ -662,12 +700,45 @@ impl NetClient {
         self.id
     }
 
-    fn make_client(&self, server: Option<&NetServer>) -> Result<Option<Client>, Error> {
+    /// True while a [`TokenSource::Service`] fetch for the next connect is in progress.
+    pub fn is_fetching_token(&self) -> bool {
+        self.fetching.is_some()
+    }
+
+    /// `Ok(None)`: not ready yet (the token is still being fetched, or the server has not
+    /// started); the caller tries again next frame.
+    fn make_client(&mut self, server: Option<&NetServer>) -> Result<Option<Client>, Error> {
         let client = match &self.backend {
             ClientBackend::Netcode { token, config } => {
                 let mut client = match token {
                     TokenSource::Token(t) => Client::new(t, config)?,
                     TokenSource::Fetch(f) => Client::new(&f()?, config)?,
+                    TokenSource::Service(options) => {
+                        let request = match &self.fetching {
+                            Some(r) => r,
+                            None => match TokenRequest::start(options) {
+                                Ok(r) => self.fetching.insert(r),
+                                Err(error) => {
+                                    self.fetch_failed = Some(error.clone());
+                                    return Err(error);
+                                }
+                            },
+                        };
+                        // Never waits on the network.
+                        let polled = request.poll();
+                        match polled {
+                            Ok(None) => return Ok(None),
+                            Ok(Some(token)) => {
+                                self.fetching = None;
+                                Client::new(&token, config)?
+                            }
+                            Err(error) => {
+                                self.fetching = None;
+                                self.fetch_failed = Some(error.clone());
+                                return Err(error);
+                            }
+                        }
+                    }
                     TokenSource::Manual {
                         server_address,
                         client_id,
@@ -737,6 +808,16 @@ pub struct ClientDisconnected {
     pub reason: DisconnectReason,
 }
 
+/// The token fetch of the client of `entity` ([`TokenSource::Service`]) failed; `error.code`
+/// says why: `Unauthorized` (401/403: get a new credential), `RateLimited` (429: see
+/// [`Error::retry_after`]), `NoServer` (503: no server has room), `Tls`, `Timeout`, `Http`,
+/// `Socket` (unreachable). The client stays without a connection until [`ConnectClient`].
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct ClientTokenFetchFailed {
+    pub entity: Entity,
+    pub error: Error,
+}
+
 /// A payload for the client of `entity`.
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct ClientPayload {
@@ -803,6 +884,7 @@ impl Plugin for ClientPlugin {
             .add_message::<ClientDisconnected>()
             .add_message::<ClientPayload>()
             .add_message::<ClientSend>()
+            .add_message::<ClientTokenFetchFailed>()
             .add_systems(self.schedules.receive(), client_receive.in_set(ReceiveOrder::Client))
             .add_systems(self.schedules.send(), client_send.in_set(NetSystems::Send));
         if let Some(backend) = &self.client {
@@ -829,6 +911,7 @@ struct ClientMessages<'w> {
     connected: MessageWriter<'w, ClientConnected>,
     disconnected: MessageWriter<'w, ClientDisconnected>,
     payloads: MessageWriter<'w, ClientPayload>,
+    token_failed: MessageWriter<'w, ClientTokenFetchFailed>,
     errors: MessageWriter<'w, NetError>,
 }
 
@@ -851,6 +934,7 @@ fn client_receive(
         match clients.get_mut(msg.entity) {
             Ok((_, mut net)) => {
                 net.connect_requested = false;
+                net.fetching = None; // cancels a fetch in progress
                 if let Some(client) = net.client.as_mut()
                     && let Err(error) = client.disconnect()
                 {
@@ -879,6 +963,9 @@ fn client_receive(
                 Ok(None) => {}
                 Err(error) => {
                     net.connect_requested = false;
+                    if let Some(error) = net.fetch_failed.take() {
+                        out.token_failed.write(ClientTokenFetchFailed { entity, error });
+                    }
                     report(&mut out.errors, side, error);
                 }
             }

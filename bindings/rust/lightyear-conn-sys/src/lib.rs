@@ -461,6 +461,69 @@ pub struct ly_connection_status {
     pub queue_time_us: i64,
 }
 
+// ---------------------------------------------------------------------------------------
+// Token fetch and fleet registration
+// ---------------------------------------------------------------------------------------
+
+/// What a client sends to the token service ([`ly_token_fetch`], [`ly_token_request_start`]).
+/// Fill with [`ly_token_fetch_options_defaults`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ly_token_fetch_options {
+    /// `size_of::<ly_token_fetch_options>()`
+    pub struct_size: u32,
+    /// `"https://host:port"` or `"https://host:port/path"` (no path: `/v1/token`). Required.
+    pub url: *const c_char,
+    /// Sent as `Authorization: Bearer <credential>`. Required.
+    pub credential: *const c_char,
+    /// SHA-256 of the service's leaf certificate in hex (colons allowed); NULL or "": not
+    /// pinned.
+    pub pin_sha256: *const c_char,
+    /// A PEM file of CAs trusted instead of the system's; NULL or "": none. Not with a pin.
+    pub ca_file: *const c_char,
+    /// Ask for a server with this tag; NULL or "": any.
+    pub tag: *const c_char,
+    /// The whole fetch in milliseconds; 0: 10,000.
+    pub timeout_ms: u32,
+}
+
+/// Opaque token-fetch handle ([`ly_token_request_start`]): a token the library validates.
+#[repr(C)]
+#[derive(Debug)]
+pub struct ly_token_request {
+    _private: [u8; 0],
+    _marker: PhantomData<(*mut u8, PhantomPinned)>,
+}
+
+/// What [`ly_token_request_poll`] returns while the answer has not come.
+pub const LY_TOKEN_PENDING: c_int = 0;
+
+/// A server's entry in the token service's Redis directory ([`ly_server_fleet_register`]).
+/// Fill with [`ly_fleet_config_defaults`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ly_fleet_config {
+    /// `size_of::<ly_fleet_config>()`
+    pub struct_size: u32,
+    /// `"host:port"` or `"redis://[:password@]host:port[/db]"` (`rediss://` for TLS). Required.
+    pub redis_url: *const c_char,
+    /// Shared with the token service; NULL or "": `"lyfleet:"`.
+    pub key_prefix: *const c_char,
+    /// Unique id in the fleet; NULL or "": 16 random hex digits.
+    pub server_id: *const c_char,
+    /// Separated by spaces or commas; NULL or "": none.
+    pub tags: *const c_char,
+    /// Written into tokens in order; NULL or "": the server's public addresses.
+    pub public_addresses: *const c_char,
+    /// Entry lifetime after its last heartbeat; 0: 10,000; at least 30.
+    pub ttl_ms: u32,
+}
+
+/// What [`ly_server_fleet_status`] returns before the first Redis round has finished.
+pub const LY_FLEET_PENDING: c_int = 0;
+/// What [`ly_server_fleet_status`] returns when the last Redis round succeeded.
+pub const LY_FLEET_REGISTERED: c_int = 1;
+
 macro_rules! zeroed_default {
     ($($t:ty),*) => {$(
         impl Default for $t {
@@ -478,7 +541,9 @@ zeroed_default!(
     ly_server_config,
     ly_steam_config,
     ly_steam_server_config,
-    ly_steam_client_config
+    ly_steam_client_config,
+    ly_token_fetch_options,
+    ly_fleet_config
 );
 
 // ---------------------------------------------------------------------------------------
@@ -558,6 +623,17 @@ ly_functions! {
     /// Writes server address `index` as a NUL-terminated string; returns its length.
     pub fn ly_token_address(token: *const u8, token_size: u32, index: u32, buf: *mut c_char, buf_size: u32) -> c_int;
 
+    // Fetching a connect token
+    pub fn ly_token_fetch_options_defaults(options: *mut ly_token_fetch_options);
+    /// Blocks until the token (returns `LY_CONNECT_TOKEN_SIZE`), an error or the timeout.
+    pub fn ly_token_fetch(options: *const ly_token_fetch_options, out: *mut u8, out_size: u32) -> c_int;
+    /// Starts a fetch on a library thread; the options are copied.
+    pub fn ly_token_request_start(options: *const ly_token_fetch_options, out: *mut *mut ly_token_request) -> c_int;
+    /// Never waits: `LY_TOKEN_PENDING`, `LY_CONNECT_TOKEN_SIZE` (token copied) or the error.
+    pub fn ly_token_request_poll(request: *mut ly_token_request, out: *mut u8, out_size: u32) -> c_int;
+    /// Cancels a fetch still going on and frees the handle.
+    pub fn ly_token_request_free(request: *mut ly_token_request) -> c_int;
+
     // Server
     pub fn ly_server_config_defaults(config: *mut ly_server_config);
     pub fn ly_server_create(config: *const ly_server_config, out: *mut *mut ly_server) -> c_int;
@@ -595,6 +671,15 @@ ly_functions! {
     pub fn ly_server_poll(server: *mut ly_server, event: *mut ly_event, buf: *mut u8, buf_size: u32) -> c_int;
     /// Returns the number of events written; payloads are packed into `buf`.
     pub fn ly_server_poll_batch(server: *mut ly_server, events: *mut ly_event, max_events: u32, buf: *mut u8, buf_size: u32) -> c_int;
+
+    // Fleet registration
+    pub fn ly_fleet_config_defaults(config: *mut ly_fleet_config);
+    /// Returns at once; Redis work runs on a library thread (see [`ly_server_fleet_status`]).
+    pub fn ly_server_fleet_register(server: *mut ly_server, config: *const ly_fleet_config) -> c_int;
+    /// `LY_OK` if it was not registered.
+    pub fn ly_server_fleet_deregister(server: *mut ly_server) -> c_int;
+    /// `LY_FLEET_REGISTERED`, `LY_FLEET_PENDING`, or `LY_ERR_SOCKET` if the last round failed.
+    pub fn ly_server_fleet_status(server: *mut ly_server) -> c_int;
 
     // Steam
     /// Fills only the first release's fields (and a matching `struct_size`):

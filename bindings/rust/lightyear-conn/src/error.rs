@@ -172,6 +172,33 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The HTTP status a token service answered (401, 429, 503, ...), read from the
+    /// message of a token-fetch error; `None` if there was none (TLS, timeout) or for other
+    /// errors.
+    pub fn http_status(&self) -> Option<u16> {
+        let rest = &self.message[self.message.find("HTTP ")? + 5..];
+        let digits = rest.get(..3)?;
+        if rest[3..].starts_with(|c: char| c.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
+    }
+
+    /// For [`ErrorCode::RateLimited`]: how long the service asked to wait (its
+    /// Retry-After), if it said.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        if self.code != ErrorCode::RateLimited {
+            return None;
+        }
+        let rest = &self.message[self.message.find("(retry after ")? + 13..];
+        let secs = rest
+            .strip_suffix(" s)")
+            .or_else(|| rest.split_once(" s)").map(|(n, _)| n))?;
+        secs.parse().ok().map(std::time::Duration::from_secs)
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.message, self.code.description())

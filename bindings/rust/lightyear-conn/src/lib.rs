@@ -60,6 +60,16 @@
 //! [`Client::receive`]). A thread's first call into the library costs 50-70 µs once (Go
 //! runtime attach); keep a connection on one thread when you can.
 //!
+//! # Token delivery
+//!
+//! A client gets its token from the token service (`cmd/lytokens`) over HTTPS:
+//! [`fetch_token`] blocks, [`TokenRequest`] is polled from the game loop; both take
+//! [`TokenFetchOptions`] (URL, bearer credential, pinned certificate or CA file, tag,
+//! timeout). Refusals have codes of their own ([`ErrorCode::Unauthorized`],
+//! [`ErrorCode::RateLimited`], [`ErrorCode::NoServer`], ...) and [`Error::http_status`].
+//! Servers list themselves in the service's Redis fleet with
+//! [`Server::register_with_fleet`].
+//!
 //! # Steam
 //!
 //! [`Steam::open`] loads Valve's Steam networking library (Steamworks or
@@ -77,6 +87,8 @@
 mod client;
 mod conditioner;
 mod error;
+mod fetch;
+mod fleet;
 mod server;
 mod stats;
 pub mod steam;
@@ -91,6 +103,8 @@ pub use lightyear_conn_sys as sys;
 pub use client::{Client, ClientConfig};
 pub use conditioner::{BurstModel, ConditionerConfig, ConditionerPreset};
 pub use error::{Error, ErrorCode, Result};
+pub use fetch::{TokenFetchOptions, TokenRequest, fetch_token};
+pub use fleet::{FleetConfig, FleetStatus};
 pub use server::{Batch, EventBuffer, Server, ServerConfig};
 pub use stats::Stats;
 pub use steam::{ConnectionStatus, Steam, SteamClientConfig, SteamConfig, SteamFlavour, SteamInit, SteamServerConfig};
