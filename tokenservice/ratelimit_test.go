@@ -1,8 +1,12 @@
 package tokenservice
 
 import (
+	"io"
+	"net"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -118,4 +122,73 @@ func TestIPKey(t *testing.T) {
 			t.Errorf("ipKey(%q) = %q, want %q", ip, got, want)
 		}
 	}
+}
+
+// TestFloodLeavesOthersServed: one address floods the service over real
+// TLS while players on another address keep getting tokens. Loopback
+// gives two client IPs: 127.0.0.2 floods, 127.0.0.1 plays.
+func TestFloodLeavesOthersServed(t *testing.T) {
+	r := startRig(t, Config{ProtocolID: testProtocolID, IPRate: Rate{PerSecond: 5, Burst: 10}})
+	flooder := pinnedClient(t, r.fingerprint)
+	flooder.Transport.(*http.Transport).DialContext = (&net.Dialer{
+		LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)},
+	}).DialContext
+	if ln, err := net.Listen("tcp", "127.0.0.2:0"); err != nil {
+		t.Skipf("127.0.0.2 is not a loopback address here: %v", err)
+	} else {
+		ln.Close()
+	}
+	cred := signHS(t, testSecret, claims("1"))
+
+	start := time.Now()
+	var limited, served atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				req, _ := http.NewRequest(http.MethodPost, r.url, nil)
+				req.Header.Set("Authorization", "Bearer "+cred)
+				resp, err := flooder.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				switch resp.StatusCode {
+				case http.StatusTooManyRequests:
+					limited.Add(1)
+				case http.StatusOK:
+					served.Add(1)
+				}
+			}
+		}()
+	}
+	// Players: one request each from 127.0.0.1 while the flood runs,
+	// within their own IP's burst.
+	for i := range 8 {
+		time.Sleep(20 * time.Millisecond)
+		player := signHS(t, testSecret, claims(strconv.Itoa(100+i)))
+		if resp, body := r.post(t, player, nil, ""); resp.StatusCode != http.StatusOK {
+			t.Errorf("player %d: status %d: %s", i, resp.StatusCode, body)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if limited.Load() < 50 {
+		t.Errorf("the flood got %d refusals (and %d tokens): not a flood", limited.Load(), served.Load())
+	}
+	// The flooder's IP may have its burst of 10 and 5 more a second.
+	if allowed := 10 + int64(5*time.Since(start).Seconds()) + 1; served.Load() > allowed {
+		t.Errorf("the flooder got %d tokens; its IP's limit allows %d", served.Load(), allowed)
+	}
+	t.Logf("flood: %d refused with 429, %d served; 8 players served", limited.Load(), served.Load())
 }
