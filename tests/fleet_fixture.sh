@@ -15,7 +15,9 @@
 # LY_FLEET_BAD_CREDENTIAL (signed with another secret), LY_FLEET_PRIVATE_KEY
 # (hex) and LY_FLEET_PROTOCOL_ID (hex): what the game servers must use.
 # $GO names the go command (default: go); $LYTOKENS a prebuilt lytokens
-# (default: built from this repository into DIR).
+# (default: built from this repository into DIR); $FIXTURE_PRIVATE_KEY and
+# $FIXTURE_PROTOCOL_ID (hex) replace the fresh key and the default protocol
+# id, for a test whose servers have their own (tests/c/fleet_test.sh).
 set -euo pipefail
 cmd=${1:?start or stop}
 dir=${2:?directory}
@@ -25,6 +27,10 @@ self="$root/tests/fleet_fixture.sh"
 if [ "$cmd" = stop ]; then
   [ -f "$dir/pids" ] || exit 0
   while read -r p; do kill "$p" 2>/dev/null || true; done <"$dir/pids"
+  # Gone before the caller removes DIR: up to 5 s each.
+  while read -r p; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  done <"$dir/pids"
   rm -f "$dir/pids"
   exit 0
 fi
@@ -73,9 +79,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
 pin=$(openssl x509 -in "$dir/cert.pem" -outform der | sha256sum | cut -d' ' -f1)
 
 # The servers' private key (lytokens checks the file's permissions).
-private_key=$(openssl rand -hex 32)
+private_key=${FIXTURE_PRIVATE_KEY:-$(openssl rand -hex 32)}
 (umask 077; echo "$private_key" >"$dir/private.key"; openssl rand -hex 32 >"$dir/jwt.secret"; openssl rand -hex 32 >"$dir/wrong.secret")
-protocol_id=4C59434F4E4E0002
+protocol_id=${FIXTURE_PROTOCOL_ID:-4C59434F4E4E0002}
 
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 # jwt SUBJECT SECRET_FILE: an HS256 JWT for the replicas' issuer and audience.
