@@ -75,7 +75,9 @@ type (
 	cWebStats        = C.ly_web_stats
 )
 
-func webOptionsDefaults(o *cWebOptions) { C.ly_web_options_defaults_sized(o, C.uint32_t(unsafe.Sizeof(*o))) }
+func webOptionsDefaults(o *cWebOptions) {
+	C.ly_web_options_defaults_sized(o, C.uint32_t(unsafe.Sizeof(*o)))
+}
 
 func fetchOptionsDefaults(o *cFetchOptions) { C.ly_token_fetch_options_defaults(o) }
 func fleetConfigDefaults(c *cFleetConfig)   { C.ly_fleet_config_defaults(c) }
