@@ -150,6 +150,9 @@ func run(tokenFile, rawURL, pins string, n int, timeout time.Duration) error {
 	if err := c.Disconnect(); err != nil && !errors.Is(err, core.ErrNotConnected) {
 		return err
 	}
+	// Closing at once would drop the disconnect packets a WebTransport
+	// session still queues as datagrams: the server would see a timeout.
+	time.Sleep(100 * time.Millisecond)
 	fmt.Printf("exchanged %d payloads\n", got)
 	return nil
 }
