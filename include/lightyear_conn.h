@@ -872,8 +872,9 @@ LY_API int ly_server_web_cert_hashes(ly_server *server, uint8_t *hashes, uint32_
  * listener), LY_ERR_INTERNAL (making the certificate failed). */
 LY_API int ly_server_web_rotate_cert(ly_server *server);
 
-/* Counters of the server's browser listeners, added up, as they were
- * since the last start (0 before it). Every refused or closed session and
+/* Counters of the server's browser listeners, added up, since the last
+ * start (kept after a stop; 0 before the first start and after
+ * ly_server_set_web_options). Every refused or closed session and
  * every dropped message has a reason. */
 typedef struct ly_web_stats {
     uint32_t struct_size;          /* sizeof(ly_web_stats); set by the caller */
