@@ -575,6 +575,11 @@ static void op_server_start(void)
             case BIND_WSS: want = ARG; break; /* no certificate: the fuzzer has no files */
             default: want = OK; break;
             }
+#ifdef _WIN32
+        /* wine 8.0 cannot open Go's UDP sockets, which wt:// (quic-go) uses (issue 10). */
+        if (srv[slot].bind == BIND_WEB && want == OK)
+            want |= SOCK;
+#endif
         if (srv[slot].steam && want != ACT)
             want |= SOCK; /* another server may listen on its Steam address */
     }

@@ -1300,6 +1300,12 @@ static void test_new_functions_args(void)
     CHECK_OK(ly_server_destroy(s));
 }
 
+#ifdef _WIN32
+#define WEB_RUN_WT 0
+#else
+#define WEB_RUN_WT 1
+#endif
+
 /* Browser transports: the binds and the web functions, misused. */
 static ly_server *web_create(const char *bind, int want)
 {
@@ -1396,13 +1402,21 @@ static void test_web_args(void)
     CHECK_EQ(ws.struct_size, sizeof ws);
     CHECK(ws.sessions_accepted == 0 && ws.send_failed == 0);
 
-    /* Running: options refused; the addresses carry their scheme. */
+    /* Running: options refused; the addresses carry their scheme. Under
+     * wine 8.0 Go's UDP sockets, which quic-go uses, fail (issue 10), so
+     * the Windows run starts ws:// alone. */
+    CHECK_OK(ly_server_destroy(s));
+    s = web_create(WEB_RUN_WT ? "ws://127.0.0.1:0,wt://127.0.0.1:0" : "ws://127.0.0.1:0", LY_OK);
+    CHECK_OK(ly_server_set_web_options(s, &wo));
     CHECK_OK(ly_server_start(s));
     CHECK_EQ(ly_server_set_web_options(s, &wo), LY_ERR_ALREADY_ACTIVE);
     CHECK(ly_server_address(s, 0, addr, sizeof addr) > 0);
     CHECK(strncmp(addr, "ws://127.0.0.1:", 15) == 0);
-    CHECK(ly_server_address(s, 1, addr, sizeof addr) > 0);
-    CHECK(strncmp(addr, "wt://127.0.0.1:", 15) == 0);
+    if (WEB_RUN_WT) {
+        CHECK(ly_server_address(s, 1, addr, sizeof addr) > 0);
+        CHECK(strncmp(addr, "wt://127.0.0.1:", 15) == 0);
+    }
+    CHECK_EQ(ly_server_address(s, WEB_RUN_WT ? 2 : 1, addr, sizeof addr), LY_ERR_INVALID_ARGUMENT);
     CHECK_EQ(ly_server_address(s, 0, addr, 5), LY_ERR_BUFFER_TOO_SMALL);
 
     /* A port in use: LY_ERR_SOCKET at start, for ws (TCP) and wt (UDP). */
@@ -1411,11 +1425,13 @@ static void test_web_args(void)
     t = web_create(bind, LY_OK);
     CHECK_EQ(ly_server_start(t), LY_ERR_SOCKET);
     CHECK_OK(ly_server_destroy(t));
-    CHECK(ly_server_address(s, 1, addr, sizeof addr) > 0);
-    snprintf(bind, sizeof bind, "%s", addr);
-    t = web_create(bind, LY_OK);
-    CHECK_EQ(ly_server_start(t), LY_ERR_SOCKET);
-    CHECK_OK(ly_server_destroy(t));
+    if (WEB_RUN_WT) {
+        CHECK(ly_server_address(s, 1, addr, sizeof addr) > 0);
+        snprintf(bind, sizeof bind, "%s", addr);
+        t = web_create(bind, LY_OK);
+        CHECK_EQ(ly_server_start(t), LY_ERR_SOCKET);
+        CHECK_OK(ly_server_destroy(t));
+    }
 
     CHECK_OK(ly_server_stop(s));
     CHECK_OK(ly_server_set_web_options(s, &wo));
