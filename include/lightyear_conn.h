@@ -847,8 +847,9 @@ LY_API void ly_web_options_defaults_sized(ly_web_options *options, uint32_t size
  * LY_ERR_INVALID_ARGUMENT (options NULL, struct_size too small,
  * cert_validity_seconds outside 60..1209600, only one of cert_file and
  * key_file, a certificate or key that cannot be read, a count over
- * 1048576, a certificate given to wss:// missing; ly_last_error() says
- * which), LY_ERR_ALREADY_ACTIVE (the server is running). */
+ * 1048576, a path not starting with "/", a wss:// bind and no
+ * cert_file; ly_last_error() says which), LY_ERR_ALREADY_ACTIVE (the
+ * server is running). */
 LY_API int ly_server_set_web_options(ly_server *server, const ly_web_options *options);
 
 /* Writes the SHA-256 hashes (LY_WEB_CERT_HASH_SIZE bytes each, newest
