@@ -153,6 +153,10 @@ func run(tokenFile, rawURL, pins string, n int, timeout time.Duration) error {
 	// Closing at once would drop the disconnect packets a WebTransport
 	// session still queues as datagrams: the server would see a timeout.
 	time.Sleep(100 * time.Millisecond)
+	// quic-go sends the close from its own goroutines: exiting right after
+	// Close can lose it, and the server then closes the session when idle.
+	c.Close()
+	time.Sleep(100 * time.Millisecond)
 	fmt.Printf("exchanged %d payloads\n", got)
 	return nil
 }
