@@ -35,6 +35,7 @@ typedef const ly_steam_server_config ly__csteam_server_config;
 typedef const ly_steam_client_config ly__csteam_client_config;
 typedef const ly_token_fetch_options ly__ctoken_fetch_options;
 typedef const ly_fleet_config ly__cfleet_config;
+typedef const ly_web_options ly__cweb_options;
 
 /* Handles are integers that C sees as opaque pointers. */
 static inline ly_server *ly__server_from_bits(uintptr_t v) { return (ly_server *)v; }

@@ -162,6 +162,14 @@ LY_ENTRY(token_request_poll,
          (ly_token_request *request, uint8_t *out, uint32_t out_size),
          (request, out, out_size))
 LY_ENTRY(token_request_free, (ly_token_request *request), (request))
+LY_ENTRY(server_set_web_options,
+         (ly_server *server, const ly_web_options *options),
+         (server, options))
+LY_ENTRY(server_web_cert_hashes,
+         (ly_server *server, uint8_t *hashes, uint32_t max_hashes, uint32_t *count),
+         (server, hashes, max_hashes, count))
+LY_ENTRY(server_web_rotate_cert, (ly_server *server), (server))
+LY_ENTRY(server_web_stats, (ly_server *server, ly_web_stats *stats), (server, stats))
 LY_ENTRY(server_fleet_register,
          (ly_server *server, const ly_fleet_config *config),
          (server, config))

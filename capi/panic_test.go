@@ -413,6 +413,15 @@ var panicCases = []panicCase{
 	}},
 
 	// Stats.
+	{export: "ly_server_set_web_options", arm: armServer, call: func(f *fixture) cInt {
+		return ly__go_server_set_web_options(f.srv, newWebOptions())
+	}},
+	{export: "ly_server_web_cert_hashes", arm: armServer, call: func(f *fixture) cInt {
+		var n cU32
+		return ly__go_server_web_cert_hashes(f.srv, nil, 0, &n)
+	}},
+	{export: "ly_server_web_rotate_cert", arm: armServer, call: func(f *fixture) cInt { return ly__go_server_web_rotate_cert(f.srv) }},
+	{export: "ly_server_web_stats", arm: armServer, call: func(f *fixture) cInt { return ly__go_server_web_stats(f.srv, newWebStats()) }},
 	{export: "ly_server_stats", arm: armServer, call: func(f *fixture) cInt { return ly__go_server_stats(f.srv, newStats()) }},
 	{export: "ly_server_client_stats", arm: armServer, call: func(f *fixture) cInt {
 		return ly__go_server_client_stats(f.srv, someClient, newStats())

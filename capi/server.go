@@ -32,6 +32,10 @@ type serverHandle struct {
 	heldBuf []byte
 	ids     []core.ClientID // scratch for connected_ids
 	fleet   *fleetReg       // nil unless registered in the fleet (fleet.go)
+	// The browser binds (web.go), after the numUDP UDP sockets in the
+	// netcode server's address order.
+	web    []*webBind
+	numUDP int
 }
 
 // serverConfigSizeV1 is the smallest struct_size accepted: the config as
@@ -93,27 +97,31 @@ func ly__go_server_create(cfg *C.ly__cserver_config, out **C.ly_server) (rc C.in
 	if cfg.max_clients > 1<<20 {
 		return fail(errInvalidArgument, "max_clients %d is over 1048576", cfg.max_clients)
 	}
-	bind, err := parseAddresses(cfg.bind_addresses)
-	if err != nil {
-		return fail(errInvalidArgument, "bind_addresses: %v", err)
-	}
 	public, err := parseAddresses(cfg.public_addresses)
 	if err != nil {
 		return fail(errInvalidArgument, "public_addresses: %v", err)
 	}
+	// Bare and udp:// entries are UDP sockets; ws://, wss:// and wt://
+	// ones are listeners of the same netcode server (web.go).
+	ncfg := netcode.ServerConfig{PublicAddresses: public}
+	webBinds, err := configureBinds(&ncfg, splitBinds(cfg.bind_addresses))
+	if err != nil {
+		return fail(errInvalidArgument, "bind_addresses: %v", err)
+	}
 	var key netcode.Key
 	copy(key[:], unsafe.Slice((*byte)(unsafe.Pointer(&cfg.private_key[0])), netcode.KeySize))
-	h := &serverHandle{loc: local.NewServer(local.Config{}), maxClients: int(cfg.max_clients)}
+	h := &serverHandle{loc: local.NewServer(local.Config{}), maxClients: int(cfg.max_clients), web: webBinds, numUDP: len(ncfg.Addresses)}
 	if h.maxClients == 0 {
 		h.maxClients = netcode.DefaultMaxClients
 	}
 	backends := []multi.Backend{h.loc}
-	if len(bind) > 0 {
+	if len(ncfg.Addresses)+len(ncfg.Listeners) > 0 {
 		h.nc, err = netcode.NewServer(netcode.ServerConfig{
 			ProtocolID:       uint64(cfg.protocol_id),
 			PrivateKey:       key,
-			Addresses:        bind,
-			PublicAddresses:  public,
+			Addresses:        ncfg.Addresses,
+			PublicAddresses:  ncfg.PublicAddresses,
+			Listeners:        ncfg.Listeners,
 			MaxClients:       h.maxClients,
 			BatchSends:       cfg.batch_sends != 0,
 			TokenHistorySize: historySize,
@@ -335,7 +343,7 @@ func ly__go_server_address(h *C.ly_server, index C.uint32_t, buf *C.char, size C
 	if int(index) >= len(addrs) {
 		return fail(errInvalidArgument, "address index %d of %d", index, len(addrs))
 	}
-	return writeString(addrs[index].String(), buf, size)
+	return writeString(s.addressString(int(index), addrs[index]), buf, size)
 }
 
 // next returns the held event, if any, else the server's next one.

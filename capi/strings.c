@@ -164,3 +164,11 @@ LY_API void ly_steam_client_config_defaults(ly_steam_client_config *c) {
     c->mode = LY_STEAM_MODE_IP;
     c->max_payload = LY_MAX_PAYLOAD_SIZE;
 }
+
+/* A new struct: no older symbol to keep, but the sized filler lets a
+ * later, larger ly_web_options reach callers built against this one. */
+LY_API void ly_web_options_defaults_sized(ly_web_options *o, uint32_t size) {
+    if (!o || size < sizeof *o) return;
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+}

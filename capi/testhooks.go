@@ -70,7 +70,14 @@ type (
 	cCFetchOptions   = C.ly__ctoken_fetch_options
 	cFleetConfig     = C.ly_fleet_config
 	cCFleetConfig    = C.ly__cfleet_config
+	cWebOptions      = C.ly_web_options
+	cCWebOptions     = C.ly__cweb_options
+	cWebStats        = C.ly_web_stats
 )
+
+func webOptionsDefaults(o *cWebOptions) {
+	C.ly_web_options_defaults_sized(o, C.uint32_t(unsafe.Sizeof(*o)))
+}
 
 func fetchOptionsDefaults(o *cFetchOptions) { C.ly_token_fetch_options_defaults(o) }
 func fleetConfigDefaults(c *cFleetConfig)   { C.ly_fleet_config_defaults(c) }

@@ -423,11 +423,22 @@ typedef struct ly_server_config {
     /* Addresses to bind for netcode clients. "[::]:port" serves IPv4 and
      * IPv6 clients on one socket, or IPv4 alone (bound to 0.0.0.0) on a
      * host without IPv6. NULL or "": no netcode backend and no socket (a server for local
-     * clients only). */
+     * clients only). An entry may carry a scheme: "udp://ip:port" (the
+     * same as a bare "ip:port"), or a browser transport carrying the same
+     * netcode: "ws://ip:port" (WebSocket, plain: loopback addresses only),
+     * "wss://ip:port" (WebSocket over TLS: needs ly_web_options' cert_file
+     * and key_file) and "wt://ip:port" (WebTransport; self-signed
+     * certificates unless cert_file is set, see ly_server_web_cert_hashes).
+     * A wildcard bind names the address tokens carry for it with
+     * "?public=ip:port" (port 0: the bound port), e.g.
+     * "wt://0.0.0.0:4433?public=203.0.113.5:4433"; on a udp entry that
+     * address is added to public_addresses. See "Browser transports". */
     const char *bind_addresses;
-    /* The addresses the backend writes into tokens (one must match).
-     * NULL or "": the bound addresses, which must then be specific. An
-     * address with port 0 takes the port of the first bound socket. */
+    /* The addresses the backend writes into tokens for its UDP sockets
+     * (one must match). NULL or "" (and no udp "?public="): the bound
+     * addresses, which must then be specific. An address with port 0 takes
+     * the port of the first bound socket. A browser bind's token address
+     * is its "?public=" or else its bound address. */
     const char *public_addresses;
     /* Netcode clients connected at once; 0 means the default, 256.
      * (Local clients have their own limit of 16.) */
@@ -474,7 +485,8 @@ LY_API void ly_server_config_defaults(ly_server_config *config);
  * ly_server_connect_local; client ids are tagged with their backend.
  * Errors: LY_ERR_INVALID_ARGUMENT (NULLs, struct_size smaller than
  * offsetof(ly_server_config, token_history_size), malformed address,
- * max_clients over 1048576, token_history_size over 2^30),
+ * an unknown scheme, ws:// off loopback, max_clients over 1048576,
+ * token_history_size over 2^30; ly_last_error() says which),
  * LY_ERR_INTERNAL (the handle table is full: 1,048,576 live handles). */
 LY_API int ly_server_create(const ly_server_config *config, ly_server **out);
 
@@ -484,10 +496,12 @@ LY_API int ly_server_create(const ly_server_config *config, ly_server **out);
  * LY_ERR_INVALID_HANDLE. */
 LY_API int ly_server_destroy(ly_server *server);
 
-/* Binds the sockets. A fresh challenge key and sequences each start.
- * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_ALREADY_ACTIVE, LY_ERR_SOCKET,
- * LY_ERR_INVALID_ARGUMENT (unspecified bind address and no public
- * address). */
+/* Binds the sockets and opens the browser listeners. A fresh challenge
+ * key and sequences each start. Errors: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_ALREADY_ACTIVE, LY_ERR_SOCKET (an address in use, a certificate
+ * file gone since it was set), LY_ERR_INVALID_ARGUMENT (unspecified bind
+ * address and no public address; a wss:// bind and no certificate set
+ * with ly_server_set_web_options). */
 LY_API int ly_server_start(ly_server *server);
 
 /* Disconnects every client (a LY_EVENT_DISCONNECTED with
@@ -558,7 +572,9 @@ LY_API int ly_server_connected_ids(ly_server *server, ly_client_id *ids, uint32_
 /* Writes a connected client's address ("ip:port") into buf; returns its
  * length. A connected client with no address (a local client, a Steam
  * P2P peer) gets ""
- * and 0. Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT,
+ * and 0. A browser client (ws, wss, wt) gets the browser's IP and a port
+ * its listener numbered: several WebTransport sessions can share one
+ * connection, so the real port names no one client. Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT,
  * LY_ERR_UNKNOWN_CLIENT, LY_ERR_BUFFER_TOO_SMALL. */
 LY_API int ly_server_client_address(ly_server *server, ly_client_id client, char *buf, uint32_t buf_size);
 
@@ -568,7 +584,9 @@ LY_API int ly_server_client_address(ly_server *server, ly_client_id client, char
 LY_API int ly_server_client_user_data(ly_server *server, ly_client_id client, uint8_t *user_data);
 
 /* Writes bound address number index (0 for the first) into buf; returns
- * its length. Useful after binding port 0. Errors: LY_ERR_INVALID_HANDLE,
+ * its length. Useful after binding port 0. The UDP sockets come first, as
+ * "ip:port" in bind order, then the browser listeners in bind order, with
+ * their scheme: "ws://127.0.0.1:8080". Errors: LY_ERR_INVALID_HANDLE,
  * LY_ERR_NOT_RUNNING, LY_ERR_INVALID_ARGUMENT (index out of range),
  * LY_ERR_BUFFER_TOO_SMALL. */
 LY_API int ly_server_address(ly_server *server, uint32_t index, char *buf, uint32_t buf_size);
@@ -765,6 +783,128 @@ LY_API int ly_server_poll(ly_server *server, ly_event *event, uint8_t *buf, uint
  * LY_ERR_INVALID_ARGUMENT, LY_ERR_BUFFER_TOO_SMALL (not even the first
  * pending payload fits: events[0] describes it as ly_server_poll does). */
 LY_API int ly_server_poll_batch(ly_server *server, ly_event *events, uint32_t max_events, uint8_t *buf, uint32_t buf_size);
+
+/* ------------------------------------------------------------------ */
+/* Browser transports (bind_addresses with ws://, wss://, wt://)       */
+/* ------------------------------------------------------------------ */
+
+/* Browsers cannot send UDP: the netcode backend also carries netcode
+ * 1.02, unchanged, in WebSocket binary messages and WebTransport
+ * datagrams (one packet each). One WebSocket connection or WebTransport
+ * session is one netcode client: the same keys, tokens (naming the
+ * transport's public address), events, ly_server_poll and ly_server_send
+ * serve UDP and browser clients alike. Each listener bounds its sessions
+ * and queues; what it refuses or drops it counts in ly_web_stats. */
+
+/* SHA-256 of a certificate, as serverCertificateHashes takes it. */
+#define LY_WEB_CERT_HASH_SIZE 32
+
+/* Options of every browser listener of a server. 0 or NULL: the default. */
+typedef struct ly_web_options {
+    uint32_t struct_size;          /* sizeof(ly_web_options) */
+    /* wt:// without cert_file: each self-signed ECDSA P-256 certificate is
+     * valid this long, 60..1209600 (14 days, the browsers' limit for
+     * serverCertificateHashes); 0: 13 days. The next one is made and its
+     * hash published an hour (at most a quarter of the validity) before it
+     * is presented at half-life; open sessions keep theirs. */
+    uint32_t cert_validity_seconds;
+    /* A CA-issued certificate chain and its key (PEM files), both or
+     * neither: required by wss://, optional for wt://, ignored by ws://.
+     * Read when the options are set and at every start. */
+    const char *cert_file;
+    const char *key_file;
+    /* Page origins allowed to connect, separated by commas or spaces
+     * ("https://game.example.com"); "*": any. NULL or "": pages served
+     * from loopback only. Requests without an Origin (programs) pass. */
+    const char *allowed_origins;
+    /* Path of the upgrade or CONNECT request ("/netcode"); NULL or "":
+     * every path. */
+    const char *path;
+    uint32_t max_sessions;         /* open at once per listener; 0: 1024 (more: HTTP 503) */
+    uint32_t max_sessions_per_ip;  /* per listener; 0: 16 (more: HTTP 429) */
+    uint32_t recv_queue;           /* messages waiting for ly_server_update, all sessions; 0: 4096 */
+    uint32_t session_recv_queue;   /* one session's share of recv_queue; 0: 256 */
+    uint32_t send_queue;           /* messages waiting to be written, per session; 0: 64 */
+    uint32_t handshake_timeout_ms; /* TLS/QUIC handshake and upgrade; 0: 5,000 */
+    uint32_t idle_timeout_ms;      /* a session silent this long is closed; 0: 10,000 */
+    uint32_t write_timeout_ms;     /* a session whose write blocks this long is closed; 0: 5,000 */
+} ly_web_options;
+
+/* Fills options with defaults: struct_size set, everything else zero.
+ * Does nothing if options is NULL or size is below
+ * sizeof(ly_web_options) of this first version. size is the caller's
+ * sizeof(ly_web_options); the library writes no more than that. */
+LY_API void ly_web_options_defaults_sized(ly_web_options *options, uint32_t size);
+#define ly_web_options_defaults(options) ly_web_options_defaults_sized((options), (uint32_t)sizeof *(options))
+
+/* Sets the options of the server's browser listeners (ws://, wss://,
+ * wt:// entries of bind_addresses); the options and their strings are
+ * copied. The server must be stopped; a server made without them uses
+ * the defaults (so a wss:// bind cannot start before this call). Setting
+ * them again remakes wt's self-signed certificates (new hashes). On a
+ * server without browser binds the options are checked and kept, and do
+ * nothing. Nothing changes when it fails. Errors: LY_ERR_INVALID_HANDLE,
+ * LY_ERR_INVALID_ARGUMENT (options NULL, struct_size too small,
+ * cert_validity_seconds outside 60..1209600, only one of cert_file and
+ * key_file, a certificate or key that cannot be read, a count over
+ * 1048576, a path not starting with "/", a wss:// bind and no
+ * cert_file; ly_last_error() says which), LY_ERR_ALREADY_ACTIVE (the
+ * server is running). */
+LY_API int ly_server_set_web_options(ly_server *server, const ly_web_options *options);
+
+/* Writes the SHA-256 hashes (LY_WEB_CERT_HASH_SIZE bytes each, newest
+ * first) of the self-signed certificates of the server's wt:// listeners
+ * (those without cert_file), in bind order, into hashes, and the number
+ * into *count (count may be NULL). A page passes all of them as
+ * serverCertificateHashes: the presented one, the next one during its
+ * lead, and older ones until they expire. They change over time and with
+ * ly_server_web_rotate_cert: serve them to pages fresh (with the token).
+ * Works stopped or running; 0 without such listeners. Returns the number
+ * written. hashes may be NULL when max_hashes is 0. Errors:
+ * LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (hashes NULL with
+ * max_hashes > 0), LY_ERR_BUFFER_TOO_SMALL (max_hashes below the number:
+ * nothing written, *count says how many). */
+LY_API int ly_server_web_cert_hashes(ly_server *server, uint8_t *hashes, uint32_t max_hashes, uint32_t *count);
+
+/* Makes a new self-signed certificate for every wt:// listener without
+ * cert_file and presents it at once, as when a key may have leaked. Open
+ * sessions keep theirs; the old hash stays published until it expires.
+ * Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT (no such
+ * listener), LY_ERR_INTERNAL (making the certificate failed). */
+LY_API int ly_server_web_rotate_cert(ly_server *server);
+
+/* Counters of the server's browser listeners, added up, since the last
+ * start (kept after a stop; 0 before the first start and after
+ * ly_server_set_web_options). Every refused or closed session and
+ * every dropped message has a reason. */
+typedef struct ly_web_stats {
+    uint32_t struct_size;          /* sizeof(ly_web_stats); set by the caller */
+    uint32_t reserved;
+    uint64_t sessions_active;      /* open now */
+    uint64_t sessions_accepted;    /* completed their handshake */
+    uint64_t refused_full;         /* max_sessions reached */
+    uint64_t refused_per_ip;       /* max_sessions_per_ip reached */
+    uint64_t refused_origin;       /* Origin not allowed (HTTP 403) */
+    uint64_t refused_handshake;    /* the upgrade failed (bad request, TLS, timeout) */
+    uint64_t closed_idle;          /* silent for idle_timeout_ms */
+    uint64_t closed_slow;          /* a write blocked for write_timeout_ms */
+    uint64_t closed_peer;          /* closed or broken by the browser */
+    uint64_t closed_server;        /* closed by the server (stop, disconnect) */
+    uint64_t received;             /* messages passed to netcode */
+    uint64_t recv_oversized;       /* over 1225 bytes, the largest netcode packet */
+    uint64_t recv_text;            /* WebSocket text messages: not netcode */
+    uint64_t recv_queue_full;      /* recv_queue, or the session's share, full */
+    uint64_t sent;                 /* messages written to a session */
+    uint64_t send_no_session;      /* to an address whose session is gone */
+    uint64_t send_oversized;       /* over what the session carries */
+    uint64_t send_queue_full;      /* the session's send_queue full */
+    uint64_t send_failed;          /* lost with a failing or closing session */
+} ly_web_stats;
+
+/* Fills stats. Errors: LY_ERR_INVALID_HANDLE, LY_ERR_INVALID_ARGUMENT
+ * (stats NULL, struct_size smaller than sizeof(ly_web_stats) of this
+ * first version). */
+LY_API int ly_server_web_stats(ly_server *server, ly_web_stats *stats);
 
 /* ------------------------------------------------------------------ */
 /* Fleet registration (the token service's Redis directory)            */

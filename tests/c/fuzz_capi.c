@@ -212,9 +212,15 @@ static const uint8_t key_a[LY_KEY_SIZE] = {
 };
 static uint8_t key_b[LY_KEY_SIZE];
 
-enum { BIND_NONE, BIND_EMPTY, BIND_V4, BIND_V6, BIND_BOTH, BIND_ANY_NOPUB, BIND_ANY_PUB, BIND_BAD, BIND_KINDS };
+/* The web binds put UDP first, so that address 0 is where netcode
+ * clients connect; wss without a certificate cannot start; ws off
+ * loopback and an unknown scheme are refused at create. */
+enum { BIND_NONE, BIND_EMPTY, BIND_V4, BIND_V6, BIND_BOTH, BIND_ANY_NOPUB, BIND_ANY_PUB, BIND_BAD,
+       BIND_WEB, BIND_WSS, BIND_WS_ANY, BIND_SCHEME, BIND_KINDS };
 static const char *bind_str[BIND_KINDS] = {NULL, "", "127.0.0.1:0", "[::1]:0", "127.0.0.1:0, [::1]:0",
-                                           "0.0.0.0:0", "0.0.0.0:0", "127.0.0.1"};
+                                           "0.0.0.0:0", "0.0.0.0:0", "127.0.0.1",
+                                           "udp://127.0.0.1:0,ws://127.0.0.1:0,wt://127.0.0.1:0",
+                                           "127.0.0.1:0 wss://127.0.0.1:0", "ws://0.0.0.0:0", "tcp://127.0.0.1:0"};
 
 typedef struct {
     ly_server *h;
@@ -491,7 +497,7 @@ static void op_server_create(void)
     cfg.bind_addresses = bind_str[bind];
     if (bind == BIND_ANY_PUB)
         cfg.public_addresses = "127.0.0.1:0";
-    if (bind == BIND_BAD)
+    if (bind == BIND_BAD || bind == BIND_WS_ANY || bind == BIND_SCHEME)
         argerr = 1;
     switch (rnd(10)) {
     case 0: max = 0; break;
@@ -514,7 +520,7 @@ static void op_server_create(void)
     } else if (chance(4)) {
         /* A caller built before token_history_size: the field is not read. */
         cfg.struct_size = (uint32_t)offsetof(ly_server_config, token_history_size);
-        argerr = bind == BIND_BAD || max > 1048576u;
+        argerr = bind == BIND_BAD || bind == BIND_WS_ANY || bind == BIND_SCHEME || max > 1048576u;
     }
     snprintf(what, sizeof what, "server_create(bind=%s, max=%u, struct_size=%u)",
              bind_str[bind] ? bind_str[bind] : "NULL", max, cfg.struct_size);
@@ -566,8 +572,14 @@ static void op_server_start(void)
             case BIND_V6:
             case BIND_BOTH: want = OK | SOCK; break; /* maybe no IPv6 here */
             case BIND_ANY_NOPUB: want = ARG; break;
+            case BIND_WSS: want = ARG; break; /* no certificate: the fuzzer has no files */
             default: want = OK; break;
             }
+#ifdef _WIN32
+        /* wine 8.0 cannot open Go's UDP sockets, which wt:// (quic-go) uses (issue 10). */
+        if (srv[slot].bind == BIND_WEB && want == OK)
+            want |= SOCK;
+#endif
         if (srv[slot].steam && want != ACT)
             want |= SOCK; /* another server may listen on its Steam address */
     }
@@ -808,6 +820,89 @@ static void op_server_stats(void)
         rc = expect("server_stats", ly_server_stats(h, &s), on_handle(argerr, slot, OK));
         if (rc == LY_OK)
             REQUIRE(s.struct_size == asked, "stats: struct_size changed to %u", s.struct_size);
+    }
+}
+
+/* The browser-transport functions: options (good and bad), certificate
+ * hashes into guarded buffers, rotation, stats. */
+static void op_web(void)
+{
+    int slot, rc, argerr = 0;
+    ly_server *h = pick_server(&slot);
+    int web = slot >= 0 && srv[slot].bind == BIND_WEB;
+    unsigned live;
+    switch (rnd(4)) {
+    case 0: {
+        ly_web_options o;
+        ly_web_options_defaults(&o);
+        REQUIRE(o.struct_size == sizeof o, "web_options_defaults: struct_size %u", o.struct_size);
+        switch (rnd(9)) {
+        case 0: o.struct_size = (uint32_t)rnd(sizeof o); argerr = 1; break;
+        case 1: o.cert_validity_seconds = 14 * 86400 + 1 + (uint32_t)rnd(100000); argerr = 1; break;
+        case 2: o.cert_validity_seconds = 1 + (uint32_t)rnd(59); argerr = 1; break;
+        case 3: o.cert_file = "/nonexistent/cert.pem"; o.key_file = "/nonexistent/key.pem"; argerr = 1; break;
+        case 4: o.key_file = "key.pem"; argerr = 1; break;
+        case 5: o.max_sessions = (1u << 20) + 1 + (uint32_t)rnd(0x7fffffff); argerr = 1; break;
+        case 6: o.path = "no-slash"; argerr = 1; break;
+        case 7: break;
+        default:
+            o.cert_validity_seconds = 60 + (uint32_t)rnd(14 * 86400 - 59);
+            o.allowed_origins = chance(50) ? "*" : "https://a.example, http://localhost:8000";
+            o.path = "/netcode";
+            o.max_sessions = (uint32_t)rnd(8);
+            o.idle_timeout_ms = (uint32_t)rnd(20000);
+            break;
+        }
+        if (chance(5)) {
+            expect("server_set_web_options(NULL)", ly_server_set_web_options(h, NULL), on_handle(1, slot, OK));
+            return;
+        }
+        live = OK;
+        if (slot >= 0 && srv[slot].running)
+            live = ACT;
+        else if (slot >= 0 && srv[slot].bind == BIND_WSS)
+            live = ARG; /* wss:// still without a certificate */
+        expect("server_set_web_options", ly_server_set_web_options(h, &o), on_handle(argerr, slot, live));
+        return;
+    }
+    case 1: {
+        uint32_t max = chance(30) ? 0 : (uint32_t)rnd(4), count = 0xFFFFFFFFu;
+        uint8_t *buf = max ? guard_tail(&g_misc, max * LY_WEB_CERT_HASH_SIZE) : NULL;
+        uint32_t *countp = chance(80) ? &count : NULL;
+        if (max && chance(5)) {
+            buf = NULL;
+            argerr = 1;
+        }
+        rc = expect("server_web_cert_hashes", ly_server_web_cert_hashes(h, buf, max, countp),
+                    on_handle(argerr, slot, OK | SMALL));
+        if (rc >= 0) {
+            REQUIRE((uint32_t)rc <= max, "web_cert_hashes: %d hashes in room for %u", rc, max);
+            REQUIRE(web ? rc >= 1 : rc == 0, "web_cert_hashes: %d hashes, bind %d", rc, srv[slot].bind);
+            REQUIRE(!countp || count == (uint32_t)rc, "web_cert_hashes: count %u, returned %d", count, rc);
+        } else if (rc == LY_ERR_BUFFER_TOO_SMALL) {
+            REQUIRE(web && (!countp || count > max), "web_cert_hashes: too small with count %u, room %u", count, max);
+        }
+        return;
+    }
+    case 2:
+        expect("server_web_rotate_cert", ly_server_web_rotate_cert(h), on_handle(0, slot, web ? OK : ARG));
+        return;
+    default: {
+        ly_web_stats ws;
+        memset(&ws, 0, sizeof ws);
+        ws.struct_size = chance(90) ? sizeof ws : (uint32_t)rnd(sizeof ws);
+        argerr = ws.struct_size < sizeof ws;
+        if (chance(3)) {
+            expect("server_web_stats(NULL)", ly_server_web_stats(h, NULL), on_handle(1, slot, OK));
+            return;
+        }
+        rc = expect("server_web_stats", ly_server_web_stats(h, &ws), on_handle(argerr, slot, OK));
+        if (rc == LY_OK) {
+            REQUIRE(ws.struct_size == sizeof ws, "web_stats: struct_size changed to %u", ws.struct_size);
+            REQUIRE(web || (ws.sessions_accepted == 0 && ws.received == 0), "web_stats: sessions without a web bind");
+        }
+        return;
+    }
     }
 }
 
@@ -1646,7 +1741,7 @@ static const struct {
     {op_client_set_token, 2},      {op_client_update, 5},          {op_client_send, 7},
     {op_client_receive, 7},        {op_client_queries, 3},         {op_client_disconnect, 1},
     {op_client_set_conditioner, 2}, {op_client_stats, 1},          {op_tokens, 3},
-    {op_server_flush, 3},
+    {op_server_flush, 3},          {op_web, 3},
     {op_misc, 2},                  {op_steam, 2},                  {op_pump, 10},
     {op_traffic, 6},               {op_fetch_fleet, 2},
 };
