@@ -146,4 +146,10 @@ describe("browser: Chromium over WebTransport and WebSocket, Node over UDP, one 
     await call("close", "wt");
     await call("close", "ws");
   });
+
+  test("WebTransport with a hash that is not the server's certificate's fails to connect", async () => {
+    const wrong = `data:application/json,${JSON.stringify({ algorithm: "sha-256", hashes: [Buffer.alloc(32, 7).toString("base64")] })}`;
+    await assert.rejects(call("connect", "bad", "wt", hex(await server.token("wt")), wrong), new RegExp(`connect ended: state -?\\d+, reason ${DisconnectReason.TransportError}`));
+    await call("close", "bad");
+  });
 });
