@@ -13,6 +13,7 @@ command -v make >/dev/null || missing+=(make)
 command -v python3 >/dev/null || missing+=(python3) # scripts/check_upm_package.py
 command -v redis-server >/dev/null || missing+=(redis-server) # fleet's tests run a real Redis
 command -v openssl >/dev/null || missing+=(openssl) # tests/c/fleet_test.sh makes the TLS certificate and credentials
+command -v chromium >/dev/null || missing+=(chromium) # bindings/web's browser test (headless, driven by playwright-core)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo

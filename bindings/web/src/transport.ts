@@ -2,7 +2,7 @@ import type { ServerAddress } from "./address.js";
 
 /** Counters a transport keeps for what it had to drop itself. */
 export interface TransportCounters {
-  /** Packets not sent: not open yet, closed, or the send buffer full. */
+  /** Packets not sent: not open yet, closed, the send buffer full, or over WebTransport's maxDatagramSize. */
   sendDropped: number;
   /** Datagrams dropped on arrival: receive queue full, text frames, oversized. */
   receiveDropped: number;

@@ -9,6 +9,8 @@ export interface WebTransportLike {
   readonly datagrams: {
     readonly readable: ReadableStream<Uint8Array>;
     readonly writable: WritableStream<Uint8Array>;
+    /** The largest datagram the session carries now (Chromium 156 on loopback: 1215). */
+    readonly maxDatagramSize?: number;
   };
   close(info?: { closeCode?: number; reason?: string }): void;
 }
@@ -28,6 +30,8 @@ export interface WebTransportTransportOptions {
   serverCertificateHashes?: CertificateHash[];
   /** Received packets waiting for update(); more are dropped and counted. Default 1024. */
   receiveQueueSize?: number;
+  /** Datagrams written but not yet taken by the browser; more are dropped and counted. Default 256. */
+  maxPendingDatagrams?: number;
   /** The WebTransport class; default globalThis.WebTransport. */
   WebTransport?: WebTransportConstructor;
 }
@@ -42,11 +46,14 @@ export class WebTransportTransport implements Transport {
   private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   private closing = false;
   private lastWrite: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+  private readonly maxPending: number;
 
   constructor(url: string, options: Omit<WebTransportTransportOptions, "url"> = {}) {
     const Ctor = options.WebTransport ?? (globalThis as { WebTransport?: WebTransportConstructor }).WebTransport;
     if (!Ctor) throw new Error("no WebTransport in this environment: use the WebSocket transport");
     this.queue = new PacketQueue(options.receiveQueueSize ?? 1024);
+    this.maxPending = options.maxPendingDatagrams ?? 256;
     const init = options.serverCertificateHashes ? { serverCertificateHashes: options.serverCertificateHashes } : undefined;
     this.wt = new Ctor(url, init);
     this.wt.ready.then(
@@ -61,14 +68,27 @@ export class WebTransportTransport implements Transport {
 
   send(packet: Uint8Array): void {
     const w = this.writer;
-    // Not ready, failed, or the datagram queue full: lost like a datagram.
-    if (!w || this.error || (w.desiredSize !== null && w.desiredSize <= 0)) {
+    // Not ready, failed, or too many writes pending: lost like a datagram.
+    // The stream's desiredSize is no bound: Chromium's datagram writable
+    // has a high-water mark of one, so a burst of a frame's packets would
+    // lose all but the first; the browser drops datagrams it cannot send.
+    // A datagram over maxDatagramSize would vanish silently in the browser:
+    // netcode packets are payload + 18..25 bytes, so over WebTransport
+    // payloads above about maxDatagramSize - 25 (1190 in Chromium) are
+    // dropped here and counted.
+    const max = this.wt.datagrams.maxDatagramSize;
+    if (!w || this.error || this.pending >= this.maxPending || (typeof max === "number" && packet.byteLength > max)) {
       this.counters.sendDropped++;
       return;
     }
-    this.lastWrite = w.write(packet).catch(() => {
-      this.counters.sendDropped++;
-    });
+    this.pending++;
+    this.lastWrite = w.write(packet).then(
+      () => void this.pending--,
+      () => {
+        this.pending--;
+        this.counters.sendDropped++;
+      },
+    );
   }
 
   receive(): Uint8Array | undefined {

@@ -1,182 +1,66 @@
-// The client over UDP against the real Go server (test/echoserver): the
-// handshake, 1,000 payloads each way checked byte for byte, a server-side
-// disconnect, and a timeout when the server process dies.
+// The client in Node against the real Go server (test/echoserver, core/web's
+// listeners): over UDP and over the server's ws:// listener with Node's
+// WebSocket client: the handshake, 1,000 payloads each way checked byte for
+// byte, a server-side disconnect, a timeout, and UDP and WebSocket clients
+// on one server at once.
 import assert from "node:assert/strict";
-import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Client, ClientState, DisconnectReason } from "../src/index.js";
-import { udpTransport } from "../src/node/udp.js";
 import type { TransportFactory } from "../src/transport.js";
 import { webSocketTransport, type WebSocketConstructor } from "../src/websocket.js";
-import { repoRoot, unhex } from "./helpers.js";
-import { startBridge } from "./ws-bridge.js";
+import { buildEchoServer, connect, EchoServer, exchange, now, pump, TIMEOUT_SECONDS, type Kind } from "./live-helpers.js";
 
-const TIMEOUT_SECONDS = 2;
-
-/** The echo server as a child process, read line by line. */
-class EchoServer {
-  readonly proc: ChildProcessWithoutNullStreams;
-  private readonly lines: string[] = [];
-  /** Every line printed, for failure messages. */
-  readonly log: string[] = [];
-  private waiters: (() => void)[] = [];
-  exited = false;
-
-  constructor(binary: string) {
-    this.proc = spawn(binary, ["-addr", "127.0.0.1:0", "-timeout", String(TIMEOUT_SECONDS)], { stdio: "pipe" });
-    this.proc.stderr.on("data", (d) => process.stderr.write(`echoserver: ${d}`));
-    this.proc.on("exit", () => {
-      this.exited = true;
-      this.wake();
-    });
-    createInterface({ input: this.proc.stdout }).on("line", (l) => {
-      this.lines.push(l);
-      this.log.push(l.length > 80 ? `${l.slice(0, 80)}...` : l);
-      this.wake();
-    });
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  /** The first unread line starting with prefix (earlier other lines are kept). */
-  async line(prefix: string, timeoutMs = 10_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.lines.findIndex((l) => l.startsWith(prefix));
-      if (i >= 0) return this.lines.splice(i, 1)[0]!;
-      if (this.exited) throw new Error(`echoserver exited before printing "${prefix}"`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no "${prefix}" line from echoserver in ${timeoutMs} ms; got ${JSON.stringify(this.lines)}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-
-  send(cmd: string): void {
-    this.proc.stdin.write(`${cmd}\n`);
-  }
-
-  /** The UDP address from the "ready" line. */
-  address: string | undefined;
-
-  async token(): Promise<Uint8Array> {
-    this.send("token");
-    return unhex((await this.line("token ")).slice(6));
-  }
-
-  async kill(): Promise<void> {
-    if (this.exited) return;
-    this.proc.kill("SIGKILL");
-    while (!this.exited) await sleep(5);
-  }
-}
-
-const now = () => performance.now() / 1000;
-
-/** Updates the client every millisecond of real time until done() or the deadline. */
-async function pump(client: Client, done: () => boolean, timeoutMs: number, each?: () => void, server?: EchoServer): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) {
-      throw new Error(`waited ${timeoutMs} ms: state ${client.state}, reason ${client.disconnectReason}, stats ${JSON.stringify(client.stats())}; server said ${JSON.stringify(server?.log ?? [])}`);
-    }
-    client.update(now());
-    each?.();
-    await sleep(1);
-  }
-}
-
-/** Payload i: its index in the first 4 bytes, then bytes that depend on i and the position. */
-function payload(i: number): Uint8Array {
-  const n = 4 + ((i * 37) % 1197); // 4..1200 bytes
-  const b = new Uint8Array(n);
-  new DataView(b.buffer).setUint32(0, i, true);
-  for (let j = 4; j < n; j++) b[j] = (i * 7 + j * 13) & 0xff;
-  return b;
-}
-
-let dir: string;
-let binary: string;
+let build: ReturnType<typeof buildEchoServer>;
 const servers: EchoServer[] = [];
 const clients: Client[] = [];
 
 before(() => {
-  dir = mkdtempSync(path.join(tmpdir(), "ly-web-live-"));
-  binary = path.join(dir, "echoserver");
-  execFileSync("go", ["build", "-o", binary, "./bindings/web/test/echoserver"], { cwd: repoRoot, stdio: "inherit" });
+  build = buildEchoServer();
 });
 
 after(async () => {
   for (const c of clients) c.close();
-  for (const s of servers) {
-    s.proc.stdin.end();
-    await s.kill();
-  }
-  rmSync(dir, { recursive: true, force: true });
+  for (const s of servers) await s.stop();
+  build.remove();
 });
 
-async function startServer(): Promise<EchoServer> {
-  const s = new EchoServer(binary);
+async function startServer(kinds: Kind[] = ["udp"]): Promise<EchoServer> {
+  const s = await EchoServer.start(build.binary, kinds);
   servers.push(s);
-  s.address = (await s.line("ready ")).slice(6);
   return s;
 }
 
-async function connect(token: Uint8Array, transport: TransportFactory = udpTransport()): Promise<Client> {
-  const client = new Client(token, { transport });
-  clients.push(client);
-  client.connect(now());
-  await pump(client, () => client.state === ClientState.Connected || client.state < 0, 5000);
-  assert.equal(client.state, ClientState.Connected, `connect ended in ${client.state}, reason ${client.disconnectReason}`);
-  return client;
+async function connectTracked(token: Uint8Array, transport?: TransportFactory, server?: EchoServer): Promise<Client> {
+  const c = await connect(token, transport, server);
+  clients.push(c);
+  return c;
 }
 
-/** 1,000 payloads to the echo server and back, each checked byte for byte. */
-async function exchange(client: Client, server: EchoServer): Promise<void> {
-  const total = 1000;
-  const window = 32; // in flight at once, well inside the sockets' buffers
-  const seen = new Set<number>();
-  let sent = 0;
-  await pump(
-    client,
-    () => seen.size === total,
-    20_000,
-    () => {
-      for (let p = client.receive(); p; p = client.receive()) {
-        const i = new DataView(p.buffer, p.byteOffset).getUint32(0, true);
-        assert.ok(i < sent, `echo of payload ${i} never sent`);
-        assert.deepEqual(p, payload(i), `payload ${i} came back changed`);
-        assert.ok(!seen.has(i), `payload ${i} came back twice`);
-        seen.add(i);
-      }
-      while (sent < total && sent - seen.size < window) client.send(payload(sent++));
-    },
-    server,
-  );
-  assert.equal(sent, total);
-  const st = client.stats();
-  assert.equal(st.droppedDecryptFailed + st.droppedMalformed + st.droppedReplayed + st.droppedRejected, 0);
-  assert.ok(st.packetsSent >= total + 2 && st.packetsReceived >= total + 2);
+function wsTransport(server: EchoServer): TransportFactory {
+  const WS = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  assert.ok(WS, "no global WebSocket: run node with --experimental-websocket on Node 20");
+  // The token names the listener's address; the URL is built from it, as a page would.
+  return webSocketTransport({ url: (a) => `ws://${a.host}:${a.port}/netcode`, WebSocket: WS });
+}
+
+/** Pauses the server until the client times out; checks the reason and that it waited the token's timeout. */
+async function timesOut(client: Client, server: EchoServer): Promise<void> {
+  server.send("pause");
+  await server.line("paused");
+  const at = now();
+  await pump(client, () => client.state !== ClientState.Connected, (TIMEOUT_SECONDS + 3) * 1000, undefined, server);
+  assert.equal(client.state, ClientState.ConnectionTimedOut);
+  assert.equal(client.disconnectReason, DisconnectReason.TimedOut);
+  const waited = now() - at;
+  assert.ok(waited > TIMEOUT_SECONDS - 0.5, `timed out after ${waited.toFixed(2)} s, before the token's ${TIMEOUT_SECONDS} s`);
+  server.send("resume");
+  await server.line("resumed");
 }
 
 describe("live: UDP against the Go server", { timeout: 120_000 }, () => {
   test("1,000 payloads each way, then the server disconnects the client", async () => {
     const server = await startServer();
-    const client = await connect(await server.token());
+    const client = await connectTracked(await server.token());
     await server.line("connected ");
     assert.ok(client.clientIndex >= 0 && client.maxClients === 8, `max clients ${client.maxClients}`);
 
@@ -201,7 +85,7 @@ describe("live: UDP against the Go server", { timeout: 120_000 }, () => {
 
   test("the server process dies: the client times out; a dead address: request timeout", async () => {
     const server = await startServer();
-    const client = await connect(await server.token());
+    const client = await connectTracked(await server.token());
     const spare = await server.token();
     client.send(new Uint8Array([1, 2, 3]));
     await pump(client, () => client.stats().packetsReceived > 3, 5000);
@@ -222,33 +106,49 @@ describe("live: UDP against the Go server", { timeout: 120_000 }, () => {
   });
 });
 
-describe("live: WebSocket (Node's WebSocket client) through a WebSocket-to-UDP bridge to the Go server", { timeout: 60_000 }, () => {
-  test("handshake, 1,000 payloads each way, server disconnect; the bridge going away is a transport error", async () => {
-    const WS = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    assert.ok(WS, "no global WebSocket: run node with --experimental-websocket on Node 20");
-    const server = await startServer();
-    const [host, port] = (server.address ?? "").split(":");
-    const bridge = await startBridge(host!, Number(port));
-    try {
-      const transport = webSocketTransport({ url: `ws://127.0.0.1:${bridge.port}/netcode`, WebSocket: WS });
-      const client = await connect(await server.token(), transport);
-      await server.line("connected ");
-      await exchange(client, server);
-      assert.ok(bridge.counts.toServer >= 1002 && bridge.counts.toClient >= 1002, JSON.stringify(bridge.counts));
-      assert.equal(bridge.counts.refused, 0);
-      server.send("disconnect");
-      await pump(client, () => client.state !== ClientState.Connected, 5000);
-      assert.equal(client.disconnectReason, DisconnectReason.Remote);
+describe("live: WebSocket (Node's client) against the Go server's ws:// listener", { timeout: 60_000 }, () => {
+  test("1,000 payloads each way, a server disconnect, a timeout; the server going away is a transport error", async () => {
+    const server = await startServer(["ws"]);
+    const client = await connectTracked(await server.token("ws"), wsTransport(server), server);
+    await server.line("connected ");
+    await exchange(client, server);
 
-      client.setToken(await server.token());
-      client.connect(now());
-      await pump(client, () => client.state === ClientState.Connected, 5000);
-      await bridge.close();
-      await pump(client, () => client.state !== ClientState.Connected, 5000);
-      assert.equal(client.state, ClientState.Disconnected);
-      assert.equal(client.disconnectReason, DisconnectReason.TransportError);
-    } finally {
-      await bridge.close();
-    }
+    server.send("disconnect");
+    assert.equal(await server.line("disconnected-all "), "disconnected-all 1");
+    await pump(client, () => client.state !== ClientState.Connected, 5000);
+    assert.equal(client.state, ClientState.Disconnected);
+    assert.equal(client.disconnectReason, DisconnectReason.Remote);
+
+    // The server stops answering while the WebSocket stays open.
+    client.setToken(await server.token("ws"));
+    client.connect(now());
+    await pump(client, () => client.state === ClientState.Connected, 5000, undefined, server);
+    await timesOut(client, server);
+
+    const st = (await server.stats()).ws!;
+    assert.equal(st.Accepted, 2, JSON.stringify(st));
+    assert.ok(st.Received! >= 1002 && st.Sent! >= 1002, JSON.stringify(st));
+    for (const k of ["RefusedOrigin", "RefusedHandshake", "RecvOversized", "RecvText", "RecvQueueFull", "SendQueueFull"]) assert.equal(st[k], 0, k);
+
+    // The process dies: the kernel closes the TCP connection at once.
+    client.setToken(await server.token("ws"));
+    client.connect(now());
+    await pump(client, () => client.state === ClientState.Connected, 5000, undefined, server);
+    await server.kill();
+    await pump(client, () => client.state !== ClientState.Connected, 2000);
+    assert.equal(client.state, ClientState.Disconnected);
+    assert.equal(client.disconnectReason, DisconnectReason.TransportError);
+    client.close();
+  });
+
+  test("UDP and WebSocket clients on one server at once, both disconnected by the server", async () => {
+    const server = await startServer(["udp", "ws"]);
+    const overUDP = await connectTracked(await server.token("udp"), undefined, server);
+    const overWS = await connectTracked(await server.token("ws"), wsTransport(server), server);
+    await Promise.all([exchange(overUDP, server), exchange(overWS, server)]);
+    server.send("disconnect");
+    assert.equal(await server.line("disconnected-all "), "disconnected-all 2");
+    await Promise.all([overUDP, overWS].map((c) => pump(c, () => c.state !== ClientState.Connected, 5000)));
+    for (const c of [overUDP, overWS]) assert.equal(c.disconnectReason, DisconnectReason.Remote);
   });
 });

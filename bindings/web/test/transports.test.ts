@@ -145,6 +145,25 @@ class FakeWebTransport implements WebTransportLike {
   }
 }
 
+/** A session whose datagram writable has a high-water mark of one (as Chromium's) and takes no write until release(). */
+class StalledWebTransport extends FakeWebTransport {
+  static last: StalledWebTransport | undefined;
+  private gate!: () => void;
+  private readonly opened = new Promise<void>((r) => (this.gate = r));
+  override readonly datagrams;
+  constructor(url: string, init?: unknown) {
+    super(url, init);
+    StalledWebTransport.last = this;
+    this.datagrams = {
+      readable: new ReadableStream<Uint8Array>(),
+      writable: new WritableStream<Uint8Array>({ write: () => this.opened }, { highWaterMark: 1 }),
+    };
+  }
+  release(): void {
+    this.gate();
+  }
+}
+
 describe("WebTransport transport", () => {
   test("one packet per datagram; certificate hashes passed on; failure reported", async () => {
     const hash = { algorithm: "sha-256" as const, value: new Uint8Array(32).fill(3) };
@@ -174,6 +193,19 @@ describe("WebTransport transport", () => {
     t.close();
     await sleep(0);
     assert.equal(wt.closeCalled, true, "closed once the writes are handed over");
+  });
+
+  test("writes the browser has not taken yet are bounded by maxPendingDatagrams, not by the stream's desiredSize", async () => {
+    const t = new WebTransportTransport("https://127.0.0.1:4433/", { WebTransport: StalledWebTransport, maxPendingDatagrams: 4 });
+    StalledWebTransport.last!.resolveReady();
+    await sleep(0);
+    for (let i = 0; i < 6; i++) t.send(bytes(20, i));
+    assert.equal(t.counters.sendDropped, 2, "a high-water mark of one must not drop the 2nd..4th");
+    StalledWebTransport.last!.release();
+    await sleep(0);
+    t.send(bytes(20, 9));
+    assert.equal(t.counters.sendDropped, 2, "released writes free their places");
+    t.close();
   });
 
   test("without WebTransport in the environment, opening throws (the client skips the address)", () => {
