@@ -176,6 +176,8 @@ namespace Lightyear.Conn.Tests
                 Assert.Equal((uint)sizeof(Native.ly_token_fetch_options), tfo.struct_size, "ly_token_fetch_options struct_size");
                 Native.ly_fleet_config fc; Native.ly_fleet_config_defaults(&fc);
                 Assert.Equal((uint)sizeof(Native.ly_fleet_config), fc.struct_size, "ly_fleet_config struct_size");
+                Native.ly_web_options wo; Native.ly_web_options_defaults_sized(&wo, (uint)sizeof(Native.ly_web_options));
+                Assert.Equal((uint)sizeof(Native.ly_web_options), wo.struct_size, "ly_web_options struct_size");
                 Assert.Equal(16, sizeof(ClientId), "sizeof(ClientId)");
                 Assert.Equal(32, sizeof(ServerEvent), "sizeof(ServerEvent)");
             }
