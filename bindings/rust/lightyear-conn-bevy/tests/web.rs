@@ -69,7 +69,11 @@ fn helper() -> PathBuf {
         .current_dir(root)
         .output()
         .expect("run go build (Go is needed for the web tests)");
-    assert!(out.status.success(), "go build:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "go build:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     exe
 }
 
@@ -88,29 +92,46 @@ fn bad_web_options_are_a_net_error() {
 #[test]
 fn browsers_over_ws_and_wt_are_echoed_by_a_system() {
     let key = lightyear_conn::generate_key().unwrap();
-    let config = ServerConfig::new(PROTOCOL, &key).bind("udp://127.0.0.1:0").bind("ws://127.0.0.1:0").bind("wt://127.0.0.1:0");
+    let config = ServerConfig::new(PROTOCOL, &key)
+        .bind("udp://127.0.0.1:0")
+        .bind("ws://127.0.0.1:0")
+        .bind("wt://127.0.0.1:0");
     let mut app = app(ServerPlugin::new(config).web_options(WebOptions::new().path("/netcode").max_sessions(4)));
     app.update();
     let addrs = app.world().resource::<Seen>().started.clone();
     assert_eq!(addrs.len(), 3, "{addrs:?}");
     let ws = addrs[1].strip_prefix("ws://").expect("ws second").to_string();
     let wt = addrs[2].strip_prefix("wt://").expect("wt third").to_string();
-    let hashes = app.world().resource::<NetServer>().server().unwrap().web_cert_hashes().unwrap();
+    let hashes = app
+        .world()
+        .resource::<NetServer>()
+        .server()
+        .unwrap()
+        .web_cert_hashes()
+        .unwrap();
     assert_eq!(hashes.len(), 1);
     let pin: String = hashes[0].iter().map(|b| format!("{b:02x}")).collect();
     let exe = helper();
     let dir = exe.parent().unwrap().to_path_buf();
 
-    for (k, (url, addr)) in [(format!("ws://{ws}/netcode"), &ws), (format!("https://{wt}/netcode"), &wt)]
-        .into_iter()
-        .enumerate()
+    for (k, (url, addr)) in [
+        (format!("ws://{ws}/netcode"), &ws),
+        (format!("https://{wt}/netcode"), &wt),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let id = 500 + k as u64;
-        let token = TokenParams::new(PROTOCOL, id, &key).public_address(addr.as_str()).generate().unwrap();
+        let token = TokenParams::new(PROTOCOL, id, &key)
+            .public_address(addr.as_str())
+            .generate()
+            .unwrap();
         let tok = dir.join(format!("token{k}.bin"));
         std::fs::write(&tok, token.as_bytes()).unwrap();
         let mut cmd = Command::new(&exe);
-        cmd.arg("-token").arg(&tok).args(["-url", &url, "-n", &EXCHANGE.to_string()]);
+        cmd.arg("-token")
+            .arg(&tok)
+            .args(["-url", &url, "-n", &EXCHANGE.to_string()]);
         if k == 1 {
             cmd.args(["-pin", &pin]);
         }
@@ -131,11 +152,20 @@ fn browsers_over_ws_and_wt_are_echoed_by_a_system() {
             std::thread::sleep(Duration::from_millis(10));
         };
         let out = child.wait_with_output().unwrap();
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(status.success(), "client {k} failed:\n{text}");
         assert!(text.contains(&format!("exchanged {EXCHANGE} payloads")), "{text}");
         for _ in 0..300 {
-            if app.world().resource::<Seen>().disconnected.contains(&ClientId::Netcode(id)) {
+            if app
+                .world()
+                .resource::<Seen>()
+                .disconnected
+                .contains(&ClientId::Netcode(id))
+            {
                 break;
             }
             app.update();
@@ -148,7 +178,13 @@ fn browsers_over_ws_and_wt_are_echoed_by_a_system() {
     }
     let seen = app.world().resource::<Seen>();
     assert!(seen.errors.is_empty(), "{seen:?}");
-    let stats = app.world().resource::<NetServer>().server().unwrap().web_stats().unwrap();
+    let stats = app
+        .world()
+        .resource::<NetServer>()
+        .server()
+        .unwrap()
+        .web_stats()
+        .unwrap();
     assert_eq!(stats.sessions_accepted, 2, "{stats:?}");
     assert!(stats.sent >= 2 * EXCHANGE as u64, "{stats:?}");
 }

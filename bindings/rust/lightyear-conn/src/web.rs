@@ -148,7 +148,9 @@ fn units(d: Option<Duration>, unit_ms: u128, what: &str) -> Result<u32> {
 
 fn c_string(s: &Option<String>, what: &str) -> Result<Option<CString>> {
     s.as_deref()
-        .map(|s| CString::new(s).map_err(|_| Error::new(ErrorCode::InvalidArgument, format!("{what} contains a NUL byte"))))
+        .map(|s| {
+            CString::new(s).map_err(|_| Error::new(ErrorCode::InvalidArgument, format!("{what} contains a NUL byte")))
+        })
         .transpose()
 }
 
@@ -281,7 +283,12 @@ impl Server {
             let mut count = 0u32;
             // SAFETY: hashes has hashes.len() writable 32-byte elements, contiguous.
             let rc = unsafe {
-                sys::ly_server_web_cert_hashes(self.as_raw(), hashes.as_mut_ptr().cast(), hashes.len() as u32, &mut count)
+                sys::ly_server_web_cert_hashes(
+                    self.as_raw(),
+                    hashes.as_mut_ptr().cast(),
+                    hashes.len() as u32,
+                    &mut count,
+                )
             };
             if rc == sys::LY_ERR_BUFFER_TOO_SMALL && count as usize > hashes.len() {
                 // A rotation between the calls may add one more: room for it.

@@ -36,7 +36,11 @@ fn helper() -> &'static Path {
             .current_dir(repo_root())
             .output()
             .expect("run go build (Go is needed for the web tests)");
-        assert!(out.status.success(), "go build ./tests/web/client:\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "go build ./tests/web/client:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         exe
     })
 }
@@ -47,7 +51,9 @@ fn hex(b: &[u8]) -> String {
 
 /// `"ws://127.0.0.1:5000"` -> `"127.0.0.1:5000"`.
 fn host_port(bound: &str, scheme: &str) -> String {
-    let rest = bound.strip_prefix(&format!("{scheme}://")).unwrap_or_else(|| panic!("{scheme} listener: {bound}"));
+    let rest = bound
+        .strip_prefix(&format!("{scheme}://"))
+        .unwrap_or_else(|| panic!("{scheme} listener: {bound}"));
     assert!(rest.starts_with("127.0.0.1:"), "{bound}");
     rest.to_string()
 }
@@ -106,12 +112,19 @@ fn run_client(server: &mut Server, id: ClientId, args: &[&str]) -> (bool, String
         drive(server, &mut seen);
     }
     let out = child.wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (status.success(), text, seen)
 }
 
 fn token_file(key: &Key, address: &str, client_id: u64, name: &str) -> String {
-    let token = TokenParams::new(PROTOCOL, client_id, key).public_address(address).generate().unwrap();
+    let token = TokenParams::new(PROTOCOL, client_id, key)
+        .public_address(address)
+        .generate()
+        .unwrap();
     let path = tmp().join(name);
     std::fs::write(&path, token.as_bytes()).unwrap();
     path.to_str().unwrap().to_string()
@@ -123,15 +136,30 @@ fn options_are_checked() {
     let config = ServerConfig::new(PROTOCOL, &key).bind("wt://127.0.0.1:0");
     let mut server = Server::new(&config).unwrap();
     for (what, options) in [
-        ("30 s validity", WebOptions::new().cert_validity(Duration::from_secs(30))),
-        ("15 day validity", WebOptions::new().cert_validity(Duration::from_secs(15 * 86400))),
+        (
+            "30 s validity",
+            WebOptions::new().cert_validity(Duration::from_secs(30)),
+        ),
+        (
+            "15 day validity",
+            WebOptions::new().cert_validity(Duration::from_secs(15 * 86400)),
+        ),
         // A fraction of a second is rounded up, never down to 0 (the default).
-        ("10 ms validity", WebOptions::new().cert_validity(Duration::from_millis(10))),
+        (
+            "10 ms validity",
+            WebOptions::new().cert_validity(Duration::from_millis(10)),
+        ),
         ("path without /", WebOptions::new().path("netcode")),
-        ("unreadable cert", WebOptions::new().cert("/nonexistent/c.pem", "/nonexistent/k.pem")),
+        (
+            "unreadable cert",
+            WebOptions::new().cert("/nonexistent/c.pem", "/nonexistent/k.pem"),
+        ),
         ("count over 1048576", WebOptions::new().max_sessions(1_048_577)),
         ("NUL in the path", WebOptions::new().path("/a\0b")),
-        ("timeout over 2^32 ms", WebOptions::new().write_timeout(Duration::from_secs(60 * 86400))),
+        (
+            "timeout over 2^32 ms",
+            WebOptions::new().write_timeout(Duration::from_secs(60 * 86400)),
+        ),
     ] {
         let e = server.set_web_options(&options).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidArgument, "{what}: {e}");
@@ -141,7 +169,11 @@ fn options_are_checked() {
     let before = server.web_cert_hashes().unwrap();
     assert_eq!(before.len(), 1, "one self-signed certificate");
     server
-        .set_web_options(&WebOptions::new().cert_validity(Duration::from_secs(2 * 86400)).path("/netcode"))
+        .set_web_options(
+            &WebOptions::new()
+                .cert_validity(Duration::from_secs(2 * 86400))
+                .path("/netcode"),
+        )
         .unwrap();
     let after = server.web_cert_hashes().unwrap();
     assert_eq!(after.len(), 1);
@@ -176,14 +208,16 @@ fn options_are_checked() {
 #[test]
 fn ws_and_wt_clients_exchange_with_the_server() {
     let key = generate_key().unwrap();
-    let config = ServerConfig::new(PROTOCOL, &key).bind("udp://127.0.0.1:0,ws://127.0.0.1:0,wt://127.0.0.1:0").web_options(
-        WebOptions::new()
-            .cert_validity(Duration::from_secs(2 * 86400))
-            .path("/netcode")
-            .max_sessions(4)
-            .max_sessions_per_ip(2)
-            .idle_timeout(Duration::from_secs(5)),
-    );
+    let config = ServerConfig::new(PROTOCOL, &key)
+        .bind("udp://127.0.0.1:0,ws://127.0.0.1:0,wt://127.0.0.1:0")
+        .web_options(
+            WebOptions::new()
+                .cert_validity(Duration::from_secs(2 * 86400))
+                .path("/netcode")
+                .max_sessions(4)
+                .max_sessions_per_ip(2)
+                .idle_timeout(Duration::from_secs(5)),
+        );
     let mut server = Server::new(&config).unwrap();
     server.start().unwrap();
     let addrs = server.addresses().unwrap();
@@ -212,8 +246,15 @@ fn ws_and_wt_clients_exchange_with_the_server() {
         }
         let (ok, out, seen) = run_client(&mut server, ClientId::Netcode(id), &args);
         assert!(ok, "{scheme} client failed:\n{out}");
-        assert!(out.contains(&format!("exchanged {EXCHANGE} payloads")), "{scheme}:\n{out}");
-        assert_eq!((seen.connected, seen.payloads, seen.disconnected), (1, EXCHANGE, 1), "{scheme}: {seen:?}");
+        assert!(
+            out.contains(&format!("exchanged {EXCHANGE} payloads")),
+            "{scheme}:\n{out}"
+        );
+        assert_eq!(
+            (seen.connected, seen.payloads, seen.disconnected),
+            (1, EXCHANGE, 1),
+            "{scheme}: {seen:?}"
+        );
         assert!(seen.address.starts_with("127.0.0.1:"), "{scheme}: {seen:?}");
         // The wt client prints the certificate it was presented: the hash reported here.
         let presented: Vec<&str> = out.lines().filter(|l| l.starts_with("presented ")).collect();
@@ -231,7 +272,9 @@ fn ws_and_wt_clients_exchange_with_the_server() {
     let (ok, out, seen) = run_client(
         &mut server,
         ClientId::Netcode(310),
-        &["-token", &tok, "-url", &url, "-n", "1", "-timeout", "5s", "-pin", &wrong],
+        &[
+            "-token", &tok, "-url", &url, "-n", "1", "-timeout", "5s", "-pin", &wrong,
+        ],
     );
     assert!(!ok, "a wrong pin must fail:\n{out}");
     assert_eq!(seen.connected, 0);
