@@ -187,8 +187,10 @@ pub(crate) fn apply(server: *mut sys::ly_server, options: &WebOptions) -> Result
 
 /// Counters of a server's browser listeners, added up, since the last start (kept after a
 /// stop; zero before the first start and after [`Server::set_web_options`]). Every refused or
-/// closed session and every dropped message is counted with its reason.
+/// closed session and every dropped message is counted with its reason. Non-exhaustive:
+/// `ly_web_stats` may gain counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WebStats {
     /// Open now.
     pub sessions_active: u64,
