@@ -139,7 +139,23 @@ namespace Lightyear.Conn.Tests
                 Assert.Code(ErrorCode.InvalidArgument, () => server.SetWebOptions(new WebOptions { Path = "netcode" }), "path without /");
                 Assert.Code(ErrorCode.InvalidArgument, () => server.SetWebOptions(new WebOptions { CertFile = "/nonexistent/cert.pem" }), "cert without key");
                 Assert.Code(ErrorCode.InvalidArgument, () => server.SetWebOptions(new WebOptions { CertFile = "/nonexistent/c.pem", KeyFile = "/nonexistent/k.pem" }), "unreadable cert");
-                Assert.Code(ErrorCode.InvalidArgument, () => server.SetWebOptions(new WebOptions { MaxSessions = 1048577 }), "count over 1048576");
+                // Each count reaches its own field: the library's message names the field it refused.
+                var counts = new Dictionary<string, Action<WebOptions>>
+                {
+                    { "max_sessions", o => o.MaxSessions = 1048577 },
+                    { "max_sessions_per_ip", o => o.MaxSessionsPerIp = 1048577 },
+                    { "recv_queue", o => o.RecvQueue = 1048577 },
+                    { "session_recv_queue", o => o.SessionRecvQueue = 1048577 },
+                    { "send_queue", o => o.SendQueue = 1048577 },
+                };
+                foreach (var kv in counts)
+                {
+                    var o = new WebOptions();
+                    kv.Value(o);
+                    var ce = Assert.Code(ErrorCode.InvalidArgument, () => server.SetWebOptions(o), kv.Key + " over 1048576");
+                    Assert.True(ce.NativeMessage.StartsWith(kv.Key + " 1048577", StringComparison.Ordinal), kv.Key + ": " + ce.NativeMessage);
+                }
+                Assert.True(e.NativeMessage.StartsWith("cert_validity_seconds 30 ", StringComparison.Ordinal), "validity in seconds: " + e.NativeMessage);
 
                 // Valid options; then a running server refuses new ones.
                 var hashes0 = server.WebCertHashes;

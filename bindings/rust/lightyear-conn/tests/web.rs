@@ -166,6 +166,22 @@ fn options_are_checked() {
         assert!(!e.message.is_empty(), "{what}: a message says why");
     }
 
+    // Each setting reaches its own field: the library's message names the field it refused.
+    let e = server
+        .set_web_options(&WebOptions::new().cert_validity(Duration::from_secs(30)))
+        .unwrap_err();
+    assert!(e.message.starts_with("cert_validity_seconds 30 "), "{e}");
+    for (field, options) in [
+        ("max_sessions", WebOptions::new().max_sessions(1_048_577)),
+        ("max_sessions_per_ip", WebOptions::new().max_sessions_per_ip(1_048_577)),
+        ("recv_queue", WebOptions::new().recv_queue(1_048_577)),
+        ("session_recv_queue", WebOptions::new().session_recv_queue(1_048_577)),
+        ("send_queue", WebOptions::new().send_queue(1_048_577)),
+    ] {
+        let e = server.set_web_options(&options).unwrap_err();
+        assert!(e.message.starts_with(&format!("{field} 1048577")), "{field}: {e}");
+    }
+
     let before = server.web_cert_hashes().unwrap();
     assert_eq!(before.len(), 1, "one self-signed certificate");
     server
