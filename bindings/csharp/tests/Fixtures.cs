@@ -307,6 +307,8 @@ namespace Lightyear.Conn.Tests
 
         public int Id { get { return process.Id; } }
 
+        public bool HasExited { get { return process.HasExited; } }
+
         public string Output
         {
             get { lock (lines) return string.Join("\n", lines.ToArray()); }

@@ -57,6 +57,8 @@ namespace Lightyear.Conn.Tests
             add("token fetch: fleet registration, blocking, polled and async fetches from two lytokens replicas connect", TokenFetchTests.FetchAndConnect);
             add("token fetch: wrong pin TlsException, bad credential UnauthorizedException, misuse", TokenFetchTests.Refusals);
             add("token fetch: a full fleet answers 503 as NoServerException", TokenFetchTests.FullFleet);
+            add("web: options checked (documented exceptions), hashes, rotate, stats; ServerConfig.WebOptions", WebTests.OptionsErrors);
+            add("web: udp + ws + wt server, Go web client over ws and wt (pinned to WebCertHashes), echoes, stats", WebTests.Exchange);
             add("Library.Shutdown disposes everything; the library works after", Shutdown);
             add("example: examples/Echo runs", EchoExample);
 
@@ -176,6 +178,8 @@ namespace Lightyear.Conn.Tests
                 Assert.Equal((uint)sizeof(Native.ly_token_fetch_options), tfo.struct_size, "ly_token_fetch_options struct_size");
                 Native.ly_fleet_config fc; Native.ly_fleet_config_defaults(&fc);
                 Assert.Equal((uint)sizeof(Native.ly_fleet_config), fc.struct_size, "ly_fleet_config struct_size");
+                Native.ly_web_options wo; Native.ly_web_options_defaults_sized(&wo, (uint)sizeof(Native.ly_web_options));
+                Assert.Equal((uint)sizeof(Native.ly_web_options), wo.struct_size, "ly_web_options struct_size");
                 Assert.Equal(16, sizeof(ClientId), "sizeof(ClientId)");
                 Assert.Equal(32, sizeof(ServerEvent), "sizeof(ServerEvent)");
             }
@@ -297,6 +301,7 @@ namespace Lightyear.Conn.Tests
             Assert.Equal(define("LY_MAX_PAYLOAD_SIZE"), (long)Library.MaxPayloadSize, "LY_MAX_PAYLOAD_SIZE");
             Assert.Equal(define("LY_MAX_SERVER_ADDRESSES"), (long)Library.MaxServerAddresses, "LY_MAX_SERVER_ADDRESSES");
             Assert.Equal(define("LY_ADDRESS_STRING_SIZE"), (long)Native.LY_ADDRESS_STRING_SIZE, "LY_ADDRESS_STRING_SIZE");
+            Assert.Equal(define("LY_WEB_CERT_HASH_SIZE"), (long)WebOptions.CertHashSize, "LY_WEB_CERT_HASH_SIZE");
 
             // Every code has a description from the library.
             foreach (ErrorCode c in Enum.GetValues(typeof(ErrorCode)))

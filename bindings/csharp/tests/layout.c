@@ -85,5 +85,21 @@ int main(void)
     F(ly_fleet_config, struct_size); F(ly_fleet_config, redis_url); F(ly_fleet_config, key_prefix);
     F(ly_fleet_config, server_id); F(ly_fleet_config, tags); F(ly_fleet_config, public_addresses);
     F(ly_fleet_config, ttl_ms);
+
+    S(ly_web_options);
+    F(ly_web_options, struct_size); F(ly_web_options, cert_validity_seconds); F(ly_web_options, cert_file);
+    F(ly_web_options, key_file); F(ly_web_options, allowed_origins); F(ly_web_options, path);
+    F(ly_web_options, max_sessions); F(ly_web_options, max_sessions_per_ip); F(ly_web_options, recv_queue);
+    F(ly_web_options, session_recv_queue); F(ly_web_options, send_queue); F(ly_web_options, handshake_timeout_ms);
+    F(ly_web_options, idle_timeout_ms); F(ly_web_options, write_timeout_ms);
+
+    S(ly_web_stats);
+    F(ly_web_stats, struct_size); F(ly_web_stats, reserved); F(ly_web_stats, sessions_active);
+    F(ly_web_stats, sessions_accepted); F(ly_web_stats, refused_full); F(ly_web_stats, refused_per_ip);
+    F(ly_web_stats, refused_origin); F(ly_web_stats, refused_handshake); F(ly_web_stats, closed_idle);
+    F(ly_web_stats, closed_slow); F(ly_web_stats, closed_peer); F(ly_web_stats, closed_server);
+    F(ly_web_stats, received); F(ly_web_stats, recv_oversized); F(ly_web_stats, recv_text);
+    F(ly_web_stats, recv_queue_full); F(ly_web_stats, sent); F(ly_web_stats, send_no_session);
+    F(ly_web_stats, send_oversized); F(ly_web_stats, send_queue_full); F(ly_web_stats, send_failed);
     return 0;
 }

@@ -1,5 +1,6 @@
-// Config.cs - ServerConfig, ClientConfig and ConditionerConfig: managed
-// mirrors of ly_server_config, ly_client_config and ly_conditioner_config.
+// Config.cs - ServerConfig, ClientConfig, ConditionerConfig, FleetConfig and
+// WebOptions: managed mirrors of ly_server_config, ly_client_config,
+// ly_conditioner_config, ly_fleet_config and ly_web_options.
 // Each constructor starts from the library's *_defaults() filler, as the
 // header asks, so a default the library changes is picked up here.
 using System;
@@ -21,6 +22,17 @@ namespace Lightyear.Conn
         /// alone on a host without IPv6; port 0
         /// picks a free port, see <see cref="Server.GetAddress"/>). Null or "":
         /// no netcode backend and no socket, a server for local clients only.
+        /// <para>
+        /// An entry may carry a scheme: "udp://ip:port" (the same as a bare
+        /// "ip:port"), or a browser transport carrying the same netcode:
+        /// "ws://ip:port" (WebSocket, loopback only), "wss://ip:port" (WebSocket
+        /// over TLS: needs <see cref="WebOptions.CertFile"/> and
+        /// <see cref="WebOptions.KeyFile"/>) or "wt://ip:port" (WebTransport;
+        /// self-signed certificates unless CertFile is set, see
+        /// <see cref="Server.WebCertHashes"/>). A wildcard bind names the address
+        /// tokens carry for it with "?public=ip:port", e.g.
+        /// "wt://0.0.0.0:4433?public=203.0.113.5:4433".
+        /// </para>
         /// </summary>
         public string BindAddresses;
 
@@ -65,6 +77,15 @@ namespace Lightyear.Conn
         /// with a <see cref="ServerEventType.Warning"/> event at most once a second.
         /// </summary>
         public int TokenHistorySize;
+
+        /// <summary>
+        /// Options of the browser listeners (ws://, wss://, wt:// entries of
+        /// <see cref="BindAddresses"/>), set when the server is made: the
+        /// <see cref="Server(ServerConfig)"/> constructor throws what
+        /// <see cref="Server.SetWebOptions(WebOptions)"/> throws. Null: the
+        /// library's defaults (a wss:// bind then cannot start).
+        /// </summary>
+        public WebOptions WebOptions;
 
         // Steam is not a field here: the header adds a Steam backend to a made
         // server (ly_server_add_steam), so it is Server.AddSteam(SteamServerConfig)
@@ -244,6 +265,139 @@ namespace Lightyear.Conn
         public FleetConfig(string redisUrl) : this()
         {
             RedisUrl = redisUrl;
+        }
+    }
+
+    /// <summary>
+    /// Options of every browser listener of a <see cref="Server"/> (ly_web_options),
+    /// for <see cref="ServerConfig.WebOptions"/> or <see cref="Server.SetWebOptions(WebOptions)"/>.
+    /// Zero, <see cref="TimeSpan.Zero"/> and null mean the library's default. Copied when set.
+    /// <code>
+    /// var config = new ServerConfig
+    /// {
+    ///     ProtocolId = protocol, PrivateKey = key,
+    ///     BindAddresses = "udp://0.0.0.0:40000?public=203.0.113.5:40000, wt://0.0.0.0:4433?public=203.0.113.5:4433",
+    ///     WebOptions = new WebOptions { AllowedOrigins = "https://game.example.com", Path = "/netcode" },
+    /// };
+    /// </code>
+    /// </summary>
+    public sealed class WebOptions
+    {
+        /// <summary>The size of one certificate hash (SHA-256) in <see cref="Server.WebCertHashes"/>: 32 bytes.</summary>
+        public const int CertHashSize = Native.LY_WEB_CERT_HASH_SIZE;
+
+        /// <summary>
+        /// wt:// without <see cref="CertFile"/>: how long each self-signed certificate is
+        /// valid, 60 s to 14 days (the browsers' limit for serverCertificateHashes);
+        /// Zero: 13 days. The next one is made and its hash published before the
+        /// current one's half-life. Rounded up to whole seconds.
+        /// </summary>
+        public TimeSpan CertValidity { get; set; }
+
+        /// <summary>A CA-issued certificate chain (PEM file), with <see cref="KeyFile"/>: both or neither. Required by wss://, optional for wt://, ignored by ws://. Read when the options are set and at every start.</summary>
+        public string CertFile { get; set; }
+
+        /// <summary>The key of <see cref="CertFile"/> (PEM file).</summary>
+        public string KeyFile { get; set; }
+
+        /// <summary>Page origins allowed to connect, separated by commas or spaces ("https://game.example.com"); "*": any. Null or "": pages served from loopback only. Requests without an Origin (programs) pass.</summary>
+        public string AllowedOrigins { get; set; }
+
+        /// <summary>Path of the upgrade or CONNECT request, starting with "/" ("/netcode"). Null or "": every path.</summary>
+        public string Path { get; set; }
+
+        /// <summary>Sessions open at once per listener (more get HTTP 503); 0: 1024.</summary>
+        public int MaxSessions { get; set; }
+
+        /// <summary>Sessions per IP per listener (more get HTTP 429); 0: 16.</summary>
+        public int MaxSessionsPerIp { get; set; }
+
+        /// <summary>Messages waiting for <see cref="Server.Update"/>, all sessions together; 0: 4096.</summary>
+        public int RecvQueue { get; set; }
+
+        /// <summary>One session's share of <see cref="RecvQueue"/>; 0: 256.</summary>
+        public int SessionRecvQueue { get; set; }
+
+        /// <summary>Messages waiting to be written, per session; 0: 64.</summary>
+        public int SendQueue { get; set; }
+
+        /// <summary>The TLS/QUIC handshake and the upgrade; Zero: 5 s. Rounded up to whole milliseconds.</summary>
+        public TimeSpan HandshakeTimeout { get; set; }
+
+        /// <summary>A session silent this long is closed; Zero: 10 s.</summary>
+        public TimeSpan IdleTimeout { get; set; }
+
+        /// <summary>A session whose write blocks this long is closed; Zero: 5 s.</summary>
+        public TimeSpan WriteTimeout { get; set; }
+
+        /// <summary>Options with the library's defaults (ly_web_options_defaults).</summary>
+        public unsafe WebOptions()
+        {
+            Library.EnsureLoaded();
+            Native.ly_web_options c;
+            Native.ly_web_options_defaults_sized(&c, (uint)sizeof(Native.ly_web_options));
+            CertValidity = TimeSpan.FromSeconds(c.cert_validity_seconds);
+            MaxSessions = (int)c.max_sessions;
+            MaxSessionsPerIp = (int)c.max_sessions_per_ip;
+            RecvQueue = (int)c.recv_queue;
+            SessionRecvQueue = (int)c.session_recv_queue;
+            SendQueue = (int)c.send_queue;
+            HandshakeTimeout = TimeSpan.FromMilliseconds(c.handshake_timeout_ms);
+            IdleTimeout = TimeSpan.FromMilliseconds(c.idle_timeout_ms);
+            WriteTimeout = TimeSpan.FromMilliseconds(c.write_timeout_ms);
+        }
+
+        static uint Count(int n, string name)
+        {
+            if (n < 0)
+                throw new ArgumentOutOfRangeException(name, n, "must not be negative");
+            return (uint)n;
+        }
+
+        // A set duration never becomes 0, which the library reads as "the
+        // default": anything below one unit goes in as 1, for the library to
+        // refuse or take.
+        static uint Units(TimeSpan t, double unitMs, string name)
+        {
+            if (t < TimeSpan.Zero)
+                throw new ArgumentOutOfRangeException(name, t, "must not be negative");
+            if (t == TimeSpan.Zero)
+                return 0;
+            double n = Math.Max(1, Math.Ceiling(t.TotalMilliseconds / unitMs));
+            if (n > uint.MaxValue)
+                throw new ArgumentOutOfRangeException(name, t, "too long");
+            return (uint)n;
+        }
+
+        /// <summary>Calls ly_server_set_web_options on server with these options; returns its result.</summary>
+        internal unsafe int Apply(IntPtr server)
+        {
+            byte[] cert = Utf8.ToNative(CertFile, "CertFile");
+            byte[] key = Utf8.ToNative(KeyFile, "KeyFile");
+            byte[] origins = Utf8.ToNative(AllowedOrigins, "AllowedOrigins");
+            byte[] path = Utf8.ToNative(Path, "Path");
+            Native.ly_web_options c;
+            Native.ly_web_options_defaults_sized(&c, (uint)sizeof(Native.ly_web_options));
+            c.cert_validity_seconds = Units(CertValidity, 1000, "CertValidity");
+            c.max_sessions = Count(MaxSessions, "MaxSessions");
+            c.max_sessions_per_ip = Count(MaxSessionsPerIp, "MaxSessionsPerIp");
+            c.recv_queue = Count(RecvQueue, "RecvQueue");
+            c.session_recv_queue = Count(SessionRecvQueue, "SessionRecvQueue");
+            c.send_queue = Count(SendQueue, "SendQueue");
+            c.handshake_timeout_ms = Units(HandshakeTimeout, 1, "HandshakeTimeout");
+            c.idle_timeout_ms = Units(IdleTimeout, 1, "IdleTimeout");
+            c.write_timeout_ms = Units(WriteTimeout, 1, "WriteTimeout");
+            fixed (byte* pc = cert)
+            fixed (byte* pk = key)
+            fixed (byte* po = origins)
+            fixed (byte* pp = path)
+            {
+                c.cert_file = pc;
+                c.key_file = pk;
+                c.allowed_origins = po;
+                c.path = pp;
+                return Native.ly_server_set_web_options(server, &c);
+            }
         }
     }
 }

@@ -52,6 +52,7 @@ namespace Lightyear.Conn
         internal const int LY_TOKEN_PENDING = 0;
         internal const int LY_FLEET_PENDING = 0;
         internal const int LY_FLEET_REGISTERED = 1;
+        internal const int LY_WEB_CERT_HASH_SIZE = 32;
 
         // ---------------------------------------------------------------
         // Structs that may grow: struct_size first (set it with sizeof).
@@ -209,6 +210,51 @@ namespace Lightyear.Conn
             public byte* tags;
             public byte* public_addresses;
             public uint ttl_ms;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct ly_web_options
+        {
+            public uint struct_size;
+            public uint cert_validity_seconds;
+            public byte* cert_file;
+            public byte* key_file;
+            public byte* allowed_origins;
+            public byte* path;
+            public uint max_sessions;
+            public uint max_sessions_per_ip;
+            public uint recv_queue;
+            public uint session_recv_queue;
+            public uint send_queue;
+            public uint handshake_timeout_ms;
+            public uint idle_timeout_ms;
+            public uint write_timeout_ms;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct ly_web_stats
+        {
+            public uint struct_size;
+            public uint reserved;
+            public ulong sessions_active;
+            public ulong sessions_accepted;
+            public ulong refused_full;
+            public ulong refused_per_ip;
+            public ulong refused_origin;
+            public ulong refused_handshake;
+            public ulong closed_idle;
+            public ulong closed_slow;
+            public ulong closed_peer;
+            public ulong closed_server;
+            public ulong received;
+            public ulong recv_oversized;
+            public ulong recv_text;
+            public ulong recv_queue_full;
+            public ulong sent;
+            public ulong send_no_session;
+            public ulong send_oversized;
+            public ulong send_queue_full;
+            public ulong send_failed;
         }
 
         [StructLayout(LayoutKind.Sequential)]
@@ -384,6 +430,26 @@ namespace Lightyear.Conn
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ly_server_fleet_status(IntPtr server);
+
+        // ---------------------------------------------------------------
+        // Browser transports
+
+        // The sized filler: the library writes no more than the size given,
+        // so a binding built against this version stays safe if the struct grows.
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ly_web_options_defaults_sized(ly_web_options* options, uint size);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_server_set_web_options(IntPtr server, ly_web_options* options);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_server_web_cert_hashes(IntPtr server, byte* hashes, uint maxHashes, uint* count);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_server_web_rotate_cert(IntPtr server);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ly_server_web_stats(IntPtr server, ly_web_stats* stats);
 
         // ---------------------------------------------------------------
         // Steam

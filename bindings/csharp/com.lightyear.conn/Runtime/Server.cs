@@ -6,7 +6,8 @@ using System.Runtime.InteropServices;
 namespace Lightyear.Conn
 {
     /// <summary>
-    /// A server: netcode.io clients over UDP on the bound addresses, plus local
+    /// A server: netcode.io clients over UDP (and browsers over WebSocket or
+    /// WebTransport, see <see cref="ServerConfig.BindAddresses"/>) on the bound addresses, plus local
     /// (in-process) clients from <see cref="ConnectLocal"/>, plus Steam clients
     /// once a Steam backend is added with <see cref="AddSteam"/>. Drive it from the
     /// game loop: <see cref="Update"/>, then <see cref="PollEvents(ServerEvent[], byte[])"/>
@@ -33,6 +34,10 @@ namespace Lightyear.Conn
         readonly byte[] payloadBuffer = new byte[PayloadBufferEvents * Native.LY_MAX_PAYLOAD_SIZE];
 
         /// <summary>Makes a stopped server (ly_server_create); <see cref="Start"/> binds the sockets.</summary>
+        /// <exception cref="ArgumentNullException">config is null.</exception>
+        /// <exception cref="ArgumentException">PrivateKey is not 32 bytes; a string contains a NUL character.</exception>
+        /// <exception cref="ArgumentOutOfRangeException">A negative count or time, in the config or its <see cref="ServerConfig.WebOptions"/>.</exception>
+        /// <exception cref="LightyearException">InvalidArgument (a malformed address, an unknown scheme, ws:// off loopback, MaxClients over 1048576, TokenHistorySize over 2^30, or web options the library refuses: see <see cref="SetWebOptions(WebOptions)"/>), Internal (the handle table is full).</exception>
         public Server(ServerConfig config)
         {
             if (config == null)
@@ -75,6 +80,26 @@ namespace Lightyear.Conn
                 if (h != null)
                     h.Dispose();
                 throw new LightyearException((ErrorCode)rc, "ly_server_create", detail);
+            }
+            if (config.WebOptions != null)
+            {
+                string detail = null;
+                try
+                {
+                    rc = config.WebOptions.Apply(h.DangerousGetHandle());
+                    if (rc < 0)
+                        detail = Utf8.FromNative(Native.ly_last_error()); // before destroy can overwrite it
+                }
+                catch
+                {
+                    h.Dispose();
+                    throw;
+                }
+                if (rc < 0)
+                {
+                    h.Dispose();
+                    Err.Throw(rc, "ly_server_set_web_options", detail, 0);
+                }
             }
             return h;
         }
@@ -563,6 +588,94 @@ namespace Lightyear.Conn
 
         /// <summary>Redis's error from the last <see cref="FleetStatus"/> read that returned <see cref="Conn.FleetStatus.Failing"/>; "" before.</summary>
         public string FleetError { get { return fleetError; } }
+
+        // ------------------------------------------------------------------
+        // Browser transports (ws://, wss://, wt:// in BindAddresses)
+
+        /// <summary>
+        /// Sets the options of the server's browser listeners (ly_server_set_web_options);
+        /// they are copied. The server must be stopped. Setting them again makes new
+        /// self-signed wt:// certificates (new hashes) and zeroes <see cref="WebStats"/>.
+        /// On a server without browser binds they are checked, kept, and do nothing.
+        /// Nothing changes when it throws. <see cref="ServerConfig.WebOptions"/> sets
+        /// them when the server is made.
+        /// </summary>
+        /// <exception cref="ArgumentNullException">options is null.</exception>
+        /// <exception cref="ArgumentException">A string contains a NUL character.</exception>
+        /// <exception cref="ArgumentOutOfRangeException">A negative count or time, or a time too long for the header's 32-bit field.</exception>
+        /// <exception cref="ObjectDisposedException">The server was disposed.</exception>
+        /// <exception cref="LightyearException">InvalidArgument (CertValidity outside 60 s..14 days, only one of CertFile and KeyFile, a certificate or key that cannot be read, a count over 1048576, a Path not starting with "/", a wss:// bind without CertFile; the message says which), AlreadyActive (the server is running: <see cref="Stop"/> first).</exception>
+        public void SetWebOptions(WebOptions options)
+        {
+            if (options == null)
+                throw new ArgumentNullException("options");
+            Check(options.Apply(Handle()), "ly_server_set_web_options");
+        }
+
+        /// <summary>
+        /// The SHA-256 hashes (<see cref="WebOptions.CertHashSize"/> bytes each, newest
+        /// first) of the self-signed certificates of the server's wt:// listeners (those
+        /// without <see cref="WebOptions.CertFile"/>), in bind order
+        /// (ly_server_web_cert_hashes). A page passes all of them as
+        /// serverCertificateHashes. They change over time and with
+        /// <see cref="RotateWebCert"/>: hand them to pages fresh, with the token. Empty
+        /// without such listeners; works stopped or running. Allocates.
+        /// </summary>
+        /// <exception cref="ObjectDisposedException">The server was disposed.</exception>
+        public byte[][] WebCertHashes
+        {
+            get
+            {
+                int max = 4;
+                for (;;)
+                {
+                    var flat = new byte[max * Native.LY_WEB_CERT_HASH_SIZE];
+                    uint count = 0;
+                    int rc;
+                    fixed (byte* p = flat)
+                        rc = Native.ly_server_web_cert_hashes(Handle(), p, (uint)max, &count);
+                    if (rc == (int)ErrorCode.BufferTooSmall && count > max)
+                    {
+                        max = (int)count + 1; // room for a rotation between the calls
+                        continue;
+                    }
+                    Check(rc, "ly_server_web_cert_hashes");
+                    var hashes = new byte[rc][];
+                    for (int i = 0; i < rc; i++)
+                    {
+                        hashes[i] = new byte[Native.LY_WEB_CERT_HASH_SIZE];
+                        Buffer.BlockCopy(flat, i * Native.LY_WEB_CERT_HASH_SIZE, hashes[i], 0, Native.LY_WEB_CERT_HASH_SIZE);
+                    }
+                    return hashes;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Makes a new self-signed certificate for every wt:// listener without
+        /// <see cref="WebOptions.CertFile"/> and presents it at once, as when a key may
+        /// have leaked (ly_server_web_rotate_cert). Open sessions keep theirs; the old
+        /// hash stays in <see cref="WebCertHashes"/> until it expires.
+        /// </summary>
+        /// <exception cref="ObjectDisposedException">The server was disposed.</exception>
+        /// <exception cref="LightyearException">InvalidArgument (no wt:// listener with a self-signed certificate), Internal (making the certificate failed).</exception>
+        public void RotateWebCert()
+        {
+            Check(Native.ly_server_web_rotate_cert(Handle()), "ly_server_web_rotate_cert");
+        }
+
+        /// <summary>The counters of the server's browser listeners, added up (ly_server_web_stats).</summary>
+        /// <exception cref="ObjectDisposedException">The server was disposed.</exception>
+        public WebStats WebStats
+        {
+            get
+            {
+                var s = default(Native.ly_web_stats);
+                s.struct_size = (uint)sizeof(Native.ly_web_stats);
+                Check(Native.ly_server_web_stats(Handle(), &s), "ly_server_web_stats");
+                return new WebStats(ref s);
+            }
+        }
 
         // ------------------------------------------------------------------
         // Link conditioner and stats

@@ -314,6 +314,87 @@ namespace Lightyear.Conn
     }
 
     /// <summary>Traffic counters of a server, a client, or one connection (ly_stats).</summary>
+    /// <summary>
+    /// Counters of a server's browser listeners, added up (ly_web_stats), since the
+    /// last start (kept after a stop; zero before the first start and after
+    /// <see cref="Server.SetWebOptions(WebOptions)"/>). Every refused or closed
+    /// session and every dropped message is counted with its reason.
+    /// </summary>
+    public readonly struct WebStats
+    {
+        /// <summary>Sessions open now.</summary>
+        public readonly ulong SessionsActive;
+        /// <summary>Sessions that completed their handshake.</summary>
+        public readonly ulong SessionsAccepted;
+        /// <summary>Refused: MaxSessions reached (HTTP 503).</summary>
+        public readonly ulong RefusedFull;
+        /// <summary>Refused: MaxSessionsPerIp reached (HTTP 429).</summary>
+        public readonly ulong RefusedPerIp;
+        /// <summary>Refused: Origin not allowed (HTTP 403).</summary>
+        public readonly ulong RefusedOrigin;
+        /// <summary>Refused: the upgrade failed (bad request, TLS, timeout).</summary>
+        public readonly ulong RefusedHandshake;
+        /// <summary>Closed: silent for IdleTimeout.</summary>
+        public readonly ulong ClosedIdle;
+        /// <summary>Closed: a write blocked for WriteTimeout.</summary>
+        public readonly ulong ClosedSlow;
+        /// <summary>Closed or broken by the browser.</summary>
+        public readonly ulong ClosedPeer;
+        /// <summary>Closed by the server (stop, disconnect).</summary>
+        public readonly ulong ClosedServer;
+        /// <summary>Messages passed to netcode.</summary>
+        public readonly ulong Received;
+        /// <summary>Messages over 1225 bytes, the largest netcode packet.</summary>
+        public readonly ulong RecvOversized;
+        /// <summary>WebSocket text messages: not netcode.</summary>
+        public readonly ulong RecvText;
+        /// <summary>The receive queue, or the session's share, was full.</summary>
+        public readonly ulong RecvQueueFull;
+        /// <summary>Messages written to a session.</summary>
+        public readonly ulong Sent;
+        /// <summary>Sent to an address whose session is gone.</summary>
+        public readonly ulong SendNoSession;
+        /// <summary>Over what the session carries.</summary>
+        public readonly ulong SendOversized;
+        /// <summary>The session's send queue was full.</summary>
+        public readonly ulong SendQueueFull;
+        /// <summary>Lost with a failing or closing session.</summary>
+        public readonly ulong SendFailed;
+
+        internal WebStats(ref Native.ly_web_stats s)
+        {
+            SessionsActive = s.sessions_active;
+            SessionsAccepted = s.sessions_accepted;
+            RefusedFull = s.refused_full;
+            RefusedPerIp = s.refused_per_ip;
+            RefusedOrigin = s.refused_origin;
+            RefusedHandshake = s.refused_handshake;
+            ClosedIdle = s.closed_idle;
+            ClosedSlow = s.closed_slow;
+            ClosedPeer = s.closed_peer;
+            ClosedServer = s.closed_server;
+            Received = s.received;
+            RecvOversized = s.recv_oversized;
+            RecvText = s.recv_text;
+            RecvQueueFull = s.recv_queue_full;
+            Sent = s.sent;
+            SendNoSession = s.send_no_session;
+            SendOversized = s.send_oversized;
+            SendQueueFull = s.send_queue_full;
+            SendFailed = s.send_failed;
+        }
+
+        public override string ToString()
+        {
+            return "sessions active " + SessionsActive + " accepted " + SessionsAccepted +
+                   ", refused full " + RefusedFull + " per-ip " + RefusedPerIp + " origin " + RefusedOrigin + " handshake " + RefusedHandshake +
+                   ", closed idle " + ClosedIdle + " slow " + ClosedSlow + " peer " + ClosedPeer + " server " + ClosedServer +
+                   ", received " + Received + " (oversized " + RecvOversized + " text " + RecvText + " queue-full " + RecvQueueFull +
+                   "), sent " + Sent + " (no-session " + SendNoSession + " oversized " + SendOversized + " queue-full " + SendQueueFull +
+                   " failed " + SendFailed + ")";
+        }
+    }
+
     public readonly struct ConnectionStats
     {
         public readonly ulong PacketsSent;

@@ -4,7 +4,9 @@
 //! * [`ServerPlugin`] takes a [`ServerConfig`] (and an optional [`Conditioner`]), keeps the
 //!   server in the [`NetServer`] resource and starts it at once (or on [`StartServer`]);
 //!   [`StopServer`] stops it. Each connected client is an entity with a [`RemoteClient`]
-//!   component, spawned on connect and despawned on disconnect.
+//!   component, spawned on connect and despawned on disconnect. Browsers connect through
+//!   the config's `ws://`, `wss://` and `wt://` binds, set up with
+//!   [`ServerPlugin::web_options`].
 //! * [`ClientPlugin`] drives every entity with a [`NetClient`] component (netcode with a
 //!   [`TokenSource`], or a local client of this app's server): spawning one connects it,
 //!   after fetching its token from a token service ([`TokenSource::Service`], polled each
@@ -39,6 +41,7 @@ pub use lightyear_conn;
 use lightyear_conn::{
     Client, ClientConfig, ClientId, ClientState, ConditionerConfig, ConnectToken, DisconnectReason, Error, ErrorCode,
     Event, FleetConfig, Key, MAX_PAYLOAD_SIZE, Server, ServerConfig, TokenFetchOptions, TokenRequest, Warning,
+    WebOptions,
 };
 
 // ------------------------------------------------------------------------------ schedules
@@ -241,6 +244,24 @@ impl ServerPlugin {
 
     pub fn conditioner(mut self, conditioner: Conditioner) -> Self {
         self.conditioner = Some(conditioner);
+        self
+    }
+
+    /// Options of the browser listeners: the config's `ws://`, `wss://` and `wt://` binds
+    /// ([`ServerConfig::web_options`]). Options the library refuses make the start fail with
+    /// a [`NetError`]. The certificate hashes a page pins for `wt://` come from
+    /// [`NetServer::server`] ([`Server::web_cert_hashes`]).
+    ///
+    /// ```no_run
+    /// # use bevy_app::App;
+    /// # use lightyear_conn::{ServerConfig, WebOptions};
+    /// # use lightyear_conn_bevy::ServerPlugin;
+    /// # let key = lightyear_conn::generate_key().unwrap();
+    /// let config = ServerConfig::new(0x1234, &key).bind("udp://127.0.0.1:40000").bind("wt://127.0.0.1:4433");
+    /// App::new().add_plugins(ServerPlugin::new(config).web_options(WebOptions::new().path("/netcode")));
+    /// ```
+    pub fn web_options(mut self, options: WebOptions) -> Self {
+        self.config = self.config.web_options(options);
         self
     }
 

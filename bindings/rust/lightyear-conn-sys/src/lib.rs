@@ -524,6 +524,77 @@ pub const LY_FLEET_PENDING: c_int = 0;
 /// What [`ly_server_fleet_status`] returns when the last Redis round succeeded.
 pub const LY_FLEET_REGISTERED: c_int = 1;
 
+// ---------------------------------------------------------------------------------------
+// Browser transports (bind_addresses entries with ws://, wss://, wt://)
+// ---------------------------------------------------------------------------------------
+
+/// SHA-256 of a certificate, as a page's `serverCertificateHashes` takes it.
+pub const LY_WEB_CERT_HASH_SIZE: usize = 32;
+
+/// Options of every browser listener of a server. Fill with
+/// [`ly_web_options_defaults_sized`]; 0 or NULL fields mean the library's default.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ly_web_options {
+    /// `size_of::<ly_web_options>()`
+    pub struct_size: u32,
+    /// wt:// without `cert_file`: each self-signed certificate's validity, 60..1209600
+    /// seconds; 0: 13 days.
+    pub cert_validity_seconds: u32,
+    /// A PEM certificate chain and its key, both or neither: required by wss://.
+    pub cert_file: *const c_char,
+    pub key_file: *const c_char,
+    /// Page origins allowed, separated by commas or spaces; "*": any; NULL or "": loopback
+    /// pages only.
+    pub allowed_origins: *const c_char,
+    /// Path of the upgrade or CONNECT request (starting with "/"); NULL or "": any.
+    pub path: *const c_char,
+    /// Open sessions per listener; 0: 1024.
+    pub max_sessions: u32,
+    /// Sessions per IP per listener; 0: 16.
+    pub max_sessions_per_ip: u32,
+    /// Messages waiting for `ly_server_update`, all sessions; 0: 4096.
+    pub recv_queue: u32,
+    /// One session's share of `recv_queue`; 0: 256.
+    pub session_recv_queue: u32,
+    /// Messages waiting to be written, per session; 0: 64.
+    pub send_queue: u32,
+    /// 0: 5,000.
+    pub handshake_timeout_ms: u32,
+    /// 0: 10,000.
+    pub idle_timeout_ms: u32,
+    /// 0: 5,000.
+    pub write_timeout_ms: u32,
+}
+
+/// Counters of a server's browser listeners, added up, since the last start. The caller
+/// sets `struct_size` to `size_of::<ly_web_stats>()`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ly_web_stats {
+    pub struct_size: u32,
+    pub reserved: u32,
+    pub sessions_active: u64,
+    pub sessions_accepted: u64,
+    pub refused_full: u64,
+    pub refused_per_ip: u64,
+    pub refused_origin: u64,
+    pub refused_handshake: u64,
+    pub closed_idle: u64,
+    pub closed_slow: u64,
+    pub closed_peer: u64,
+    pub closed_server: u64,
+    pub received: u64,
+    pub recv_oversized: u64,
+    pub recv_text: u64,
+    pub recv_queue_full: u64,
+    pub sent: u64,
+    pub send_no_session: u64,
+    pub send_oversized: u64,
+    pub send_queue_full: u64,
+    pub send_failed: u64,
+}
+
 macro_rules! zeroed_default {
     ($($t:ty),*) => {$(
         impl Default for $t {
@@ -543,7 +614,8 @@ zeroed_default!(
     ly_steam_server_config,
     ly_steam_client_config,
     ly_token_fetch_options,
-    ly_fleet_config
+    ly_fleet_config,
+    ly_web_options
 );
 
 // ---------------------------------------------------------------------------------------
@@ -680,6 +752,19 @@ ly_functions! {
     pub fn ly_server_fleet_deregister(server: *mut ly_server) -> c_int;
     /// `LY_FLEET_REGISTERED`, `LY_FLEET_PENDING`, or `LY_ERR_SOCKET` if the last round failed.
     pub fn ly_server_fleet_status(server: *mut ly_server) -> c_int;
+
+    // Browser transports
+    /// Fills `options` with defaults, writing at most `size` bytes (pass
+    /// `size_of::<ly_web_options>()`); nothing if `size` is below the first version's size.
+    pub fn ly_web_options_defaults_sized(options: *mut ly_web_options, size: u32);
+    /// Stopped servers only (`LY_ERR_ALREADY_ACTIVE` otherwise); the options are copied.
+    pub fn ly_server_set_web_options(server: *mut ly_server, options: *const ly_web_options) -> c_int;
+    /// Writes the wt:// self-signed certificates' hashes (`LY_WEB_CERT_HASH_SIZE` bytes
+    /// each, newest first) and their number into `count`; returns the number written.
+    pub fn ly_server_web_cert_hashes(server: *mut ly_server, hashes: *mut u8, max_hashes: u32, count: *mut u32) -> c_int;
+    /// A new self-signed certificate for every wt:// listener without `cert_file`.
+    pub fn ly_server_web_rotate_cert(server: *mut ly_server) -> c_int;
+    pub fn ly_server_web_stats(server: *mut ly_server, stats: *mut ly_web_stats) -> c_int;
 
     // Steam
     /// Fills only the first release's fields (and a matching `struct_size`):

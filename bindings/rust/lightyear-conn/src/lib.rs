@@ -78,6 +78,14 @@
 //! ([`ClientId::Steam`]) and [`Client::steam`] connects over Steam. See the [`steam`]
 //! module.
 //!
+//! # Browsers
+//!
+//! Bind addresses with `ws://`, `wss://` or `wt://` serve browsers the same netcode over
+//! WebSocket or WebTransport: the same tokens (naming the listener's public address),
+//! events and sends. [`WebOptions`] set their certificates, origins and limits;
+//! [`Server::web_cert_hashes`] gives the hashes a page pins for self-signed WebTransport
+//! certificates, and [`Server::web_stats`] counts what the listeners refused or dropped.
+//!
 //! # Lifetime
 //!
 //! Dropping a [`Server`] stops and destroys it; dropping a [`Client`] disconnects and
@@ -94,6 +102,7 @@ mod stats;
 pub mod steam;
 mod token;
 mod types;
+mod web;
 
 use std::sync::OnceLock;
 
@@ -110,6 +119,7 @@ pub use stats::Stats;
 pub use steam::{ConnectionStatus, Steam, SteamClientConfig, SteamConfig, SteamFlavour, SteamInit, SteamServerConfig};
 pub use token::{ConnectToken, Key, TokenInfo, TokenParams, generate_key};
 pub use types::{ClientId, ClientState, DisconnectReason, Event, Warning};
+pub use web::{WEB_CERT_HASH_SIZE, WebOptions, WebStats};
 
 /// Private keys are 32 bytes.
 pub const KEY_SIZE: usize = sys::LY_KEY_SIZE;

@@ -9,6 +9,7 @@ use crate::error::{Error, ErrorCode, Result, check};
 use crate::stats::Stats;
 use crate::token::{Key, address_list, opt_ptr, read_string};
 use crate::types::{ClientId, Event};
+use crate::web::{self, WebOptions};
 use crate::{MAX_PAYLOAD_SIZE, USER_DATA_SIZE};
 
 /// How to make a [`Server`].
@@ -31,6 +32,7 @@ pub struct ServerConfig {
     batch_sends: bool,
     max_token_lifetime_seconds: i32,
     token_history_size: u32,
+    web_options: Option<WebOptions>,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -44,6 +46,7 @@ impl fmt::Debug for ServerConfig {
             .field("batch_sends", &self.batch_sends)
             .field("max_token_lifetime_seconds", &self.max_token_lifetime_seconds)
             .field("token_history_size", &self.token_history_size)
+            .field("web_options", &self.web_options)
             .finish()
     }
 }
@@ -64,12 +67,21 @@ impl ServerConfig {
             batch_sends: raw.batch_sends != 0,
             max_token_lifetime_seconds: raw.max_token_lifetime_seconds,
             token_history_size: raw.token_history_size,
+            web_options: None,
         }
     }
 
     /// Adds an address to bind for netcode clients: `"127.0.0.1:40000"`, `"[::1]:0"` (port 0
     /// picks a free port; read it back with [`Server::address`]), `"[::]:40000"`
     /// (dual-stack, or IPv4 alone on a host without IPv6; then set the public addresses).
+    ///
+    /// An address may carry a scheme: `"udp://ip:port"` (the same as a bare one), or a
+    /// browser transport carrying the same netcode: `"ws://ip:port"` (WebSocket, loopback
+    /// only), `"wss://ip:port"` (WebSocket over TLS: needs a certificate in
+    /// [`web_options`](Self::web_options)) or `"wt://ip:port"` (WebTransport, self-signed
+    /// certificates unless one is set: see [`Server::web_cert_hashes`]). A wildcard bind
+    /// names the address tokens carry for it with `"?public=ip:port"`, e.g.
+    /// `"wt://0.0.0.0:4433?public=203.0.113.5:4433"`.
     pub fn bind(mut self, addr: impl Into<String>) -> Self {
         self.bind_addresses.push(addr.into());
         self
@@ -119,6 +131,14 @@ impl ServerConfig {
     /// an [`Event::Warning`](crate::Event::Warning) at most once a second.
     pub fn token_history_size(mut self, n: u32) -> Self {
         self.token_history_size = n;
+        self
+    }
+
+    /// Options of the browser listeners (`ws://`, `wss://`, `wt://` binds), set when the
+    /// server is made ([`Server::new`] fails with their error); without them the library's
+    /// defaults apply. Change them later with [`Server::set_web_options`].
+    pub fn web_options(mut self, options: WebOptions) -> Self {
+        self.web_options = Some(options);
         self
     }
 }
@@ -182,10 +202,15 @@ impl Server {
         // SAFETY: raw's strings live until the call returns (the library copies them);
         // handle is a valid out pointer.
         check(unsafe { sys::ly_server_create(&raw, &mut handle) })?;
-        Ok(Server {
+        let server = Server {
             raw: handle,
             buf: Box::new([0u8; MAX_PAYLOAD_SIZE]),
-        })
+        };
+        if let Some(options) = &config.web_options {
+            // On failure `server` is dropped here, which destroys the handle.
+            web::apply(server.raw, options)?;
+        }
+        Ok(server)
     }
 
     /// The raw handle, for calling [`lightyear_conn_sys`](crate::sys) functions this crate
