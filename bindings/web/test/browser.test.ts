@@ -103,8 +103,14 @@ describe("browser: Chromium over WebTransport and WebSocket, Node over UDP, one 
     keepAlive = setInterval(() => udp.update(performance.now() / 1000), 10);
 
     // Chromium's WebTransport datagrams carry 1215 bytes: payloads up to 1190.
-    const [wt, ws] = await Promise.all([call("exchange", "wt", 1000, 1190), call("exchange", "ws", 1000), exchange(udp, server)]);
-    for (const r of [wt, ws]) assert.deepEqual(r, { sent: 1000, received: 1000, drops: 0 });
+    // Datagrams may be lost (Chromium drops one it cannot send in time): up
+    // to 2 % over WebTransport; none over WebSocket (TCP).
+    const [wt, ws] = await Promise.all([call("exchange", "wt", 1000, 1190, 20), call("exchange", "ws", 1000), exchange(udp, server)]);
+    assert.deepEqual(ws, { sent: 1000, received: 1000, drops: 0 });
+    assert.equal(wt.sent, 1000);
+    assert.equal(wt.drops, 0);
+    assert.ok(wt.received >= 980, `WebTransport: ${wt.received} of 1000 payloads came back`);
+    if (wt.received < 1000) console.log(`WebTransport: ${1000 - wt.received} of 1000 datagram round trips lost`);
     assert.equal(await call("sendCountingDrops", "wt", 1200), 1, "a payload over WebTransport's datagram size is dropped and counted");
     assert.equal(await call("sendCountingDrops", "ws", 1200), 0);
     const st = await server.stats();
