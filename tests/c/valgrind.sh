@@ -20,7 +20,10 @@
 # this script sets aside the invalid reads and writes whose address memcheck
 # describes as "in a rw- anonymous segment": memory that neither malloc (its
 # blocks are described as blocks) nor a thread stack holds, which here is the
-# Go runtime's own. They are counted and printed, not failed on. Every other
+# Go runtime's own. The same holds for a system call's buffer there (a
+# recvmmsg into the server's Go-allocated read buffers, reported as
+# "points to unaddressable byte(s)" right after memcheck lost track of that
+# memory: 1 fresh-clone run). They are counted and printed, not failed on. Every other
 # report fails: accesses to malloc'd blocks and C stacks (a caller's buffer
 # overrun by the library), uninitialised bytes in system calls, leaks.
 #
@@ -101,6 +104,7 @@ for t in "${tests[@]}"; do
   contexts=$(grep -o "ERROR SUMMARY: [0-9]* errors from [0-9]* contexts" "$log" | tail -1 | awk '{print $6}')
   go_memory=$(awk '
     / (Invalid read|Invalid write) of size/ { inblock = 1; next }
+    /Syscall param .* points to unaddressable byte/ { inblock = 1; next }
     inblock && /Address 0x[0-9a-f]+ is in a rw- anonymous segment/ { g++; inblock = 0 }
     /^==[0-9]+== $/ { inblock = 0 }
     END { print g + 0 }' "$log")
