@@ -37,7 +37,9 @@
  * handle as it is. If it succeeds, the call took effect while the server
  * was still quiet and alive: before the stop or destroy, which has not yet
  * unpublished. The poll may have looked at descriptors closed or reused
- * meanwhile; its answer then does not count, because the swap fails. */
+ * meanwhile; its answer then does not count, because the swap fails.
+ * (The sequence has 23 bits: fooling the swap would take 2^22 Go updates
+ * of the server during one poll with timeout 0.) */
 #include "capi_internal.h"
 
 #if defined(__linux__)
@@ -50,9 +52,10 @@
 #define SEQ_ONE (UINT64_C(1) << (PENDING_BITS + 1))
 #define SEQ_QUIET_MASK (~PENDING_MASK)
 
+/* 8-byte alignment for the 64-bit atomics on 32-bit ABIs too. */
 struct quiet_slot {
-    uint64_t owner; /* the handle publishing here, 0 if free; written by Go */
-    uint64_t state; /* sequence (23 bits) | quiet | pending ns (40 bits) */
+    uint64_t owner __attribute__((aligned(8))); /* the handle publishing here, 0 if free */
+    uint64_t state __attribute__((aligned(8))); /* sequence (23 bits) | quiet | pending ns (40 bits) */
     int nfds;       /* the sockets, written while not quiet */
     int fds[LY__QUIET_MAX_FDS];
 };
