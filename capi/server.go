@@ -36,6 +36,7 @@ type serverHandle struct {
 	// netcode server's address order.
 	web    []*webBind
 	numUDP int
+	q      quietState // quiet.go
 }
 
 // serverConfigSizeV1 is the smallest struct_size accepted: the config as
@@ -56,7 +57,11 @@ func lockServer(h *C.ly_server) (*entry, *serverHandle, C.int) {
 	if e == nil {
 		return nil, nil, fail(errInvalidHandle, "invalid server handle %p", h)
 	}
-	return e, e.obj.(*serverHandle), C.LY_OK
+	s := e.obj.(*serverHandle)
+	// Whatever the call does, it finds the server out of the quiet mirror
+	// and its clock exact (quiet.go).
+	s.unpublishQuiet(e.h)
+	return e, s, C.LY_OK
 }
 
 // onServer runs f on a locked server and maps its error: the shape of
@@ -153,6 +158,7 @@ func ly__go_server_destroy(h *C.ly_server) (rc C.int) {
 	}
 	defer e.mu.Unlock()
 	sh := e.obj.(*serverHandle)
+	sh.releaseQuiet(e.h) // before anything closes: no fast path answers for it now
 	sh.stopFleet()
 	sh.srv.Stop()
 	sh.loc.Close() // local clients waiting for a start stop waiting
@@ -192,6 +198,7 @@ func ly__go_server_running(h *C.ly_server) (rc C.int) {
 //export ly__go_server_update
 func ly__go_server_update(h *C.ly_server, dtSeconds C.double) (rc C.int) {
 	defer recoverPanic(&rc)
+	goServerUpdates.Add(1)
 	dt, ok := duration(dtSeconds)
 	if !ok {
 		return fail(errInvalidArgument, "dt must be a finite number of seconds >= 0, got %v", float64(dtSeconds))
@@ -199,6 +206,9 @@ func ly__go_server_update(h *C.ly_server, dtSeconds C.double) (rc C.int) {
 	return onServer(h, errSocket, func(s *serverHandle) error {
 		err := s.srv.Update(dt)
 		s.publishConnected()
+		if err == nil {
+			s.publishQuiet(serverBits(h))
+		}
 		return err
 	})
 }

@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"net/netip"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/lightyear-conn/lightyear_conn/core/transport"
@@ -95,3 +96,19 @@ func steamConfigDefaults(c *cSteamConfig) {
 func steamServerConfigDefaults(c *cSteamServerCfg) { C.ly_steam_server_config_defaults(c) }
 func steamClientConfigDefaults(c *cSteamClientCfg) { C.ly_steam_client_config_defaults(c) }
 func cString(s string) *cChar                      { return C.CString(s) } // never freed: tests only
+
+// goServerUpdates counts the calls of ly__go_server_update (one atomic
+// add each), so that a test can tell the ticks a quiet server answered
+// in C (quiet.c) from those that entered Go.
+var goServerUpdates atomic.Uint64
+
+// The C entries of a quiet server's tick, as a C caller reaches them (the
+// Go tests otherwise call the ly__go_ exports directly), and how many
+// updates the C side answered.
+func cServerUpdate(h *cServer, dt float64) cInt { return C.ly_server_update(h, C.double(dt)) }
+func cServerPollBatch(h *cServer, ev *cEvent, n uint32, buf *cU8, size uint32) cInt {
+	return C.ly_server_poll_batch(h, ev, C.uint32_t(n), buf, C.uint32_t(size))
+}
+func cServerFlush(h *cServer) cInt        { return C.ly_server_flush(h) }
+func cServerNumConnected(h *cServer) cInt { return C.ly_server_num_connected(h) }
+func quietHits() uint64                   { return uint64(C.ly__quiet_hits()) }

@@ -44,6 +44,7 @@ type Server struct {
 	pending []*Client          // waiting for Start, in Connect order
 	inbox   eventq.Queue       // events for the server's PollEvent
 	stats   core.Stats
+	open    int // clients made by NewClient and not yet closed (Idle)
 }
 
 var _ core.Server = (*Server)(nil)
@@ -80,7 +81,22 @@ var _ core.Client = (*Client)(nil)
 // connects it. Ids are the game's to choose; two connected local clients
 // cannot share one.
 func (s *Server) NewClient(id uint64) *Client {
+	s.mu.Lock()
+	s.open++
+	s.mu.Unlock()
 	return &Client{srv: s, id: id, inbox: eventq.New(s.cfg.QueueSize)}
+}
+
+// Idle reports whether the server has nothing for its driver to poll and
+// nothing can arrive without a call on the server itself: no event
+// queued, and every client it made is closed (a client that is merely
+// disconnected can connect again on its own). Update only advances the
+// clock here, so a driver may skip it while Idle and pass the skipped
+// time on later.
+func (s *Server) Idle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.open == 0 && len(s.pending) == 0 && s.inbox.Len() == 0
 }
 
 // Connect makes a local client and connects it: at once if the server
@@ -88,6 +104,7 @@ func (s *Server) NewClient(id uint64) *Client {
 func (s *Server) Connect(id uint64) (*Client, error) {
 	c := s.NewClient(id)
 	if err := c.Connect(); err != nil {
+		c.Close() // never handed out: it must not keep the server from Idle
 		return nil, err
 	}
 	return c, nil
@@ -459,6 +476,9 @@ func (c *Client) Close() error {
 	}
 	if c.pending {
 		s.unwait(c)
+	}
+	if !c.closed {
+		s.open--
 	}
 	c.closed = true
 	return nil

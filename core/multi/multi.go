@@ -157,6 +157,9 @@ func (s *Server) Stop() error {
 
 func (s *Server) Running() bool { return s.running }
 
+// Orphans is the number of events of removed backends still to be polled.
+func (s *Server) Orphans() int { return s.orphans.Len() }
+
 func (s *Server) Update(dt time.Duration) error {
 	if !s.running {
 		return core.ErrNotStarted

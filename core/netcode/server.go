@@ -290,6 +290,44 @@ func (s *Server) Update(dt time.Duration) error {
 	return err
 }
 
+// Idle reports whether an Update would do nothing but advance the clock
+// until a datagram arrives on one of the server's sockets, and appends
+// their descriptors to fds: the server runs over UDP sockets with
+// descriptors of their own (Linux) and no listener or link conditioner,
+// has no client, no handshake in progress, no event queued and nothing
+// queued to send. A driver may then skip Update while none of fds is
+// readable and hand the skipped time to Advance or to the next Update.
+// Nothing else runs on time with no client and no handshake: the sweep
+// has only the token history left to trim, which tokenHistory.full also
+// does when it matters, and warnings compare the summed clock.
+func (s *Server) Idle(fds []int) ([]int, bool) {
+	if !s.running || len(s.connected) > 0 || len(s.pending) > 0 || s.events.Len() > 0 ||
+		len(s.cfg.Listeners) > 0 || s.cfg.Conditioning.active() {
+		return fds, false
+	}
+	for _, o := range s.socks {
+		p, ok := o.raw.(interface{ PollFD() (int, bool) })
+		if o.n > 0 || !ok {
+			return fds, false
+		}
+		fd, ok := p.PollFD()
+		if !ok {
+			return fds, false
+		}
+		fds = append(fds, fd)
+	}
+	return fds, true
+}
+
+// Advance moves the clock on by dt without reading, sending or sweeping:
+// the time an idle server's driver skipped (Idle), for a call that
+// needs the clock exact before the next Update.
+func (s *Server) Advance(dt time.Duration) {
+	if dt > 0 {
+		s.now = core.AdvanceClock(s.now, dt)
+	}
+}
+
 // receive handles what arrived on o until the transport reports nothing
 // pending (a read of 0, or readDrained; a short batch may come from a
 // socket with more queued) or MaxReadsPerUpdate datagrams were read.

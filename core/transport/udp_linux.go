@@ -154,6 +154,16 @@ func forceSocketBuffers(conn *net.UDPConn, r, w int) {
 	})
 }
 
+// PollFD returns the socket's descriptor, for a caller that polls it for
+// readability between reads (netcode.Server.Idle); false with the
+// portable fallback or once closed. The descriptor is closed by Close.
+func (u *UDP) PollFD() (int, bool) {
+	if u.portable != nil || u.closed.Load() {
+		return -1, false
+	}
+	return u.fd, true
+}
+
 // LocalAddr returns the bound address; it keeps working after Close.
 func (u *UDP) LocalAddr() netip.AddrPort { return u.local }
 

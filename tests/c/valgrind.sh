@@ -7,7 +7,7 @@
 #   tests/c/valgrind.sh [--quick] [BUILD_DIR]     (BUILD_DIR: build)
 #
 # Full: every C test and 20 s of fuzz_capi, about 2 minutes on 2 CPUs.
-# --quick: test_api and test_steam, under a minute; the ctest test
+# --quick: test_api, test_steam and test_quiet, about a minute; the ctest test
 # c_valgrind_quick. Exit 77 (skipped) without valgrind.
 #
 # Memcheck cannot follow Go's goroutine stacks: they live in the Go heap,
@@ -77,9 +77,9 @@ if [[ "$linked" != *"$vgdir/$soname"* ]]; then
 fi
 
 if [ $quick = 1 ]; then
-  tests=("test_api" "test_steam")
+  tests=("test_api" "test_steam" "test_quiet --rounds 10")
 else
-  tests=("test_api" "test_echo" "test_two_process" "test_threads" "test_local" "test_steam"
+  tests=("test_api" "test_echo" "test_two_process" "test_threads" "test_local" "test_steam" "test_quiet --rounds 10"
          "fuzz_capi --seconds 20 --seed 1")
 fi
 
