@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"errors"
 	"net/http"
 	"strings"
@@ -150,6 +151,9 @@ func TestJWTAsymmetric(t *testing.T) {
 	}
 	if _, err := edV.Authenticate(ctx, sign(jwt.SigningMethodHS256, []byte(edPub))); err == nil {
 		t.Error("EdDSA verifier took HS256 keyed with the public key")
+	}
+	if _, err := rsV.Authenticate(ctx, sign(jwt.SigningMethodHS256, x509.MarshalPKCS1PublicKey(&rsaKey.PublicKey))); err == nil {
+		t.Error("RS256 verifier took HS256 keyed with the public key")
 	}
 	if _, err := rsV.Authenticate(ctx, sign(jwt.SigningMethodRS512, rsaKey)); err == nil {
 		t.Error("RS256 verifier took RS512")
