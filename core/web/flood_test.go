@@ -68,9 +68,9 @@ func TestWTSessionFlood(t *testing.T) {
 }
 
 // One session flooding garbage as fast as it can, over WebSocket and over
-// WebTransport, is held to its share of the receive queue: the excess is
-// dropped and counted, what gets through netcode drops and counts, and
-// the legitimate client's payloads all arrive meanwhile.
+// WebTransport: what its share of the receive queue cannot hold is dropped
+// and counted, what gets through netcode drops and counts, and the
+// legitimate client's payloads all arrive meanwhile.
 func TestOneSessionFloodsGarbage(t *testing.T) {
 	for _, kind := range []string{"ws", "wt"} {
 		t.Run(kind, func(t *testing.T) {
@@ -112,9 +112,11 @@ func TestOneSessionFloodsGarbage(t *testing.T) {
 			if n < 1000 {
 				t.Fatalf("only %d garbage messages sent: not a flood", n)
 			}
-			if kind == "ws" && st.RecvQueueFull == 0 {
-				t.Fatal("the flood never reached its share of the receive queue")
-			}
+			// Whether the flood outruns the reader and hits its share of the
+			// receive queue depends on scheduling (under -race the reader
+			// kept up once in CI); the share itself is tested in
+			// core/web/session. Here: everything is passed on or counted,
+			// and the good client is served.
 			if r.srv.Stats().Dropped()-dropped0 == 0 {
 				t.Fatal("no garbage reached netcode's counters")
 			}
