@@ -22,17 +22,6 @@ LY__HIDDEN void ly__set_last_error(const char *msg, size_t len);
 LY__HIDDEN void ly__go_initialised(void);
 #endif
 
-/* quiet.c: the mirror of quiet servers (Linux; stubs elsewhere). Go
- * publishes and unpublishes under the handle's lock; the entries of
- * entry.c read it. */
-#define LY__QUIET_MAX_FDS 8
-LY__HIDDEN int ly__quiet_publish(uint64_t h, const int *fds, int nfds);
-LY__HIDDEN int64_t ly__quiet_unpublish(uint64_t h);
-LY__HIDDEN void ly__quiet_release(uint64_t h);
-LY__HIDDEN uint64_t ly__quiet_hits(void);
-LY__HIDDEN int ly__quiet_update(uint64_t h, double dt);
-LY__HIDDEN int ly__quiet_check(uint64_t h);
-
 /* cgo writes export prototypes without const; these typedefs carry the
  * const into them so that they match lightyear_conn.h exactly. */
 typedef const uint8_t ly__cu8;

@@ -15,6 +15,7 @@
 #include "lightyear_conn.h"
 #include "capi_internal.h"
 #include "_cgo_export.h"
+#include "tick.h"
 
 #include <string.h>
 
@@ -66,9 +67,10 @@ static inline int mask_needed(void) {
 #endif
 
 /* LY_FAST is what an entry does before entering Go: nothing, except in
- * the server entries below that a quiet server answers in C (quiet.c; a
- * tick of an idle server, Linux only). Each takes the fast path only for
- * arguments Go would accept, so errors and their messages stay Go's. */
+ * the server entries below that a steady server answers in C (tick.c:
+ * the game's tick of a netcode server over UDP, Linux only). Each returns
+ * 0 when the call must take the Go path, so errors and their messages
+ * stay Go's. */
 #define LY_FAST
 #if defined(__linux__)
 #define LY_BITS(server) ((uint64_t)(uintptr_t)(server))
@@ -84,36 +86,61 @@ LY_ENTRY(server_start, (ly_server *server), (server))
 LY_ENTRY(server_stop, (ly_server *server), (server))
 #if defined(__linux__)
 #undef LY_FAST
-#define LY_FAST if (ly__quiet_check(LY_BITS(server))) return 1;
+#define LY_FAST if (ly__tick_running(LY_BITS(server))) return 1;
 #endif
 LY_ENTRY(server_running, (ly_server *server), (server))
 #undef LY_FAST
 #define LY_FAST
 #if defined(__linux__)
+/* Done in C, or done in part: Go finishes the update with dt 0, the
+ * clock having moved already. */
 #undef LY_FAST
-#define LY_FAST if (ly__quiet_update(LY_BITS(server), dt_seconds)) return LY_OK;
+#define LY_FAST                                               \
+    switch (ly__tick_update(LY_BITS(server), dt_seconds)) {   \
+    case 1:                                                   \
+        return LY_OK;                                         \
+    case LY__TICK_CONTINUE:                                   \
+        dt_seconds = 0.0;                                     \
+    }
 #endif
 LY_ENTRY(server_update, (ly_server *server, double dt_seconds), (server, dt_seconds))
 #undef LY_FAST
 #define LY_FAST
 #if defined(__linux__)
 #undef LY_FAST
-#define LY_FAST if (ly__quiet_check(LY_BITS(server))) return LY_OK;
+#define LY_FAST if (ly__tick_flush(LY_BITS(server))) return LY_OK;
 #endif
 LY_ENTRY(server_flush, (ly_server *server), (server))
 #undef LY_FAST
 #define LY_FAST
+#if defined(__linux__)
+#undef LY_FAST
+#define LY_FAST if (ly__tick_send(LY_BITS(server), client, data, size)) return LY_OK;
+#endif
 LY_ENTRY(server_send,
          (ly_server *server, ly_client_id client, const uint8_t *data, uint32_t size),
          (server, client, data, size))
+#undef LY_FAST
+#define LY_FAST
+#if defined(__linux__)
+#undef LY_FAST
+#define LY_FAST if (ly__tick_broadcast(LY_BITS(server), data, size)) return LY_OK;
+#endif
 LY_ENTRY(server_broadcast,
          (ly_server *server, const uint8_t *data, uint32_t size),
          (server, data, size))
+#undef LY_FAST
+#define LY_FAST
 LY_ENTRY(server_disconnect, (ly_server *server, ly_client_id client), (server, client))
 LY_ENTRY(server_disconnect_all, (ly_server *server), (server))
 #if defined(__linux__)
 #undef LY_FAST
-#define LY_FAST if (ly__quiet_check(LY_BITS(server))) return 0;
+#define LY_FAST                                               \
+    {                                                         \
+        int n;                                                \
+        if (ly__tick_num_connected(LY_BITS(server), &n))      \
+            return n;                                         \
+    }
 #endif
 LY_ENTRY(server_num_connected, (ly_server *server), (server))
 #undef LY_FAST
@@ -133,10 +160,11 @@ LY_ENTRY(server_address,
          (server, index, buf, buf_size))
 #if defined(__linux__)
 #undef LY_FAST
-#define LY_FAST \
-    if (event != NULL && (buf != NULL || buf_size == 0) && ly__quiet_check(LY_BITS(server))) { \
-        memset(event, 0, sizeof *event);                                                      \
-        return 0;                                                                             \
+#define LY_FAST                                                          \
+    {                                                                    \
+        int rc;                                                          \
+        if (ly__tick_poll(LY_BITS(server), event, buf, buf_size, &rc))   \
+            return rc;                                                   \
     }
 #endif
 LY_ENTRY(server_poll,
@@ -146,10 +174,12 @@ LY_ENTRY(server_poll,
 #define LY_FAST
 #if defined(__linux__)
 #undef LY_FAST
-#define LY_FAST \
-    if ((events != NULL || max_events == 0) && (buf != NULL || buf_size == 0) && \
-        ly__quiet_check(LY_BITS(server)))                                        \
-        return 0;
+#define LY_FAST                                                                              \
+    {                                                                                        \
+        int rc;                                                                              \
+        if (ly__tick_poll_batch(LY_BITS(server), events, max_events, buf, buf_size, &rc))    \
+            return rc;                                                                       \
+    }
 #endif
 LY_ENTRY(server_poll_batch,
          (ly_server *server, ly_event *events, uint32_t max_events, uint8_t *buf, uint32_t buf_size),

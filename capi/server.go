@@ -36,7 +36,7 @@ type serverHandle struct {
 	// netcode server's address order.
 	web    []*webBind
 	numUDP int
-	q      quietState // quiet.go
+	t      tickState // tick.go
 }
 
 // serverConfigSizeV1 is the smallest struct_size accepted: the config as
@@ -58,9 +58,9 @@ func lockServer(h *C.ly_server) (*entry, *serverHandle, C.int) {
 		return nil, nil, fail(errInvalidHandle, "invalid server handle %p", h)
 	}
 	s := e.obj.(*serverHandle)
-	// Whatever the call does, it finds the server out of the quiet mirror
-	// and its clock exact (quiet.go).
-	s.unpublishQuiet(e.h)
+	// Whatever the call does, it finds the server's state back from the
+	// C tick's mirror, if it was there (tick.go).
+	s.importTick(e.h)
 	return e, s, C.LY_OK
 }
 
@@ -158,7 +158,7 @@ func ly__go_server_destroy(h *C.ly_server) (rc C.int) {
 	}
 	defer e.mu.Unlock()
 	sh := e.obj.(*serverHandle)
-	sh.releaseQuiet(e.h) // before anything closes: no fast path answers for it now
+	sh.releaseTick(e.h) // before anything closes: no C entry answers for it now
 	sh.stopFleet()
 	sh.srv.Stop()
 	sh.loc.Close() // local clients waiting for a start stop waiting
@@ -207,7 +207,7 @@ func ly__go_server_update(h *C.ly_server, dtSeconds C.double) (rc C.int) {
 		err := s.srv.Update(dt)
 		s.publishConnected()
 		if err == nil {
-			s.publishQuiet(serverBits(h))
+			s.publishTick(serverBits(h))
 		}
 		return err
 	})
@@ -216,7 +216,13 @@ func ly__go_server_update(h *C.ly_server, dtSeconds C.double) (rc C.int) {
 //export ly__go_server_flush
 func ly__go_server_flush(h *C.ly_server) (rc C.int) {
 	defer recoverPanic(&rc)
-	return onServer(h, errSocket, func(s *serverHandle) error { return s.srv.Flush() })
+	return onServer(h, errSocket, func(s *serverHandle) error {
+		err := s.srv.Flush()
+		if err == nil {
+			s.publishTick(serverBits(h))
+		}
+		return err
+	})
 }
 
 //export ly__go_server_send
@@ -356,13 +362,14 @@ func ly__go_server_address(h *C.ly_server, index C.uint32_t, buf *C.char, size C
 	return writeString(s.addressString(int(index), addrs[index]), buf, size)
 }
 
-// next returns the held event, if any, else the server's next one.
+// next returns the held event, if any, else the next of those the C tick
+// queued, else the server's next one.
 func (s *serverHandle) next(ev *core.Event) bool {
 	if s.hasHeld {
 		*ev = s.held
 		return true
 	}
-	return s.srv.PollEvent(ev)
+	return s.t.front.pop(ev) || s.srv.PollEvent(ev)
 }
 
 // hold keeps ev for the next poll, copying its payload out of the
@@ -405,6 +412,7 @@ func ly__go_server_poll(h *C.ly_server, event *C.ly_event, buf *C.uint8_t, size 
 	var ev core.Event
 	if !s.next(&ev) {
 		*event = C.ly_event{}
+		s.publishTick(serverBits(h))
 		return 0
 	}
 	fillEvent(event, &ev, 0)
@@ -414,6 +422,7 @@ func ly__go_server_poll(h *C.ly_server, event *C.ly_event, buf *C.uint8_t, size 
 	}
 	copy(bytesOf(buf, size), ev.Payload)
 	s.hasHeld = false
+	s.publishTick(serverBits(h))
 	return 1
 }
 
@@ -449,5 +458,6 @@ func ly__go_server_poll_batch(h *C.ly_server, events *C.ly_event, maxEvents C.ui
 		s.hasHeld = false
 		n++
 	}
+	s.publishTick(serverBits(h))
 	return C.int(n)
 }

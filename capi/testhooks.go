@@ -15,6 +15,7 @@ static void ly__test_seal_n(uint8_t *buf, size_t len, const uint8_t *ad, size_t 
     for (int i = 0; i < n; i++)
         ly__aead_seal(buf, buf, len, ad, ad_len, nonce, key);
 }
+#include "tick.h"
 */
 import "C"
 
@@ -110,20 +111,38 @@ func steamClientConfigDefaults(c *cSteamClientCfg) { C.ly_steam_client_config_de
 func cString(s string) *cChar                      { return C.CString(s) } // never freed: tests only
 
 // goServerUpdates counts the calls of ly__go_server_update (one atomic
-// add each), so that a test can tell the ticks a quiet server answered
-// in C (quiet.c) from those that entered Go.
+// add each), so that a test can tell the ticks a steady server answered
+// in C (tick.c) from those that entered Go.
 var goServerUpdates atomic.Uint64
 
-// The C entries of a quiet server's tick, as a C caller reaches them (the
+// The C entries of a steady server's tick, as a C caller reaches them (the
 // Go tests otherwise call the ly__go_ exports directly), and how many
 // updates the C side answered.
 func cServerUpdate(h *cServer, dt float64) cInt { return C.ly_server_update(h, C.double(dt)) }
 func cServerPollBatch(h *cServer, ev *cEvent, n uint32, buf *cU8, size uint32) cInt {
 	return C.ly_server_poll_batch(h, ev, C.uint32_t(n), buf, C.uint32_t(size))
 }
-func cServerFlush(h *cServer) cInt        { return C.ly_server_flush(h) }
+func cServerFlush(h *cServer) cInt { return C.ly_server_flush(h) }
+func cServerSend(h *cServer, id cID, data []byte) cInt {
+	var p *C.uint8_t
+	if len(data) > 0 {
+		p = (*C.uint8_t)(unsafe.Pointer(&data[0]))
+	}
+	return C.ly_server_send(h, id, p, C.uint32_t(len(data)))
+}
+func cServerBroadcast(h *cServer, data []byte) cInt {
+	var p *C.uint8_t
+	if len(data) > 0 {
+		p = (*C.uint8_t)(unsafe.Pointer(&data[0]))
+	}
+	return C.ly_server_broadcast(h, p, C.uint32_t(len(data)))
+}
+func cServerPoll(h *cServer, ev *cEvent, buf *cU8, size uint32) cInt {
+	return C.ly_server_poll(h, ev, buf, C.uint32_t(size))
+}
+func cServerRunning(h *cServer) cInt      { return C.ly_server_running(h) }
 func cServerNumConnected(h *cServer) cInt { return C.ly_server_num_connected(h) }
-func quietHits() uint64                   { return uint64(C.ly__quiet_hits()) }
+func tickHits() uint64                    { return uint64(C.ly__tick_hits()) }
 
 // The ChaCha20-Poly1305 of aead.c, for aead_test.go. out and in may be
 // the same memory (in place) but must not overlap otherwise.

@@ -138,7 +138,7 @@ func ly__go_shutdown() (rc C.int) {
 			}()
 			switch h := e.obj.(type) {
 			case *serverHandle:
-				h.releaseQuiet(e.h)
+				h.releaseTick(e.h)
 				h.stopFleet()
 				h.srv.Stop()
 				h.loc.Close()

@@ -81,6 +81,7 @@ type conn struct {
 	addr     netip.AddrPort
 	sock     *outbox
 	c2s, s2c cipher.AEAD
+	keys     [2]Key // client to server, server to client: for SteadyClient
 	sequence uint64
 	replay   replayWindow
 	// confirmed: the client has sent a keep-alive or payload, so it knows
@@ -108,6 +109,7 @@ type pendingClient struct {
 	token      tokenKey
 	sock       *outbox
 	c2s, s2c   cipher.AEAD
+	keys       [2]Key
 	timeout    time.Duration
 	expireUnix uint64
 	lastAccess time.Duration
@@ -290,38 +292,9 @@ func (s *Server) Update(dt time.Duration) error {
 	return err
 }
 
-// Idle reports whether an Update would do nothing but advance the clock
-// until a datagram arrives on one of the server's sockets, and appends
-// their descriptors to fds: the server runs over UDP sockets with
-// descriptors of their own (Linux) and no listener or link conditioner,
-// has no client, no handshake in progress, no event queued and nothing
-// queued to send. A driver may then skip Update while none of fds is
-// readable and hand the skipped time to Advance or to the next Update.
-// Nothing else runs on time with no client and no handshake: the sweep
-// has only the token history left to trim, which tokenHistory.full also
-// does when it matters, and warnings compare the summed clock.
-func (s *Server) Idle(fds []int) ([]int, bool) {
-	if !s.running || len(s.connected) > 0 || len(s.pending) > 0 || s.events.Len() > 0 ||
-		len(s.cfg.Listeners) > 0 || s.cfg.Conditioning.active() {
-		return fds, false
-	}
-	for _, o := range s.socks {
-		p, ok := o.raw.(interface{ PollFD() (int, bool) })
-		if o.n > 0 || !ok {
-			return fds, false
-		}
-		fd, ok := p.PollFD()
-		if !ok {
-			return fds, false
-		}
-		fds = append(fds, fd)
-	}
-	return fds, true
-}
-
 // Advance moves the clock on by dt without reading, sending or sweeping:
-// the time an idle server's driver skipped (Idle), for a call that
-// needs the clock exact before the next Update.
+// the time a driver of the steady state (steady.go) ran the server's
+// ticks itself.
 func (s *Server) Advance(dt time.Duration) {
 	if dt > 0 {
 		s.now = core.AdvanceClock(s.now, dt)
@@ -472,6 +445,7 @@ func (s *Server) handleRequest(o *outbox, pkt []byte, from netip.AddrPort) DropR
 			token:      tk,
 			c2s:        newAEAD(&r.token.ClientToServerKey),
 			s2c:        newAEAD(&r.token.ServerToClientKey),
+			keys:       [2]Key{r.token.ClientToServerKey, r.token.ServerToClientKey},
 			timeout:    time.Duration(max(r.token.TimeoutSeconds, 0)) * time.Second,
 			expireUnix: r.expire,
 		}
@@ -532,6 +506,7 @@ func (s *Server) handleResponse(p *pendingClient, body []byte, key peer) DropRea
 		sock:     p.sock,
 		c2s:      p.c2s,
 		s2c:      p.s2c,
+		keys:     p.keys,
 		lastSend: s.now,
 		lastRecv: s.now,
 		timeout:  p.timeout,
@@ -610,7 +585,7 @@ func (s *Server) disconnect(c *conn, reason core.DisconnectReason, notify bool) 
 	s.free = append(s.free, c.index)
 	delete(s.byAddr, peer{c.sock, c.addr})
 	delete(s.byID, c.id)
-	c.c2s, c.s2c = nil, nil
+	c.c2s, c.s2c, c.keys = nil, nil, [2]Key{}
 	s.events.Push(core.Event{Type: core.EventDisconnected, Client: core.NetcodeID(c.id), Reason: reason})
 }
 

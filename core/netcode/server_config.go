@@ -60,7 +60,7 @@ type ServerConfig struct {
 	// MaxPending bounds the handshakes in progress (one per client
 	// address, from its request to its response, or until it is quiet for
 	// its token's timeout, 10 s if the token has none); default
-	// max(DefaultMaxPending, 2*MaxClients), up to PendingEntryBytes (270)
+	// max(DefaultMaxPending, 2*MaxClients), up to PendingEntryBytes (340)
 	// each. When it is full a request is refused, counted in
 	// Stats.DroppedTableFull, with an EventWarning (WarningPendingFull) at
 	// most once a second; the client's resends get in once a slot frees.

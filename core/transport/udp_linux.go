@@ -48,6 +48,10 @@ type UDP struct {
 	rdErr   syscall.Errno // fatal error from the callback
 	rdEmpty bool          // the last recvmmsg stopped short: see ReadDrained
 	rdZones zoneCache
+	// Datagrams a driver read from fd itself and handed back (Requeue),
+	// returned by the next ReadBatch calls before the socket is read.
+	requeued []requeued
+	rqNext   int
 
 	// Owned by WriteBatch.
 	wr      mmsgBatch
@@ -164,6 +168,58 @@ func (u *UDP) PollFD() (int, bool) {
 	return u.fd, true
 }
 
+// requeued is one datagram handed back with Requeue.
+type requeued struct {
+	buf       [MaxDatagram]byte
+	n         int
+	name      unix.RawSockaddrInet6
+	namelen   uint32
+	truncated bool
+}
+
+// Requeue hands back a datagram that a driver read from the descriptor
+// PollFD returned: capi's C packet path reads the socket itself and
+// returns what only the Go server can handle. The next ReadBatch calls
+// return requeued datagrams first, in the order given, then read the
+// socket. name is the sender's sockaddr as recvmmsg filled it
+// (sockaddr_in or sockaddr_in6); data beyond MaxDatagram is cut and
+// reported truncated, as is a datagram the kernel cut (truncated). Not
+// safe to call concurrently with ReadBatch.
+func (u *UDP) Requeue(data, name []byte, truncated bool) {
+	if u.rqNext == len(u.requeued) {
+		u.requeued, u.rqNext = u.requeued[:0], 0
+	}
+	if len(u.requeued) < cap(u.requeued) {
+		u.requeued = u.requeued[:len(u.requeued)+1]
+	} else {
+		u.requeued = append(u.requeued, requeued{})
+	}
+	r := &u.requeued[len(u.requeued)-1]
+	r.n = copy(r.buf[:], data)
+	r.namelen = uint32(copy(unsafe.Slice((*byte)(unsafe.Pointer(&r.name)), unsafe.Sizeof(r.name)), name))
+	r.truncated = truncated || r.n < len(data)
+}
+
+// readRequeued fills msgs from the requeued datagrams.
+func (u *UDP) readRequeued(msgs []Message) int {
+	n := 0
+	for n < len(msgs) && u.rqNext < len(u.requeued) {
+		r := &u.requeued[u.rqNext]
+		u.rqNext++
+		addr, ok := decodeSockaddr(&r.name, r.namelen, &u.rdZones)
+		if !ok {
+			u.dropped.Add(1)
+			continue
+		}
+		m := &msgs[n]
+		m.N = copy(m.Buf, r.buf[:r.n])
+		m.Addr = addr
+		m.Truncated = r.truncated || m.N < r.n
+		n++
+	}
+	return n
+}
+
 // LocalAddr returns the bound address; it keeps working after Close.
 func (u *UDP) LocalAddr() netip.AddrPort { return u.local }
 
@@ -189,6 +245,11 @@ func (u *UDP) ReadBatch(msgs []Message) (int, error) {
 	}
 	if len(msgs) == 0 {
 		return 0, nil
+	}
+	if u.rqNext < len(u.requeued) {
+		if n := u.readRequeued(msgs); n > 0 {
+			return n, nil
+		}
 	}
 	r := &u.rd
 	for i := range msgs {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -329,4 +330,58 @@ func TestUDPCloseWithCallsInFlight(t *testing.T) {
 		_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
 		require.ErrorIs(t, err, unix.EBADF, "round %d", round)
 	}
+}
+
+// Requeue: datagrams a driver read from the descriptor itself come back
+// from ReadBatch first, in order, with their senders decoded as a read
+// decodes them (IPv4, and IPv4 mapped by a dual-stack socket, unmapped),
+// truncation kept, across batches; then the socket is read again.
+func TestUDPRequeue(t *testing.T) {
+	a := listenLo4(t)
+	b := listenLo4(t)
+	send(t, a, b.LocalAddr(), []byte("from the socket"))
+	waitFor(t, "datagram queued", func() bool {
+		var n int
+		rawFD(t, b, func(fd int) { n, _ = unix.IoctlGetInt(fd, unix.SIOCINQ) })
+		return n > 0
+	})
+
+	sa4 := make([]byte, unix.SizeofSockaddrInet4)
+	(*unix.RawSockaddrInet4)(unsafe.Pointer(&sa4[0])).Family = unix.AF_INET
+	copy(sa4[4:8], []byte{127, 0, 0, 9})
+	sa4[2], sa4[3] = 0x12, 0x34 // port 4660, network order
+	sa6 := make([]byte, unix.SizeofSockaddrInet6)
+	r6 := (*unix.RawSockaddrInet6)(unsafe.Pointer(&sa6[0]))
+	r6.Family = unix.AF_INET6
+	r6.Addr = netip.MustParseAddr("::ffff:10.1.2.3").As16()
+	sa6[2], sa6[3] = 0, 80
+	big := pattern(3, MaxDatagram+10)
+
+	b.Requeue([]byte("one"), sa4, false)
+	b.Requeue([]byte("two"), sa6, true)
+	b.Requeue(big, sa4, false)
+	b.Requeue([]byte("bad"), []byte{0, 0}, false) // no address: dropped
+
+	in := newMsgs(2)
+	n, err := b.ReadBatch(in)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	assert.Equal(t, "one", string(in[0].Buf[:in[0].N]))
+	assert.Equal(t, netip.MustParseAddrPort("127.0.0.9:4660"), in[0].Addr)
+	assert.False(t, in[0].Truncated)
+	assert.Equal(t, "two", string(in[1].Buf[:in[1].N]))
+	assert.Equal(t, netip.MustParseAddrPort("10.1.2.3:80"), in[1].Addr)
+	assert.True(t, in[1].Truncated)
+	assert.False(t, b.ReadDrained(), "more may be waiting")
+
+	n, err = b.ReadBatch(in)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the big one; the one without an address is dropped")
+	assert.Equal(t, MaxDatagram, in[0].N)
+	assert.True(t, in[0].Truncated, "cut to MaxDatagram")
+	assert.Equal(t, uint64(1), b.Stats().RecvDropped)
+
+	got := readN(t, b, 1)
+	assert.Equal(t, "from the socket", string(got[0].data))
+	assert.Equal(t, a.LocalAddr(), got[0].from)
 }

@@ -43,11 +43,11 @@ func TestQuietTicksStayInC(t *testing.T) {
 	// ticks runs k ticks and returns how many updates entered Go.
 	ticks := func(k int) uint64 {
 		t.Helper()
-		g0, h0 := goServerUpdates.Load(), quietHits()
+		g0, h0 := goServerUpdates.Load(), tickHits()
 		for range k {
 			tick()
 		}
-		g, h := goServerUpdates.Load()-g0, quietHits()-h0
+		g, h := goServerUpdates.Load()-g0, tickHits()-h0
 		if g+h != uint64(k) {
 			t.Fatalf("%d ticks: %d updates in Go and %d in C", k, g, h)
 		}
