@@ -133,6 +133,9 @@ func (s *serverHandle) importTick(h uint64) {
 	if m.state == C.LY__TICK_GO {
 		return
 	}
+	// Sends queued in C leave now rather than at the next flush: they
+	// would otherwise wait in a queue Go does not see.
+	C.ly__tick_flush_locked(m)
 	if d := time.Duration(m.now) - s.nc.Now(); d > 0 {
 		s.nc.Advance(d)
 		s.loc.Update(d) // only advances its clock: it has nothing else to do
