@@ -455,6 +455,14 @@ static void flush_all(struct tick *t)
             flush_out(t, &t->out[i]);
 }
 
+/* Before Go imports the state: the datagrams the entries queued with
+ * batch_sends and not flushed yet leave now. Go's copy of the server has
+ * no part of them, and publish starts the outboxes empty, so any left
+ * here would be lost (their sequences spent): a send, then any call that
+ * enters Go (stats, a poll with a buffer too small, ...), then the
+ * flush. They count in the counters Go reads next. */
+void ly__tick_flush_queued(ly__tick_server *m) { flush_all((struct tick *)m); }
+
 /* Queues a packet of type typ with body (n bytes) to c, sealed with its
  * next sequence (Server.sendSealed). */
 static void send_packet(struct tick *t, ly__tick_client *c, int typ, const uint8_t *body, uint32_t n)
@@ -845,6 +853,7 @@ int ly__tick_publish(ly__tick_server *m)
     return 0;
 }
 void ly__tick_release(uint64_t h) { (void)h; }
+void ly__tick_flush_queued(ly__tick_server *m) { (void)m; }
 uint64_t ly__tick_hits(void) { return 0; }
 int ly__tick_update(uint64_t h, double dt)
 {

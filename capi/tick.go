@@ -133,6 +133,9 @@ func (s *serverHandle) importTick(h uint64) {
 	if m.state == C.LY__TICK_GO {
 		return
 	}
+	// Datagrams C queued with batch_sends leave first: Go's server does
+	// not hold them, and the next publish empties C's outboxes.
+	C.ly__tick_flush_queued(m)
 	if d := time.Duration(m.now) - s.nc.Now(); d > 0 {
 		s.nc.Advance(d)
 		s.loc.Update(d) // only advances its clock: it has nothing else to do

@@ -95,6 +95,9 @@ LY__HIDDEN void ly__tick_unlock(ly__tick_server *m);
  * (a client this socket family cannot reach, a descriptor that is not a
  * socket): the state stays GO. */
 LY__HIDDEN int ly__tick_publish(ly__tick_server *m);
+/* Locked, state C or DIRTY, before the import: writes the datagrams
+ * queued (batch_sends) and not flushed yet. */
+LY__HIDDEN void ly__tick_flush_queued(ly__tick_server *m);
 /* Frees the handle's mirror and slot: it is being destroyed. */
 LY__HIDDEN void ly__tick_release(uint64_t h);
 /* Testing: updates answered in C. */
