@@ -20,7 +20,8 @@
  * connect while others exchange, a poll buffer too small is refused and
  * the payload comes whole on the retry, and ly_server_stop or
  * ly_server_destroy mid-stream end everything cleanly. It runs twice:
- * batch_sends off and on.
+ * batch_sends off and on. Then a game thread ticks a server with clients
+ * while the main thread stops or destroys it (races).
  *
  * Its main use is under valgrind (tests/c/valgrind.sh), whose memcheck
  * sees the C tick's memory errors (tick.c, aead.c). The header shows no
@@ -31,10 +32,12 @@
  * after. Elsewhere than Linux the same checks hold through the Go path.
  *
  *   test_tick [--quick] [--seed N]
- *     --quick: fewer ticks, longer dt in the long stretches (valgrind.sh)
+ *     --quick: fewer ticks, longer dt in the long stretches, 3 races of
+ *     each kind instead of 10 (valgrind.sh)
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +82,7 @@ typedef struct {
 /* Options. */
 static int n_exchange = 300;           /* ticks of each exchange phase */
 static double dt_long = TEST_DT;       /* dt of the 30 s silence and the 5 s timeout */
+static int race_rounds = 10;           /* races of each kind (stop, destroy) */
 static uint64_t rng = 0x7469636BULL;   /* "tick" */
 
 static uint64_t mix64(uint64_t z)
@@ -639,6 +643,117 @@ static void run_one(int batch, int stop_first)
     fflush(stdout);
 }
 
+/* ------------------------------------------------------------------ */
+/* A game thread ticks a server (update, poll with echoes, flush) whose
+ * clients the main thread keeps sending, until the main thread stops or
+ * destroys it: once that has returned, no update may succeed, and nothing
+ * else may fail. Under memcheck: the mirror freed by a destroy while a C
+ * entry may be about to enter it. */
+
+struct race {
+    ly_server *s;
+    int ended;   /* set after ly_server_stop/destroy returned */
+    int late_ok; /* updates begun after that which returned LY_OK */
+    int bad;     /* results no call may give */
+    unsigned long calls, payloads;
+};
+
+static int race_rc_ok(int rc) { return rc >= 0 || rc == LY_ERR_NOT_RUNNING || rc == LY_ERR_INVALID_HANDLE; }
+
+static void *race_ticks(void *arg)
+{
+    struct race *r = arg;
+    ly_event ev[16];
+    uint8_t *buf = malloc(4 * LY_MAX_PAYLOAD_SIZE);
+    if (buf == NULL)
+        abort();
+    for (;;) {
+        int ended = __atomic_load_n(&r->ended, __ATOMIC_ACQUIRE);
+        int rc = ly_server_update(r->s, TEST_DT), n, i;
+        r->calls++;
+        if (ended && rc == LY_OK)
+            r->late_ok++;
+        if (!race_rc_ok(rc))
+            r->bad++;
+        if (rc != LY_OK) {
+            if (ended || !race_rc_ok(rc))
+                break;
+            continue;
+        }
+        while ((n = ly_server_poll_batch(r->s, ev, 16, buf, 4 * LY_MAX_PAYLOAD_SIZE)) > 0)
+            for (i = 0; i < n; i++)
+                if (ev[i].type == LY_EVENT_PAYLOAD) {
+                    rc = ly_server_send(r->s, ev[i].client, buf + ev[i].payload_offset, ev[i].payload_size);
+                    r->payloads++;
+                    if (!race_rc_ok(rc) && rc != LY_ERR_UNKNOWN_CLIENT)
+                        r->bad++;
+                }
+        if (!race_rc_ok(n))
+            r->bad++;
+        if (!race_rc_ok(ly_server_flush(r->s)) || !race_rc_ok(ly_server_num_connected(r->s)) ||
+            !race_rc_ok(ly_server_running(r->s)))
+            r->bad++;
+    }
+    free(buf);
+    return NULL;
+}
+
+static void test_race(int rounds)
+{
+    char addr[LY_ADDRESS_STRING_SIZE];
+    uint8_t payload[100];
+    int round, i, k;
+    unsigned long payloads = 0;
+
+    memset(payload, 0x5A, sizeof payload);
+    for (round = 0; round < 2 * rounds; round++) {
+        struct race r;
+        pthread_t t;
+        ly_client *cs[2];
+        ly_event ev;
+        uint8_t buf[LY_MAX_PAYLOAD_SIZE];
+        int stop = round % 2;
+        memset(&r, 0, sizeof r);
+        r.s = server_start("127.0.0.1:0", 4, addr);
+        for (i = 0; i < 2; i++) {
+            cs[i] = client_manual(addr, 900 + (uint64_t)i);
+            CHECK_OK(ly_client_connect(cs[i]));
+        }
+        pump_connected(r.s, cs, 2);
+        for (k = 0; k < 5; k++)
+            pump_once(r.s, cs, 2, TEST_DT);
+        while (ly_server_poll(r.s, &ev, buf, sizeof buf) == 1)
+            ;
+        CHECK_EQ(pthread_create(&t, NULL, race_ticks, &r), 0);
+        for (k = 0; k < 20 + (round % 7) * 5; k++) {
+            for (i = 0; i < 2; i++) {
+                CHECK_OK(ly_client_update(cs[i], TEST_DT));
+                if (client_state(cs[i]) == LY_STATE_CONNECTED)
+                    CHECK_OK(ly_client_send(cs[i], payload, sizeof payload));
+                while (ly_client_receive(cs[i], buf, sizeof buf, NULL) > 0)
+                    ;
+            }
+            nap_us(300);
+        }
+        CHECK_OK(stop ? ly_server_stop(r.s) : ly_server_destroy(r.s));
+        __atomic_store_n(&r.ended, 1, __ATOMIC_RELEASE);
+        CHECK_EQ(pthread_join(t, NULL), 0);
+        CHECK_EQ(r.late_ok, 0);
+        CHECK_EQ(r.bad, 0);
+        CHECK(r.calls > 0);
+        CHECK_EQ(ly_server_update(r.s, TEST_DT), stop ? LY_ERR_NOT_RUNNING : LY_ERR_INVALID_HANDLE);
+        if (stop)
+            CHECK_OK(ly_server_destroy(r.s));
+        for (i = 0; i < 2; i++)
+            CHECK_OK(ly_client_destroy(cs[i]));
+        payloads += r.payloads;
+    }
+    CHECK(payloads > 0);
+    printf("test_tick: %d stop and %d destroy races, %lu payloads echoed by the game thread\n", rounds, rounds,
+           payloads);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     int i;
@@ -646,6 +761,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--quick") == 0) {
             n_exchange = 120;
             dt_long = 0.1;
+            race_rounds = 3;
         } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
             rng = strtoull(argv[++i], NULL, 0);
         } else {
@@ -655,5 +771,6 @@ int main(int argc, char **argv)
     }
     run_one(0, 1);
     run_one(1, 0);
+    test_race(race_rounds);
     return check_summary("test_tick");
 }
