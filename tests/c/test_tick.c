@@ -137,7 +137,9 @@ static void payload_check(const char *where, const uint8_t *p, uint32_t n, int k
     static uint8_t want[LY_MAX_PAYLOAD_SIZE];
     uint32_t m = payload_make(want, kind, slot, seq);
     if (n != m || memcmp(p, want, n) != 0) {
-        uint32_t got_seq = n >= 6 ? (uint32_t)p[2] | (uint32_t)p[3] << 8 | (uint32_t)p[4] << 16 | (uint32_t)p[5] << 24 : 0;
+        uint32_t got_seq = 0;
+        if (n >= 6)
+            got_seq = (uint32_t)p[2] | (uint32_t)p[3] << 8 | (uint32_t)p[4] << 16 | (uint32_t)p[5] << 24;
         fprintf(stderr, "%s: want payload %c%u from slot %d (%u bytes); got %u bytes: %c%u from slot %d\n", where,
                 kind, seq, slot, m, n, n >= 6 ? p[0] : '?', got_seq, n >= 6 ? p[1] : -1);
         CHECK(!"payload lost, duplicated, reordered or corrupt");
@@ -223,7 +225,8 @@ static void handle_event(run *r, const ly_event *ev, const uint8_t *payload)
     case LY_EVENT_DISCONNECTED:
         CHECK_EQ(p->state, P_LIVE);
         if (p->expect == 0)
-            fprintf(stderr, "client %llu disconnected: %s\n", (unsigned long long)p->id, ly_reason_string((int)ev->reason));
+            fprintf(stderr, "client %llu disconnected: %s\n", (unsigned long long)p->id,
+                    ly_reason_string((int)ev->reason));
         CHECK_EQ(ev->reason, p->expect);
         p->state = P_GONE;
         r->live--;
