@@ -158,6 +158,11 @@ func ly__go_server_destroy(h *C.ly_server) (rc C.int) {
 	}
 	defer e.mu.Unlock()
 	sh := e.obj.(*serverHandle)
+	// The state back from C first, as lockServer does: Stop tells every
+	// client with the next sequences, which Go's stale copy would reuse
+	// (ChaCha20-Poly1305 nonces spent under the same keys, and dropped
+	// as replays by the clients, which then only time out).
+	sh.importTick(e.h)
 	sh.releaseTick(e.h) // before anything closes: no C entry answers for it now
 	sh.stopFleet()
 	sh.srv.Stop()

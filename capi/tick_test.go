@@ -8,14 +8,15 @@ import (
 	"unsafe"
 )
 
-// A quiet server's ticks, through the C entries as a C caller makes them,
-// stay out of Go (quiet.c): of 1000 ticks (update, poll_batch, flush)
-// only the first update enters Go. A local client, or a datagram on the
-// socket, ends the quiet at once: every update with a local client
-// enters Go, and so does the one after a datagram arrives.
+// An idle server's ticks, through the C entries as a C caller makes them,
+// stay out of Go (tick.c: a server with no client is steady): of 1000
+// ticks (update, poll_batch, flush) only the first update enters Go. A
+// local client, or a datagram on the socket, takes the state back to Go
+// at once: every update with a local client enters Go, and so does the
+// one after a datagram arrives.
 func TestQuietTicksStayInC(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("the quiet fast path is Linux only")
+		t.Skip("the tick in C is Linux only")
 	}
 	var srv *cServer
 	mustOK(t, "ly_server_create", ly__go_server_create(serverConfig("127.0.0.1:0"), &srv))

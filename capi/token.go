@@ -138,6 +138,7 @@ func ly__go_shutdown() (rc C.int) {
 			}()
 			switch h := e.obj.(type) {
 			case *serverHandle:
+				h.importTick(e.h) // as in ly__go_server_destroy
 				h.releaseTick(e.h)
 				h.stopFleet()
 				h.srv.Stop()

@@ -9,7 +9,11 @@
  * starts, stops, updates with random dt, sends random sizes (0, 1, max,
  * max + 1, huge, NULL), polls with random buffer sizes, makes and reads
  * tokens with random arguments, reads stats and sets conditioners, with
- * live, destroyed, never-valid, random-bit, forged and NULL handles.
+ * live, destroyed, never-valid, random-bit, forged and NULL handles. It
+ * also keeps a server with a connected client, steady so that its ticks
+ * run in C (capi/tick.c), and sprays hostile datagrams at it, on Linux
+ * also from the client's own port through a raw socket when it may open
+ * one (root): see op_pair and op_hostile.
  *
  * Every result is checked against what lightyear_conn.h documents for the
  * function and the arguments given: LY_OK or a count where one is
@@ -49,6 +53,14 @@
 
 #ifndef _WIN32
 #include <dirent.h>
+#endif
+#ifdef __linux__
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #endif
 
 #include "lightyear_conn.h"
@@ -248,7 +260,7 @@ static int steam_open, steam_epoch;
 
 static struct {
     unsigned long long servers, clients, connected, disconnected, warnings, spayloads, cpayloads, too_small, shutdowns,
-        steam_opens, invalid_handle_calls;
+        steam_opens, invalid_handle_calls, pairs, hostile, spoofed, captured;
 } st;
 
 static void note_created(uintptr_t h)
@@ -1723,6 +1735,317 @@ static void op_fetch_fleet(void)
     expect("server_fleet_register(bad config)", ly_server_fleet_register(h, chance(10) ? NULL : &fc), ARG);
 }
 
+/* ------------------------------------------------------------------ */
+/* A server with a connected client, and hostile datagrams at it        */
+
+/* The tick in C (capi/tick.c) runs while a netcode server over UDP has
+ * connected, confirmed clients and nothing else to do. Random calls seldom
+ * leave a server so, so op_pair makes one: a server on 127.0.0.1 with a
+ * manual client, connected, its events polled; the other ops then use it
+ * like any other (stop, destroy, conditioners, traffic), and op_hostile
+ * sprays datagrams at it: random bytes, truncated and oversized ones,
+ * netcode keep-alive and payload headers with garbage, from a UDP socket
+ * of its own, and (Linux, with CAP_NET_RAW) from the connected client's
+ * own port through a raw socket: captured packets of that client replayed
+ * exactly, with a bit flipped, cut short, or with another sequence, so
+ * that they pass the address check and meet the replay window and the
+ * AEAD in C. None of it may disturb anything: the calls return what they
+ * document, the payloads that come out are intact. */
+static int pair_srv = -1, pair_cli = -1;
+static ly_server *pair_srv_h;
+static ly_client *pair_cli_h;
+
+static int pair_live(void)
+{
+    return pair_srv >= 0 && srv[pair_srv].live && srv[pair_srv].h == pair_srv_h && pair_cli >= 0 &&
+           cli[pair_cli].live && cli[pair_cli].h == pair_cli_h;
+}
+
+/* Takes every event of server i through the checked poll path. */
+static void drain_server(int i)
+{
+    ly_event *evs = (ly_event *)guard_tail(&g_events, 16 * sizeof(ly_event));
+    uint8_t *buf = guard_tail(&g_out, 16 * LY_MAX_PAYLOAD_SIZE);
+    int rc, k, rounds;
+    for (rounds = 0; rounds < 64; rounds++) {
+        rc = expect("server_poll_batch(drain)", ly_server_poll_batch(srv[i].h, evs, 16, buf, 16 * LY_MAX_PAYLOAD_SIZE),
+                    OK);
+        if (rc == 0)
+            return;
+        for (k = 0; k < rc; k++) {
+            check_event("server_poll_batch(drain)", &evs[k], LY_MAX_PAYLOAD_SIZE);
+            if (evs[k].type == LY_EVENT_PAYLOAD) {
+                check_payload("server_poll_batch(drain)", buf + evs[k].payload_offset, evs[k].payload_size);
+                st.spayloads++;
+            }
+        }
+    }
+}
+
+static void op_pair(void)
+{
+    ly_server_config cfg;
+    ly_server *h = NULL;
+    ly_client *c = NULL;
+    int i, k, step, state = -100;
+    if (pair_live() && chance(90))
+        return;
+    for (i = 0; i < NS && srv[i].live; i++)
+        ;
+    k = free_client_slot();
+    if (i == NS || k < 0)
+        return;
+    ly_server_config_defaults(&cfg);
+    cfg.protocol_id = PROTO;
+    memcpy(cfg.private_key, key_a, LY_KEY_SIZE);
+    cfg.bind_addresses = bind_str[BIND_V4];
+    cfg.max_clients = 4;
+    cfg.batch_sends = (uint32_t)rnd(2);
+    expect("server_create(pair)", ly_server_create(&cfg, &h), OK);
+    memset(&srv[i], 0, sizeof srv[i]);
+    srv[i].h = h;
+    srv[i].live = 1;
+    srv[i].bind = BIND_V4;
+    srv[i].max = 4;
+    note_created((uintptr_t)h);
+    st.servers++;
+    expect("server_start(pair)", ly_server_start(h), OK);
+    srv[i].running = 1;
+    refresh_addr(i);
+    expect("client_create_manual(pair)",
+           ly_client_create_manual(srv[i].addr, 100 + rnd(1000), PROTO, key_a, LY_KEY_SIZE, NULL, &c), OK);
+    add_client(k, c, CK_MANUAL);
+    expect("client_connect(pair)", ly_client_connect(c), OK);
+    for (step = 0; step < 300 && state != LY_STATE_CONNECTED; step++) {
+        expect("client_update(pair)", ly_client_update(c, 1.0 / 60), OK);
+        expect("server_update(pair)", ly_server_update(h, 1.0 / 60), OK);
+        drain_server(i);
+        expect("client_get_state(pair)", ly_client_get_state(c, &state), OK);
+        nanosleep(&(struct timespec){0, 200000}, NULL);
+    }
+    REQUIRE(state == LY_STATE_CONNECTED, "the pair's client did not connect: state %d", state);
+    /* One more round: the server hears from the client (confirmed). */
+    expect("client_update(pair)", ly_client_update(c, 1.0 / 60), OK);
+    expect("server_update(pair)", ly_server_update(h, 1.0 / 60), OK);
+    drain_server(i);
+    pair_srv = i, pair_cli = k;
+    pair_srv_h = h, pair_cli_h = c;
+    st.pairs++;
+}
+
+#ifdef __linux__
+static int hostile_fd = -1, raw_fd = -1, raw_tried;
+
+/* Captured datagrams of a client to its server (UDP payloads). */
+#define CAPTURES 16
+static struct {
+    uint16_t from, to;
+    uint16_t len;
+    uint8_t data[1300];
+} captured[CAPTURES];
+static unsigned ncaptured;
+
+static uint16_t port_of(const char *addr)
+{
+    const char *colon = strrchr(addr, ':');
+    return colon ? (uint16_t)atoi(colon + 1) : 0;
+}
+
+/* The raw socket, if this process may open one: it reads a copy of every
+ * UDP datagram this host receives (capture) and sends datagrams with a
+ * UDP header of our making (any source port on 127.0.0.1). */
+static void raw_open(void)
+{
+    if (raw_tried)
+        return;
+    raw_tried = 1;
+    hostile_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    REQUIRE(hostile_fd >= 0, "cannot open a UDP socket: %s", strerror(errno));
+    raw_fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+    if (raw_fd < 0) {
+        printf("fuzz_capi: no raw socket (%s): hostile datagrams come from their own port only\n", strerror(errno));
+        return;
+    }
+    fcntl(raw_fd, F_SETFL, fcntl(raw_fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* Keeps what the raw socket saw going from port from to port to. */
+static void capture(uint16_t from, uint16_t to)
+{
+    uint8_t pkt[2048];
+    int k;
+    if (raw_fd < 0)
+        return;
+    for (k = 0; k < 256; k++) {
+        ssize_t n = recv(raw_fd, pkt, sizeof pkt, 0);
+        size_t ihl;
+        uint16_t sport, dport, len;
+        if (n < 0)
+            return;
+        if (n < 20 || (pkt[0] >> 4) != 4)
+            continue;
+        ihl = (size_t)(pkt[0] & 15) * 4;
+        if ((size_t)n < ihl + 8)
+            continue;
+        sport = (uint16_t)(pkt[ihl] << 8 | pkt[ihl + 1]);
+        dport = (uint16_t)(pkt[ihl + 2] << 8 | pkt[ihl + 3]);
+        len = (uint16_t)((size_t)n - ihl - 8);
+        if (sport != from || dport != to || len == 0 || len > sizeof captured[0].data)
+            continue;
+        captured[ncaptured % CAPTURES].from = from;
+        captured[ncaptured % CAPTURES].to = to;
+        captured[ncaptured % CAPTURES].len = len;
+        memcpy(captured[ncaptured % CAPTURES].data, pkt + ihl + 8, len);
+        ncaptured++;
+        st.captured++;
+    }
+}
+
+/* Sends data (n bytes) to 127.0.0.1:to from 127.0.0.1:from. */
+static void spoof(uint16_t from, uint16_t to, const uint8_t *data, size_t n)
+{
+    uint8_t pkt[8 + 2048];
+    struct sockaddr_in dst;
+    memset(&dst, 0, sizeof dst);
+    dst.sin_family = AF_INET;
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    pkt[0] = (uint8_t)(from >> 8), pkt[1] = (uint8_t)from;
+    pkt[2] = (uint8_t)(to >> 8), pkt[3] = (uint8_t)to;
+    pkt[4] = (uint8_t)((n + 8) >> 8), pkt[5] = (uint8_t)(n + 8);
+    pkt[6] = pkt[7] = 0; /* no checksum (IPv4) */
+    memcpy(pkt + 8, data, n);
+    if (sendto(raw_fd, pkt, n + 8, 0, (struct sockaddr *)&dst, sizeof dst) >= 0)
+        st.spoofed++;
+}
+
+/* A datagram shaped like a netcode keep-alive or payload (or another
+ * type) with a random sequence and garbage for body and tag, or random
+ * bytes, or one over the largest packet, cut by the receive buffer. */
+static size_t hostile_datagram(uint8_t *p, size_t room)
+{
+    size_t n, i;
+    int sb;
+    switch (rnd(6)) {
+    case 0: n = rnd(40); break;
+    case 1: n = 1200 + rnd(room - 1200); break; /* up to 2000: over 1225, and over 1500 */
+    case 2: n = rnd(room); break;
+    default:
+        /* prefix, sequence, body around the keep-alive's 8 bytes or a
+         * payload's 1..1200, tag */
+        sb = chance(90) ? 1 + (int)rnd(8) : (int)rnd(16);
+        n = 1 + (size_t)sb + (chance(40) ? 8 : chance(50) ? rnd(3) : rnd(1203)) + (chance(90) ? 16 : rnd(20));
+        if (n > room)
+            n = room;
+        break;
+    }
+    for (i = 0; i < n; i++)
+        p[i] = (uint8_t)rnd64();
+    if (n > 0 && chance(80))
+        p[0] = (uint8_t)((chance(90) ? 1 + rnd(8) : rnd(16)) << 4 | (chance(80) ? 4 + rnd(2) : rnd(16)));
+    return n;
+}
+
+static void op_hostile(void)
+{
+    int i, k, count, slot;
+    uint16_t sport = 0, cport = 0;
+    uint8_t buf[2000];
+    char addr[LY_ADDRESS_STRING_SIZE];
+    struct sockaddr_in dst;
+    ly_stats before, after;
+
+    raw_open();
+    /* Mostly the pair's server, else any running IPv4 one. */
+    i = pair_live() && chance(80) ? pair_srv : pick_live_server();
+    if (i < 0 || !srv[i].running || strncmp(srv[i].addr, "127.0.0.1:", 10) != 0)
+        return;
+    sport = port_of(srv[i].addr);
+    if (i == pair_srv && pair_live()) {
+        int len = expect("client_local_address(hostile)", ly_client_local_address(pair_cli_h, addr, sizeof addr), OK);
+        if (len > 0)
+            cport = port_of(addr);
+        capture(cport, sport);
+        /* Its events polled: steady, so the next update reads in C. */
+        drain_server(i);
+    }
+    memset(&dst, 0, sizeof dst);
+    dst.sin_family = AF_INET;
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    dst.sin_port = htons(sport);
+    memset(&before, 0, sizeof before);
+    before.struct_size = sizeof before;
+    expect("server_stats(hostile)", ly_server_stats(srv[i].h, &before), OK);
+
+    count = 1 + (int)rnd(32);
+    tracef("hostile: %d datagrams at server slot %d (port %u, client port %u, %u captured)", count, i, sport, cport,
+           ncaptured);
+    for (k = 0; k < count; k++) {
+        size_t n;
+        if (cport && raw_fd >= 0 && chance(60)) {
+            /* From the connected client's port. */
+            if (ncaptured > 0 && chance(70)) {
+                unsigned c = rnd(ncaptured < CAPTURES ? ncaptured : CAPTURES);
+                n = captured[c].len;
+                memcpy(buf, captured[c].data, n);
+                switch (rnd(5)) {
+                case 0: break;                                            /* replayed as it was */
+                case 1: buf[rnd((uint32_t)n)] ^= (uint8_t)(1u << rnd(8)); break; /* a bit flipped */
+                case 2: n = rnd((uint32_t)n); break;                      /* cut short */
+                case 3: if (n > 1) buf[1] ^= (uint8_t)(1 + rnd(255)); break; /* another sequence */
+                default: if (n > 1) buf[1 + rnd((uint32_t)n - 1)] = (uint8_t)rnd64(); break;
+                }
+            } else {
+                n = hostile_datagram(buf, sizeof buf);
+            }
+            spoof(cport, sport, buf, n);
+        } else {
+            n = hostile_datagram(buf, sizeof buf);
+            sendto(hostile_fd, buf, n, 0, (struct sockaddr *)&dst, sizeof dst);
+        }
+        st.hostile++;
+        /* Read a few at a time: the first that C cannot take hands the
+         * rest of its batch to Go, which gives the state back after the
+         * update. */
+        if (chance(40))
+            expect("server_update(hostile)", ly_server_update(srv[i].h, chance(50) ? 0 : 1.0 / 60), OK | SOCK);
+    }
+    nanosleep(&(struct timespec){0, 100000}, NULL);
+    if (i == pair_srv && pair_live() && chance(70)) {
+        /* The client's own traffic in the same reads. */
+        uint32_t n = 1 + rnd(LY_MAX_PAYLOAD_SIZE);
+        uint8_t *p = guard_tail(&g_in, n);
+        fill_payload(p, n);
+        expect("client_send(hostile)", ly_client_send(pair_cli_h, p, n), OK | NCONN);
+        expect("client_update(hostile)", ly_client_update(pair_cli_h, 1.0 / 60), OK | SOCK);
+    }
+    expect("server_update(hostile)", ly_server_update(srv[i].h, 1.0 / 60), OK | SOCK);
+    slot = i;
+    memset(&after, 0, sizeof after);
+    after.struct_size = sizeof after;
+    expect("server_stats(hostile)", ly_server_stats(srv[slot].h, &after), OK);
+    REQUIRE(after.packets_received >= before.packets_received && after.dropped_malformed >= before.dropped_malformed &&
+                after.dropped_replayed >= before.dropped_replayed &&
+                after.dropped_decrypt_failed >= before.dropped_decrypt_failed &&
+                after.dropped_unknown_address >= before.dropped_unknown_address &&
+                after.dropped_oversized >= before.dropped_oversized,
+            "server stats went back after hostile datagrams");
+    if (i == pair_srv && pair_live())
+        capture(cport, sport);
+}
+
+static void hostile_close(void)
+{
+    if (hostile_fd >= 0)
+        close(hostile_fd);
+    if (raw_fd >= 0)
+        close(raw_fd);
+    hostile_fd = raw_fd = -1;
+}
+#else
+static void op_hostile(void) {}
+static void hostile_close(void) {}
+#endif
+
 typedef void (*op_fn)(void);
 static void op_server_send_one(void) { op_server_send(0); }
 static void op_server_broadcast(void) { op_server_send(1); }
@@ -1744,6 +2067,7 @@ static const struct {
     {op_server_flush, 3},          {op_web, 3},
     {op_misc, 2},                  {op_steam, 2},                  {op_pump, 10},
     {op_traffic, 6},               {op_fetch_fleet, 2},
+    {op_pair, 2},                  {op_hostile, 6},
 };
 
 int main(int argc, char **argv)
@@ -1852,6 +2176,7 @@ int main(int argc, char **argv)
 #ifdef FAKESTEAM_PATH
     REQUIRE(fake_live_messages() == 0, "%ld Steam messages never released", fake_live_messages());
 #endif
+    hostile_close();
     fds_after = count_fds();
     REQUIRE(fds_after <= fds_before, "%d file descriptors open before, %d after destroying everything", fds_before,
             fds_after);
@@ -1860,9 +2185,10 @@ int main(int argc, char **argv)
     printf("fuzz_capi: seed %" PRIu64 ": %llu iterations, %llu calls in %.1f s; %llu servers, %llu clients made, "
            "%llu connected, %llu disconnected and %llu warning events, %llu payloads at servers, %llu at clients, "
            "%llu buffer-too-small retries, %llu calls with an invalid handle, %llu shutdowns, %llu Steam opens; "
+           "%llu connected pairs, %llu hostile datagrams (%llu from a client's port, %llu of its packets captured); "
            "peak %d live handles, highest slot %u; OK\n",
            seed, iterations, calls, now() - start, st.servers, st.clients, st.connected, st.disconnected,
            st.warnings, st.spayloads, st.cpayloads, st.too_small, st.invalid_handle_calls, st.shutdowns, st.steam_opens,
-           peak_live, max_index);
+           st.pairs, st.hostile, st.spoofed, st.captured, peak_live, max_index);
     return 0;
 }

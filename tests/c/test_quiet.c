@@ -1,17 +1,21 @@
 /*
- * test_quiet.c - an idle server's ticks (capi/quiet.c).
+ * test_quiet.c - an idle server's ticks: the tick in C (capi/tick.c) with
+ * no client.
  *
- * On Linux a server with no client, handshake or event answers
- * ly_server_update, poll, poll_batch, flush, num_connected and running in
- * C while none of its sockets is readable, summing the skipped dt. What a
- * caller sees must not change: the clock is the sum of every dt (a
- * warning's once-a-second limit spans a quiet stretch and counts it
- * exactly), a datagram ends the quiet at once, bad dt is refused, a
- * stopped server is not running and a destroyed handle is invalid, also
- * when the destroy races an update on another thread. That the quiet
- * updates really stay out of Go is checked by go test ./capi
- * (TestQuietTicksStayInC), which can count the Go entries. Elsewhere the
- * same checks hold through the Go path.
+ * On Linux a running netcode server over UDP with no client, handshake or
+ * event is steady, and ly_server_update, poll, poll_batch, flush,
+ * num_connected and running then run in C: the update reads the sockets
+ * itself and advances the mirror's clock, and the first datagram that is
+ * not a known client's (any, with no client) goes back to Go with the
+ * state. What a caller sees must not change: the clock is the sum of every
+ * dt (a warning's once-a-second limit spans an idle stretch and counts it
+ * exactly), a datagram is handled at once, bad dt is refused, a stopped
+ * server is not running and a destroyed handle is invalid, also when the
+ * destroy races an update on another thread. That the idle updates really
+ * stay out of Go is checked by go test ./capi (TestQuietTicksStayInC),
+ * which can count the Go entries; test_tick.c drives the same tick with
+ * clients exchanging payloads. Elsewhere the same checks hold through the
+ * Go path.
  *
  *   test_quiet [--rounds N]   (N races of each kind; 100, valgrind.sh 10)
  */

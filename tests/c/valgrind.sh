@@ -7,8 +7,9 @@
 #   tests/c/valgrind.sh [--quick] [BUILD_DIR]     (BUILD_DIR: build)
 #
 # Full: every C test and 20 s of fuzz_capi, about 2 minutes on 2 CPUs.
-# --quick: test_api, test_steam and test_quiet, about a minute; the ctest test
-# c_valgrind_quick. Exit 77 (skipped) without valgrind.
+# --quick: test_api, test_steam, test_quiet and test_tick --quick (the tick in
+# C, capi/tick.c and aead.c, with clients exchanging payloads), about a
+# minute; the ctest test c_valgrind_quick. Exit 77 (skipped) without valgrind.
 #
 # Memcheck cannot follow Go's goroutine stacks: they live in the Go heap,
 # and when the stack pointer moves from one to another less than
@@ -77,10 +78,10 @@ if [[ "$linked" != *"$vgdir/$soname"* ]]; then
 fi
 
 if [ $quick = 1 ]; then
-  tests=("test_api" "test_steam" "test_quiet --rounds 10")
+  tests=("test_api" "test_steam" "test_quiet --rounds 10" "test_tick --quick")
 else
   tests=("test_api" "test_echo" "test_two_process" "test_threads" "test_local" "test_steam" "test_quiet --rounds 10"
-         "fuzz_capi --seconds 20 --seed 1")
+         "test_tick" "fuzz_capi --seconds 20 --seed 1")
 fi
 
 failed=0
