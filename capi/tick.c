@@ -455,13 +455,6 @@ static void flush_all(struct tick *t)
             flush_out(t, &t->out[i]);
 }
 
-/* Before Go imports the state: the datagrams the entries queued with
- * batch_sends and not flushed yet leave now. Go's copy of the server has
- * no part of them, and publish starts the outboxes empty, so any left
- * here would be lost (their sequences spent): a send, then any call that
- * enters Go (stats, a poll with a buffer too small, ...), then the
- * flush. They count in the counters Go reads next. */
-
 /* Queues a packet of type typ with body (n bytes) to c, sealed with its
  * next sequence (Server.sendSealed). */
 static void send_packet(struct tick *t, ly__tick_client *c, int typ, const uint8_t *body, uint32_t n)
@@ -690,6 +683,13 @@ int ly__tick_update(uint64_t h, double dt)
     leave(s);
     return 1;
 }
+
+/* Before Go imports the state: the datagrams the entries queued with
+ * batch_sends and not flushed yet leave now. Go's copy of the server has
+ * no part of them, and publish starts the outboxes empty, so any left
+ * here would be lost (their sequences spent): a send, then any call that
+ * enters Go (stats, a poll with a buffer too small, ...), then the
+ * flush. They count in the counters Go reads next. */
 
 void ly__tick_flush_locked(ly__tick_server *m) { flush_all((struct tick *)m); }
 
