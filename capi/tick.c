@@ -690,7 +690,6 @@ int ly__tick_update(uint64_t h, double dt)
  * here would be lost (their sequences spent): a send, then any call that
  * enters Go (stats, a poll with a buffer too small, ...), then the
  * flush. They count in the counters Go reads next. */
-
 void ly__tick_flush_locked(ly__tick_server *m) { flush_all((struct tick *)m); }
 
 int ly__tick_flush(uint64_t h)
