@@ -28,8 +28,14 @@ func unhex(t testing.TB, s string) []byte {
 const sunscreen = "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it."
 
 // RFC 8439: the ChaCha20 block (2.3.2), ChaCha20 encryption (2.4.2),
-// Poly1305 (2.5.2) and the AEAD (2.8.2).
+// Poly1305 (2.5.2) and the AEAD (2.8.2), for each build of aead.c.
 func TestAEADRFC8439Vectors(t *testing.T) {
+	for _, im := range aeadImpls {
+		t.Run(im.name, func(t *testing.T) { testRFC8439Vectors(t, im) })
+	}
+}
+
+func testRFC8439Vectors(t *testing.T, im aeadImpl) {
 	var key [32]byte
 	for i := range key {
 		key[i] = byte(i)
@@ -38,7 +44,7 @@ func TestAEADRFC8439Vectors(t *testing.T) {
 	// 2.3.2: the block with counter 1 is the key stream XORed into zeros.
 	nonce := [12]byte{0, 0, 0, 9, 0, 0, 0, 0x4a}
 	block := make([]byte, 64)
-	chacha20XOR(block, block, &nonce, &key, 1)
+	im.chacha20XOR(block, block, &nonce, &key, 1)
 	want := unhex(t, `10f1e7e4d13b5915500fdd1fa32071c4 c7d1f4c733c068030422aa9ac3d46c4e
 		d2826446079faa0914c2d705d98b02a2 b5129cd1de164eb9cbd083e8a2503c4e`)
 	if !bytes.Equal(block, want) {
@@ -48,7 +54,7 @@ func TestAEADRFC8439Vectors(t *testing.T) {
 	// 2.4.2
 	nonce = [12]byte{7: 0x4a}
 	ct := make([]byte, len(sunscreen))
-	chacha20XOR(ct, []byte(sunscreen), &nonce, &key, 1)
+	im.chacha20XOR(ct, []byte(sunscreen), &nonce, &key, 1)
 	want = unhex(t, `6e2e359a2568f98041ba0728dd0d6981 e97e7aec1d4360c20a27afccfd9fae0b
 		f91b65c5524733ab8f593dabcd62b357 1639d624e65152ab8f530c359f0861d8
 		07ca0dbf500d6a6156a38e088a22b65e 52bc514d16ccf806818ce91ab7793736
@@ -78,21 +84,21 @@ func TestAEADRFC8439Vectors(t *testing.T) {
 		1ae10b594f09e26a7e902ecbd0600691`)
 	pt := []byte(sunscreen)
 	got := make([]byte, len(pt)+16)
-	aeadSeal(got, pt, ad, &nonce, &key)
+	im.seal(got, pt, ad, &nonce, &key)
 	if !bytes.Equal(got, sealed) {
 		t.Errorf("2.8.2 seal:\n got %x\nwant %x", got, sealed)
 	}
 	opened := make([]byte, len(pt))
-	if !aeadOpen(opened, sealed, ad, &nonce, &key) || !bytes.Equal(opened, pt) {
+	if !im.open(opened, sealed, ad, &nonce, &key) || !bytes.Equal(opened, pt) {
 		t.Errorf("2.8.2 open: got %q", opened)
 	}
 	// In place, as the packet path seals and opens.
 	buf := append([]byte(sunscreen), make([]byte, 16)...)
-	aeadSeal(buf, buf[:len(pt)], ad, &nonce, &key)
+	im.seal(buf, buf[:len(pt)], ad, &nonce, &key)
 	if !bytes.Equal(buf, sealed) {
 		t.Errorf("2.8.2 seal in place:\n got %x\nwant %x", buf, sealed)
 	}
-	if !aeadOpen(buf, buf, ad, &nonce, &key) || !bytes.Equal(buf[:len(pt)], pt) {
+	if !im.open(buf, buf, ad, &nonce, &key) || !bytes.Equal(buf[:len(pt)], pt) {
 		t.Errorf("2.8.2 open in place: got %q", buf[:len(pt)])
 	}
 }
@@ -158,8 +164,16 @@ func TestAEADPoly1305MatchesGo(t *testing.T) {
 	}
 }
 
-// ChaCha20 against x/crypto, from block counters 0, 1 and 7.
+// ChaCha20 against x/crypto, from block counters 0, 1 and 7 (lengths
+// across several passes of four blocks), and from 2^32 - 4, where the
+// four lanes of the last pass x/crypto allows end the counter's range.
 func TestAEADChaCha20MatchesGo(t *testing.T) {
+	for _, im := range aeadImpls {
+		t.Run(im.name, func(t *testing.T) { testChaCha20MatchesGo(t, im) })
+	}
+}
+
+func testChaCha20MatchesGo(t *testing.T, im aeadImpl) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for n := 0; n <= 600; n++ {
 		var key [32]byte
@@ -168,7 +182,10 @@ func TestAEADChaCha20MatchesGo(t *testing.T) {
 		fillRandom(rng, nonce[:])
 		in := make([]byte, n)
 		fillRandom(rng, in)
-		for _, ctr := range []uint32{0, 1, 7} {
+		for _, ctr := range []uint32{0, 1, 7, 1<<32 - 4} {
+			if ctr == 1<<32-4 && n > 256 {
+				continue // past the last block: x/crypto panics
+			}
 			c, err := chacha20.NewUnauthenticatedCipher(key[:], nonce[:])
 			if err != nil {
 				t.Fatal(err)
@@ -177,7 +194,7 @@ func TestAEADChaCha20MatchesGo(t *testing.T) {
 			want := make([]byte, n)
 			c.XORKeyStream(want, in)
 			got := make([]byte, n)
-			chacha20XOR(got, in, &nonce, &key, ctr)
+			im.chacha20XOR(got, in, &nonce, &key, ctr)
 			if !bytes.Equal(got, want) {
 				t.Fatalf("len %d counter %d: got %x, want %x", n, ctr, got, want)
 			}
@@ -193,7 +210,7 @@ func fillRandom(rng *rand.Rand, b []byte) {
 
 // checkAgainstGo seals pt with both implementations, out of place and in
 // place, and opens each one's output with the other.
-func checkAgainstGo(t *testing.T, key *[32]byte, nonce *[12]byte, ad, pt []byte) {
+func checkAgainstGo(t *testing.T, im aeadImpl, key *[32]byte, nonce *[12]byte, ad, pt []byte) {
 	t.Helper()
 	n := len(pt)
 	aead, err := chacha20poly1305.New(key[:])
@@ -206,7 +223,7 @@ func checkAgainstGo(t *testing.T, key *[32]byte, nonce *[12]byte, ad, pt []byte)
 	// Out of place, into a buffer with a guard after the tag.
 	const guard = 8
 	out := bytes.Repeat([]byte{0xa5}, n+16+guard)
-	aeadSeal(out[:n+16], pt, ad, nonce, key)
+	im.seal(out[:n+16], pt, ad, nonce, key)
 	if !bytes.Equal(out[:n+16], want) {
 		t.Fatalf("seal (len %d, ad %d): C %x, Go %x", n, len(ad), out[:n+16], want)
 	}
@@ -220,21 +237,21 @@ func checkAgainstGo(t *testing.T, key *[32]byte, nonce *[12]byte, ad, pt []byte)
 	// In place.
 	buf := make([]byte, n+16)
 	copy(buf, pt)
-	aeadSeal(buf, buf[:n], ad, nonce, key)
+	im.seal(buf, buf[:n], ad, nonce, key)
 	if !bytes.Equal(buf, want) {
 		t.Fatalf("seal in place (len %d, ad %d): C %x, Go %x", n, len(ad), buf, want)
 	}
 
 	// C opens Go's, out of place and in place.
 	opened := bytes.Repeat([]byte{0xa5}, n+guard)
-	if !aeadOpen(opened[:n], want, ad, nonce, key) || !bytes.Equal(opened[:n], pt) {
+	if !im.open(opened[:n], want, ad, nonce, key) || !bytes.Equal(opened[:n], pt) {
 		t.Fatalf("open of Go's seal (len %d, ad %d) failed or differs", n, len(ad))
 	}
 	if !bytes.Equal(opened[n:], bytes.Repeat([]byte{0xa5}, guard)) {
 		t.Fatalf("open (len %d): wrote past the plaintext", n)
 	}
 	buf = bytes.Clone(want)
-	if !aeadOpen(buf, buf, ad, nonce, key) || !bytes.Equal(buf[:n], pt) || !bytes.Equal(buf[n:], want[n:]) {
+	if !im.open(buf, buf, ad, nonce, key) || !bytes.Equal(buf[:n], pt) || !bytes.Equal(buf[n:], want[n:]) {
 		t.Fatalf("open in place of Go's seal (len %d, ad %d) failed or differs", n, len(ad))
 	}
 
@@ -246,15 +263,27 @@ func checkAgainstGo(t *testing.T, key *[32]byte, nonce *[12]byte, ad, pt []byte)
 }
 
 // Byte for byte the same as x/crypto: every plaintext length to 300 and
-// random ones to 1300, AD lengths 0 to 64 (the library's is 22).
+// random ones to 1300, AD lengths 0 to 64 (the library's is 22). The
+// first pass of four ChaCha20 blocks covers 192 bytes of a message and
+// each further pass 256: every length to 300 crosses the first boundary,
+// and the ones on either side of the next four are added.
 func TestAEADMatchesGo(t *testing.T) {
+	for _, im := range aeadImpls {
+		t.Run(im.name, func(t *testing.T) { testAEADMatchesGo(t, im) })
+	}
+}
+
+func testAEADMatchesGo(t *testing.T, im aeadImpl) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	lengths := make([]int, 0, 500)
+	lengths := make([]int, 0, 520)
 	for n := 0; n <= 300; n++ {
 		lengths = append(lengths, n)
 	}
 	for range 200 {
 		lengths = append(lengths, 301+rng.IntN(1000))
+	}
+	for b := 192 + 256; b <= 192+4*256; b += 256 {
+		lengths = append(lengths, b-1, b, b+1)
 	}
 	lengths = append(lengths, 1200, 1300)
 	for i, n := range lengths {
@@ -268,7 +297,7 @@ func TestAEADMatchesGo(t *testing.T) {
 		for _, adLen := range []int{i % 65, 22} {
 			ad := make([]byte, adLen)
 			fillRandom(rng, ad)
-			checkAgainstGo(t, &key, &nonce, ad, pt)
+			checkAgainstGo(t, im, &key, &nonce, ad, pt)
 		}
 	}
 }
@@ -277,6 +306,12 @@ func TestAEADMatchesGo(t *testing.T) {
 // the open fail, and a failed open leaves out as it was (and an in-place
 // buffer as received).
 func TestAEADTampering(t *testing.T) {
+	for _, im := range aeadImpls {
+		t.Run(im.name, func(t *testing.T) { testTampering(t, im) })
+	}
+}
+
+func testTampering(t *testing.T, im aeadImpl) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, n := range []int{0, 1, 15, 16, 17, 100, 1200} {
 		var key [32]byte
@@ -288,7 +323,7 @@ func TestAEADTampering(t *testing.T) {
 		pt := make([]byte, n)
 		fillRandom(rng, pt)
 		sealed := make([]byte, n+16)
-		aeadSeal(sealed, pt, ad, &nonce, &key)
+		im.seal(sealed, pt, ad, &nonce, &key)
 
 		out := make([]byte, n)
 		fails := func(what string, bit int, sealed, ad []byte, nonce *[12]byte, key *[32]byte) {
@@ -296,7 +331,7 @@ func TestAEADTampering(t *testing.T) {
 			for i := range out {
 				out[i] = 0x5a
 			}
-			if aeadOpen(out, sealed, ad, nonce, key) {
+			if im.open(out, sealed, ad, nonce, key) {
 				t.Fatalf("len %d: open succeeded with bit %d of the %s flipped", n, bit, what)
 			}
 			for _, b := range out {
@@ -305,11 +340,11 @@ func TestAEADTampering(t *testing.T) {
 				}
 			}
 			in := bytes.Clone(sealed)
-			if aeadOpen(in, in, ad, nonce, key) || !bytes.Equal(in, sealed) {
+			if im.open(in, in, ad, nonce, key) || !bytes.Equal(in, sealed) {
 				t.Fatalf("len %d: a failed open in place (bit %d of the %s) succeeded or changed the buffer", n, bit, what)
 			}
 		}
-		if !aeadOpen(out, sealed, ad, &nonce, &key) || !bytes.Equal(out, pt) {
+		if !im.open(out, sealed, ad, &nonce, &key) || !bytes.Equal(out, pt) {
 			t.Fatalf("len %d: the untampered open failed", n)
 		}
 		for bit := range 8 * len(sealed) {
@@ -342,7 +377,8 @@ func TestAEADTampering(t *testing.T) {
 	}
 }
 
-// The fuzzer's key and nonce are cut or zero-padded to their sizes.
+// Both builds of aead.c. The fuzzer's key and nonce are cut or zero-padded
+// to their sizes.
 func FuzzAEADMatchesGo(f *testing.F) {
 	f.Add(make([]byte, 32), make([]byte, 12), []byte{}, []byte{})
 	f.Add(bytes.Repeat([]byte{0xff}, 32), bytes.Repeat([]byte{0xff}, 12), make([]byte, 22), bytes.Repeat([]byte{0xff}, 100))
@@ -352,14 +388,17 @@ func FuzzAEADMatchesGo(f *testing.F) {
 		var nonce [12]byte
 		copy(key[:], keyIn)
 		copy(nonce[:], nonceIn)
-		checkAgainstGo(t, &key, &nonce, ad, pt)
+		for _, im := range aeadImpls {
+			checkAgainstGo(t, im, &key, &nonce, ad, pt)
+		}
 	})
 }
 
 // The seal of a 100- and a 1200-byte packet with the library's 22 bytes
 // of AD, in place: C through one cgo call per seal (AEADSealC), C in a
 // loop inside one cgo call (AEADSealCInC: the seal alone, as the C packet
-// path pays it), and x/crypto (AEADSealGo). AEADCgoCall is the cost of the
+// path pays it), each for both builds of aead.c (vector, the library's,
+// and scalar), and x/crypto (AEADSealGo). AEADCgoCall is the cost of the
 // cgo call itself, the difference between the first two.
 var aeadBenchSizes = []struct {
 	name string
@@ -376,26 +415,30 @@ func benchSetup() (*[32]byte, *[12]byte, []byte) {
 
 func BenchmarkAEADSealC(b *testing.B) {
 	key, nonce, ad := benchSetup()
-	for _, s := range aeadBenchSizes {
-		b.Run(s.name, func(b *testing.B) {
-			buf := make([]byte, s.n+16)
-			b.SetBytes(int64(s.n))
-			for b.Loop() {
-				aeadSeal(buf, buf[:s.n], ad, nonce, key)
-			}
-		})
+	for _, im := range aeadImpls {
+		for _, s := range aeadBenchSizes {
+			b.Run(im.name+"/"+s.name, func(b *testing.B) {
+				buf := make([]byte, s.n+16)
+				b.SetBytes(int64(s.n))
+				for b.Loop() {
+					im.seal(buf, buf[:s.n], ad, nonce, key)
+				}
+			})
+		}
 	}
 }
 
 func BenchmarkAEADSealCInC(b *testing.B) {
 	key, nonce, ad := benchSetup()
-	for _, s := range aeadBenchSizes {
-		b.Run(s.name, func(b *testing.B) {
-			buf := make([]byte, s.n+16)
-			b.SetBytes(int64(s.n))
-			b.ResetTimer()
-			aeadSealN(buf, ad, nonce, key, b.N)
-		})
+	for _, im := range aeadImpls {
+		for _, s := range aeadBenchSizes {
+			b.Run(im.name+"/"+s.name, func(b *testing.B) {
+				buf := make([]byte, s.n+16)
+				b.SetBytes(int64(s.n))
+				b.ResetTimer()
+				im.sealN(buf, ad, nonce, key, b.N)
+			})
+		}
 	}
 }
 

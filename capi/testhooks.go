@@ -5,15 +5,40 @@ package main
 #include "capi_internal.h"
 #include "aead.h"
 
+// aead.c built with LY_AEAD_SCALAR, by aead_scalar.c.
+LY__HIDDEN void ly__aead_seal_scalar(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad,
+                                     size_t ad_len, const uint8_t nonce[12], const uint8_t key[32]);
+LY__HIDDEN int ly__aead_open_scalar(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad,
+                                    size_t ad_len, const uint8_t nonce[12], const uint8_t key[32]);
+LY__HIDDEN void ly__chacha20_scalar(uint8_t *out, const uint8_t *in, size_t len, const uint8_t nonce[12],
+                                    const uint8_t key[32], uint32_t counter);
+
+// Either build, by the scalar flag.
+static void ly__test_seal(int scalar, uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad,
+                          size_t ad_len, const uint8_t *nonce, const uint8_t *key)
+{
+    (scalar ? ly__aead_seal_scalar : ly__aead_seal)(out, in, len, ad, ad_len, nonce, key);
+}
+static int ly__test_open(int scalar, uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad,
+                         size_t ad_len, const uint8_t *nonce, const uint8_t *key)
+{
+    return (scalar ? ly__aead_open_scalar : ly__aead_open)(out, in, len, ad, ad_len, nonce, key);
+}
+static void ly__test_chacha20(int scalar, uint8_t *out, const uint8_t *in, size_t len, const uint8_t *nonce,
+                              const uint8_t *key, uint32_t counter)
+{
+    (scalar ? ly__chacha20_scalar : ly__chacha20)(out, in, len, nonce, key, counter);
+}
+
 // For the AEAD benchmarks: a C call that does nothing (what crossing from
 // Go into C costs), and n seals in place in one call (what a seal costs
 // in C, without that crossing).
 static void ly__test_noop(void) {}
-static void ly__test_seal_n(uint8_t *buf, size_t len, const uint8_t *ad, size_t ad_len, const uint8_t *nonce,
-                            const uint8_t *key, int n)
+static void ly__test_seal_n(int scalar, uint8_t *buf, size_t len, const uint8_t *ad, size_t ad_len,
+                            const uint8_t *nonce, const uint8_t *key, int n)
 {
     for (int i = 0; i < n; i++)
-        ly__aead_seal(buf, buf, len, ad, ad_len, nonce, key);
+        ly__test_seal(scalar, buf, buf, len, ad, ad_len, nonce, key);
 }
 #include "tick.h"
 */
@@ -144,35 +169,51 @@ func cServerRunning(h *cServer) cInt      { return C.ly_server_running(h) }
 func cServerNumConnected(h *cServer) cInt { return C.ly_server_num_connected(h) }
 func tickHits() uint64                    { return uint64(C.ly__tick_hits()) }
 
-// The ChaCha20-Poly1305 of aead.c, for aead_test.go. out and in may be
+// The ChaCha20-Poly1305 of aead.c, for aead_test.go, in its two builds:
+// the library's (vector extensions: GCC and Clang on little-endian
+// targets) and the scalar one (aead_scalar.c: what other compilers and
+// big-endian targets build). out and in may be
 // the same memory (in place) but must not overlap otherwise.
+type aeadImpl struct {
+	name   string
+	scalar bool
+}
+
+var aeadImpls = []aeadImpl{{"vector", false}, {"scalar", true}}
+
+func (a aeadImpl) flag() C.int {
+	if a.scalar {
+		return 1
+	}
+	return 0
+}
 
 func bytesPtr(b []byte) *C.uint8_t { return (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(b))) }
 
-// aeadSeal encrypts in to out[:len(in)] and writes the tag after it.
-func aeadSeal(out, in, ad []byte, nonce *[12]byte, key *[32]byte) {
+// seal encrypts in to out[:len(in)] and writes the tag after it.
+func (a aeadImpl) seal(out, in, ad []byte, nonce *[12]byte, key *[32]byte) {
 	if len(out) < len(in)+16 {
-		panic("aeadSeal: out is shorter than in plus the tag")
+		panic("aeadImpl.seal: out is shorter than in plus the tag")
 	}
-	C.ly__aead_seal(bytesPtr(out), bytesPtr(in), C.size_t(len(in)), bytesPtr(ad), C.size_t(len(ad)), bytesPtr(nonce[:]), bytesPtr(key[:]))
+	C.ly__test_seal(a.flag(), bytesPtr(out), bytesPtr(in), C.size_t(len(in)), bytesPtr(ad), C.size_t(len(ad)), bytesPtr(nonce[:]), bytesPtr(key[:]))
 }
 
-// aeadOpen checks the tag at the end of sealed and decrypts the rest to
-// out; false if the tag does not match.
-func aeadOpen(out, sealed, ad []byte, nonce *[12]byte, key *[32]byte) bool {
+// open checks the tag at the end of sealed and decrypts the rest to out;
+// false if the tag does not match.
+func (a aeadImpl) open(out, sealed, ad []byte, nonce *[12]byte, key *[32]byte) bool {
 	n := len(sealed) - 16
 	if n < 0 || len(out) < n {
-		panic("aeadOpen: sealed is shorter than the tag, or out than the plaintext")
+		panic("aeadImpl.open: sealed is shorter than the tag, or out than the plaintext")
 	}
-	return C.ly__aead_open(bytesPtr(out), bytesPtr(sealed), C.size_t(n), bytesPtr(ad), C.size_t(len(ad)), bytesPtr(nonce[:]), bytesPtr(key[:])) == 0
+	return C.ly__test_open(a.flag(), bytesPtr(out), bytesPtr(sealed), C.size_t(n), bytesPtr(ad), C.size_t(len(ad)), bytesPtr(nonce[:]), bytesPtr(key[:])) == 0
 }
 
 // chacha20XOR XORs in with the key stream from block counter on, to out.
-func chacha20XOR(out, in []byte, nonce *[12]byte, key *[32]byte, counter uint32) {
+func (a aeadImpl) chacha20XOR(out, in []byte, nonce *[12]byte, key *[32]byte, counter uint32) {
 	if len(out) < len(in) {
-		panic("chacha20XOR: out is shorter than in")
+		panic("aeadImpl.chacha20XOR: out is shorter than in")
 	}
-	C.ly__chacha20(bytesPtr(out), bytesPtr(in), C.size_t(len(in)), bytesPtr(nonce[:]), bytesPtr(key[:]), C.uint32_t(counter))
+	C.ly__test_chacha20(a.flag(), bytesPtr(out), bytesPtr(in), C.size_t(len(in)), bytesPtr(nonce[:]), bytesPtr(key[:]), C.uint32_t(counter))
 }
 
 // poly1305Sum is the Poly1305 tag of msg under a one-time key.
@@ -183,7 +224,7 @@ func poly1305Sum(msg []byte, key *[32]byte) (tag [16]byte) {
 
 func cgoNoop() { C.ly__test_noop() }
 
-// aeadSealN seals buf[:len(buf)-16] in place n times in one C call.
-func aeadSealN(buf, ad []byte, nonce *[12]byte, key *[32]byte, n int) {
-	C.ly__test_seal_n(bytesPtr(buf), C.size_t(len(buf)-16), bytesPtr(ad), C.size_t(len(ad)), bytesPtr(nonce[:]), bytesPtr(key[:]), C.int(n))
+// sealN seals buf[:len(buf)-16] in place n times in one C call.
+func (a aeadImpl) sealN(buf, ad []byte, nonce *[12]byte, key *[32]byte, n int) {
+	C.ly__test_seal_n(a.flag(), bytesPtr(buf), C.size_t(len(buf)-16), bytesPtr(ad), C.size_t(len(ad)), bytesPtr(nonce[:]), bytesPtr(key[:]), C.int(n))
 }
