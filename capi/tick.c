@@ -411,9 +411,19 @@ static int sequence_bytes(uint64_t seq)
     return n;
 }
 
+/* Errors that concern one peer, not the socket (transport.transientErrno). */
+static int transient(int e)
+{
+    return e == ECONNREFUSED || e == ECONNRESET || e == EHOSTUNREACH || e == EHOSTDOWN || e == ENETUNREACH ||
+           e == ENETDOWN || e == EMSGSIZE || e == ENOPROTOOPT || e == EOPNOTSUPP || e == EACCES || e == EPERM ||
+           e == ENOBUFS || e == ENOMEM || e == EINVAL || e == EAFNOSUPPORT || e == EADDRNOTAVAIL ||
+           e == ETIMEDOUT || e == EPROTO;
+}
+
 /* Writes every datagram queued on o (outbox.flush and UDP.WriteBatch):
  * one that the network refuses is skipped and still counts as sent, a
- * full send buffer is waited for in poll(2), a socket error loses the
+ * full send buffer is waited for in poll(2) (up to a second, where Go
+ * waits on: this holds the mirror's lock), a socket error loses the
  * rest, which the next read then reports. */
 static void flush_out(struct tick *t, struct outbox *o)
 {
@@ -431,11 +441,7 @@ static void flush_out(struct tick *t, struct outbox *o)
             poll(&p, 1, 100);
             continue;
         }
-        if (k == 0 || errno == ECONNREFUSED || errno == ECONNRESET || errno == EHOSTUNREACH ||
-            errno == EHOSTDOWN || errno == ENETUNREACH || errno == ENETDOWN || errno == EMSGSIZE ||
-            errno == ENOPROTOOPT || errno == EOPNOTSUPP || errno == EACCES || errno == EPERM ||
-            errno == ENOBUFS || errno == ENOMEM || errno == EINVAL || errno == EAFNOSUPPORT ||
-            errno == EADDRNOTAVAIL || errno == ETIMEDOUT || errno == EPROTO) {
+        if (k == 0 || transient(errno)) {
             pos++; /* this peer only */
             continue;
         }
@@ -568,14 +574,6 @@ static int take(struct tick *t, uint32_t sock, uint8_t *pkt, uint32_t len, int f
     if (typ == PACKET_PAYLOAD)
         queue_payload(t, c->id, p, body, 1);
     return 1;
-}
-
-static int transient(int e)
-{
-    return e == ECONNREFUSED || e == ECONNRESET || e == EHOSTUNREACH || e == EHOSTDOWN || e == ENETUNREACH ||
-           e == ENETDOWN || e == EMSGSIZE || e == ENOPROTOOPT || e == EOPNOTSUPP || e == EACCES || e == EPERM ||
-           e == ENOBUFS || e == ENOMEM || e == EINVAL || e == EAFNOSUPPORT || e == EADDRNOTAVAIL ||
-           e == ETIMEDOUT || e == EPROTO;
 }
 
 /* Hands datagrams first..n-1 of the batch to Go. */
