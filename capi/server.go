@@ -367,14 +367,14 @@ func ly__go_server_address(h *C.ly_server, index C.uint32_t, buf *C.char, size C
 	return writeString(s.addressString(int(index), addrs[index]), buf, size)
 }
 
-// next returns the held event, if any, else the next of those the C tick
-// queued, else the server's next one.
+// next returns the held event, if any, else the server's next one (those
+// the C tick queued are in the netcode server's queue since the import).
 func (s *serverHandle) next(ev *core.Event) bool {
 	if s.hasHeld {
 		*ev = s.held
 		return true
 	}
-	return s.t.front.pop(ev) || s.srv.PollEvent(ev)
+	return s.srv.PollEvent(ev)
 }
 
 // hold keeps ev for the next poll, copying its payload out of the

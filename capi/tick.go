@@ -20,8 +20,9 @@ import (
 // the game's ticks in C until something needs Go. Every Go call on the
 // server first imports the state back under the handle's lock: the
 // clock, each client's sequence, replay window, times and counters, the
-// payloads C queued (handed out before anything Go queues later), and the
-// datagrams C read but left to Go (handed back to their socket).
+// payloads C queued (into the netcode server's event queue, before
+// anything Go queues later), and the datagrams C read but left to Go
+// (handed back to their socket).
 
 // tickState is a serverHandle's part; the handle's lock guards it.
 type tickState struct {
@@ -29,7 +30,6 @@ type tickState struct {
 	claimed   bool // owns its mirror slot (released on destroy)
 	fds       []int
 	st        netcode.SteadyClient
-	front     eventFIFO // payloads C queued, taken back by an import
 }
 
 // tickOff keeps every server on the Go path: tests run a scenario both
@@ -44,7 +44,7 @@ type requeuer interface {
 // publishTick exports s (handle bits h) to the mirror if it is steady;
 // s is locked.
 func (s *serverHandle) publishTick(h uint64) {
-	if tickOff.Load() || s.t.published || s.nc == nil || s.hasHeld || s.t.front.len() > 0 || len(s.web) > 0 ||
+	if tickOff.Load() || s.t.published || s.nc == nil || s.hasHeld || len(s.web) > 0 ||
 		s.srv.Orphans() > 0 || !s.srv.Running() {
 		return
 	}
@@ -160,11 +160,18 @@ func (s *serverHandle) importTick(h uint64) {
 		PacketsReceived: uint64(m.packets_received), BytesReceived: uint64(m.bytes_received),
 	})
 	if m.event_count > 0 {
+		// Into the netcode server's own queue, not one of their own
+		// beside it: a second queue doubled the bound on payloads
+		// waiting for the game, since Go's, empty at the export, took
+		// EventQueueSize more while C's were waiting, where the Go path
+		// drops them as DroppedQueueFull (capi/tick_test.go,
+		// TestTickQueueFull). They always fit: C queues at most
+		// event_cap (EventQueueSize) payloads, and the queue was empty.
 		events := unsafe.Slice(m.events, int(m.event_cap))
 		arena := unsafe.Slice((*byte)(unsafe.Pointer(m.arena)), int(m.arena_size))
 		for i := 0; i < int(m.event_count); i++ {
 			e := &events[(int(m.event_head)+i)%len(events)]
-			s.t.front.push(core.NetcodeID(uint64(e.client)), arena[e.offset:e.offset+e.size])
+			s.nc.ImportPayload(uint64(e.client), arena[e.offset:e.offset+e.size])
 		}
 	}
 	if m.state == C.LY__TICK_DIRTY && m.handoff_count > 0 {
@@ -184,38 +191,4 @@ func (s *serverHandle) releaseTick(h uint64) {
 		s.t.published, s.t.claimed = false, false
 		C.ly__tick_release(C.uint64_t(h))
 	}
-}
-
-// eventFIFO holds payload events taken back from the mirror, with buffers
-// it reuses.
-type eventFIFO struct {
-	events []core.Event
-	head   int
-	bufs   [][]byte
-}
-
-func (q *eventFIFO) len() int { return len(q.events) - q.head }
-
-func (q *eventFIFO) push(client core.ClientID, payload []byte) {
-	i := len(q.events)
-	if i == len(q.bufs) {
-		q.bufs = append(q.bufs, make([]byte, 0, core.MaxPayload))
-	}
-	q.bufs[i] = append(q.bufs[i][:0], payload...)
-	q.events = append(q.events, core.Event{Type: core.EventPayload, Client: client, Payload: q.bufs[i]})
-}
-
-// pop moves the oldest event into ev; its payload stays valid until the
-// next push.
-func (q *eventFIFO) pop(ev *core.Event) bool {
-	if q.head == len(q.events) {
-		return false
-	}
-	*ev = q.events[q.head]
-	q.events[q.head] = core.Event{}
-	q.head++
-	if q.head == len(q.events) {
-		q.events, q.head = q.events[:0], 0
-	}
-	return true
 }

@@ -139,3 +139,12 @@ func (s *Server) ImportClient(i int, st *SteadyClient) {
 
 // AddStats adds what a driver counted on the server's sockets meanwhile.
 func (s *Server) AddStats(d core.Stats) { s.stats.Add(d) }
+
+// ImportPayload queues a payload the driver received from client id, as
+// the server queues those it receives itself, and reports whether it fit:
+// in the server's own event queue, so that the driver's payloads come
+// before anything the server queues later and count against the same
+// bound (EventQueueSize). The queue is empty at the export (Steady).
+func (s *Server) ImportPayload(id uint64, payload []byte) bool {
+	return s.events.Push(core.Event{Type: core.EventPayload, Client: core.NetcodeID(id), Payload: payload})
+}

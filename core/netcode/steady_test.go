@@ -126,3 +126,22 @@ func TestExportImportClient(t *testing.T) {
 	s.AddStats(core.Stats{PacketsReceived: 5})
 	require.GreaterOrEqual(t, s.Stats().PacketsReceived, uint64(5))
 }
+
+// ImportPayload queues a driver's payloads in the server's own event
+// queue, in order and under its bound: what does not fit is refused, as
+// the server refuses its own.
+func TestImportPayload(t *testing.T) {
+	r := newRig(t, "127.0.0.1")
+	cfg := r.serverConfig(4)
+	cfg.EventQueueSize = 3
+	s := r.startServer(cfg)
+	for i := range 4 {
+		require.Equal(t, i < 3, s.ImportPayload(9, []byte{byte(i)}), "payload %d", i)
+	}
+	var ev core.Event
+	for i := range 3 {
+		require.True(t, s.PollEvent(&ev))
+		require.Equal(t, core.Event{Type: core.EventPayload, Client: core.NetcodeID(9), Payload: []byte{byte(i)}}, ev)
+	}
+	require.False(t, s.PollEvent(&ev))
+}
