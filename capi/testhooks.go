@@ -169,6 +169,22 @@ func cServerRunning(h *cServer) cInt      { return C.ly_server_running(h) }
 func cServerNumConnected(h *cServer) cInt { return C.ly_server_num_connected(h) }
 func tickHits() uint64                    { return uint64(C.ly__tick_hits()) }
 
+// tickSlotTaken reports whether another server handle holds h's slot of
+// the C tick (tick.c), so that h can never run its tick in C.
+func tickSlotTaken(h *cServer) bool { return C.ly__tick_slot_taken(C.uint64_t(serverBits(h))) != 0 }
+
+// The header's event types and reasons, for the tests.
+const (
+	evConnected         = C.LY_EVENT_CONNECTED
+	evDisconnected      = C.LY_EVENT_DISCONNECTED
+	evPayload           = C.LY_EVENT_PAYLOAD
+	reasonLocal         = C.LY_REASON_LOCAL
+	reasonRemote        = C.LY_REASON_REMOTE
+	reasonTimedOut      = C.LY_REASON_TIMED_OUT
+	reasonServerStopped = C.LY_REASON_SERVER_STOPPED
+	maxPayloadSize      = C.LY_MAX_PAYLOAD_SIZE
+)
+
 // The ChaCha20-Poly1305 of aead.c, for aead_test.go, in its two builds:
 // the library's (vector extensions: GCC and Clang on little-endian
 // targets) and the scalar one (aead_scalar.c: what other compilers and

@@ -113,6 +113,15 @@ static struct slot *slot_of(uint64_t h)
 
 uint64_t ly__tick_hits(void) { return __atomic_load_n(&tick_hits, __ATOMIC_RELAXED); }
 
+int ly__tick_slot_taken(uint64_t h)
+{
+    struct slot *s = slot_of(h);
+    pthread_mutex_lock(&s->mu);
+    int taken = s->owner != 0 && s->owner != h;
+    pthread_mutex_unlock(&s->mu);
+    return taken;
+}
+
 static void free_tick(struct tick *t)
 {
     if (t == NULL)
@@ -853,6 +862,11 @@ int ly__tick_publish(ly__tick_server *m)
 void ly__tick_flush_locked(ly__tick_server *m) { (void)m; }
 void ly__tick_release(uint64_t h) { (void)h; }
 uint64_t ly__tick_hits(void) { return 0; }
+int ly__tick_slot_taken(uint64_t h)
+{
+    (void)h;
+    return 0;
+}
 int ly__tick_update(uint64_t h, double dt)
 {
     (void)h, (void)dt;

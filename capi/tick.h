@@ -100,8 +100,10 @@ LY__HIDDEN int ly__tick_publish(ly__tick_server *m);
 LY__HIDDEN void ly__tick_flush_locked(ly__tick_server *m);
 /* Frees the handle's mirror and slot: it is being destroyed. */
 LY__HIDDEN void ly__tick_release(uint64_t h);
-/* Testing: updates answered in C. */
+/* Testing: updates answered in C; whether another handle holds h's slot
+ * (h then keeps the Go path). */
 LY__HIDDEN uint64_t ly__tick_hits(void);
+LY__HIDDEN int ly__tick_slot_taken(uint64_t h);
 
 /* The entries (entry.c). Each returns 0 when the call must take the Go
  * path instead, having changed nothing. */
