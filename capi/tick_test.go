@@ -1558,25 +1558,74 @@ func TestTickStopStartDestroy(t *testing.T) {
 // A client sends more payloads than the server's event queue holds
 // (1024 with max_clients 8) while the game does not poll: the same
 // number are dropped and counted either way, however they are split
-// between C's queue and Go's.
+// between C's queue and Go's. And 1100 payloads of 1200 bytes with the
+// default queue (2048): more than C's payload arena holds (1024 of
+// them), none dropped either way.
 func TestTickQueueFull(t *testing.T) {
-	on, _ := tickBoth(t, 0.5, func(c *cServerConfig) { c.max_clients = 8 }, func(r *tickRun) {
-		c := r.connectNew(1, 1)[0]
+	skipUnlessTickC(t)
+	flood := func(n, size int) func(r *tickRun) {
+		return func(r *tickRun) {
+			c := r.connectNew(1, 1)[0]
+			r.confirm()
+			r.mark()
+			r.autoPoll, r.lossy, r.echoing = false, true, false
+			for k := 0; k*40 < n; k++ {
+				r.tick(func() {
+					for i := range min(40, n-40*k) {
+						c.send(tickPayload('c', c.id, 40*k+i, size))
+					}
+				})
+			}
+			r.autoPoll = true
+			r.pollAll()
+		}
+	}
+	t.Run("queue", func(t *testing.T) {
+		on, _ := tickBoth(t, 0.5, func(c *cServerConfig) { c.max_clients = 8 }, flood(1200, 10))
+		if st := on.ServerSide[1]; st.DroppedQueueFull != 1200-1024 {
+			t.Errorf("dropped for a full queue: %d, want %d", st.DroppedQueueFull, 1200-1024)
+		}
+	})
+	t.Run("arena", func(t *testing.T) {
+		on, _ := tickBoth(t, 0.5, nil, flood(1100, maxPayloadSize))
+		if st := on.ServerSide[1]; st.DroppedQueueFull != 0 || len(on.Events) != 1101 {
+			t.Errorf("%d events, dropped for a full queue: %d; want 1101 and none", len(on.Events), st.DroppedQueueFull)
+		}
+	})
+}
+
+// A hitch: the server's clock jumps 2.4 s in one update with nothing to
+// read (its clients' 5 s timeouts not reached; a keep-alive to each),
+// later 6 s (all of them time out in that update, together). The
+// clients' clocks go on as usual.
+func TestTickHitch(t *testing.T) {
+	on, _ := tickBoth(t, 0.8, nil, func(r *tickRun) {
+		cs := r.connectNew(1, 3)
 		r.confirm()
 		r.mark()
-		r.autoPoll, r.lossy, r.echoing = false, true, false
-		for k := range 30 {
+		for k := range 60 {
+			if hitch, ok := map[int]float64{20: 2.4, 50: 6}[k]; ok {
+				r.serverTick(hitch) // the server alone: nothing to read
+				r.step++
+				continue
+			}
 			r.tick(func() {
-				for i := range 40 {
-					c.send(tickPayload('c', c.id, 40*k+i, 10))
+				for i, c := range cs {
+					if c.connected {
+						c.send(tickPayload('c', c.id, k, tickSizes[(k+i)%3]))
+					}
 				}
 			})
 		}
-		r.autoPoll = true
-		r.pollAll()
 	})
-	if st := on.ServerSide[1]; st.DroppedQueueFull != 1200-1024 {
-		t.Errorf("dropped for a full queue: %d, want %d", st.DroppedQueueFull, 1200-1024)
+	var out []uint64
+	for _, e := range on.Events {
+		if e.Type == evDisconnected && e.Reason == reasonTimedOut {
+			out = append(out, e.Client)
+		}
+	}
+	if len(out) != 3 {
+		t.Errorf("timed out: %v, want the 3 clients", out)
 	}
 }
 
