@@ -340,6 +340,7 @@ type tickRun struct {
 	updates, markUpdates int
 	markHits, markGo     uint64
 	writesSeen           int    // client datagrams written before the last server tick
+	strangerWrites       int    // datagrams written to the server from other sockets
 	srvBase, writesBase  uint64 // the server's count at the last restart, and the clients'
 	minShare             float64
 }
@@ -556,7 +557,7 @@ func (r *tickRun) tick(send func()) {
 
 // writes is the number of datagrams the clients wrote to the server.
 func (r *tickRun) writes() int {
-	n := 0
+	n := r.strangerWrites
 	for _, c := range r.clients {
 		if c.rec != nil {
 			n += c.rec.writes
@@ -940,6 +941,17 @@ func unionKeys(a, b map[uint64]statsRec) []uint64 {
 // ---------------------------------------------------------------------
 // Scenarios.
 
+// skipWithout127002 skips where 127.0.0.2 cannot be bound (the second
+// socket of a two-socket server).
+func skipWithout127002(t *testing.T) {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("127.0.0.2 cannot be bound here: %v", err)
+	}
+	c.Close()
+}
+
 // haveIPv6 reports whether the host has an IPv6 loopback.
 func haveIPv6() bool {
 	c, err := net.ListenPacket("udp6", "[::1]:0")
@@ -984,11 +996,7 @@ func TestTickEcho(t *testing.T) {
 				t.Skip("no IPv6 loopback on this host")
 			}
 			if tc.name == "two-sockets" {
-				c, err := net.ListenPacket("udp", "127.0.0.2:0")
-				if err != nil {
-					t.Skipf("127.0.0.2 cannot be bound here: %v", err)
-				}
-				c.Close()
+				skipWithout127002(t)
 			}
 			tickBoth(t, 0.9, tc.cfg, func(r *tickRun) {
 				cs := r.connectNew(1, tc.clients)
@@ -1219,15 +1227,34 @@ func TestTickTimeout(t *testing.T) {
 // received), its next payload with one bit flipped (a fresh sequence),
 // that payload cut by a byte, with a forged sequence, cut to 12 bytes,
 // garbage and an oversized datagram; then the intact payload, which the
-// failures must not have marked as received, and one more. Each hostile
-// datagram is dropped and counted (the same counters either way), none
-// is delivered, and both valid payloads arrive.
+// failures must not have marked as received, one more, and one of the
+// other client's (so that valid datagrams of both are in the part of the
+// batch C hands back to Go). Also garbage and a copy of the payload from
+// an address that is no client's. Each hostile datagram is dropped and
+// counted (the same counters either way), none is delivered, and the
+// valid payloads arrive. Also with two sockets, the hostile client on
+// the second.
 func TestTickHostile(t *testing.T) {
-	on, _ := tickBoth(t, 0.7, nil, func(r *tickRun) {
+	skipUnlessTickC(t)
+	t.Run("one-socket", func(t *testing.T) { tickHostile(t, nil) })
+	t.Run("two-sockets", func(t *testing.T) {
+		skipWithout127002(t)
+		tickHostile(t, func(c *cServerConfig) { c.bind_addresses = cString("127.0.0.1:0,127.0.0.2:0") })
+	})
+}
+
+func tickHostile(t *testing.T, cfg func(*cServerConfig)) {
+	on, _ := tickBoth(t, 0.7, cfg, func(r *tickRun) {
 		cs := r.connectNew(1, 2)
 		r.confirm()
 		r.mark()
-		v := cs[0]
+		v, other := cs[0], cs[1]
+		to := v.c.ServerAddr()
+		stranger, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(to))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stranger.Close()
 		for k := range 40 {
 			r.tick(func() {
 				for i, c := range cs {
@@ -1250,7 +1277,6 @@ func TestTickHostile(t *testing.T) {
 			if payload == nil || keepAlive == nil {
 				t.Fatal("no payload or keep-alive captured")
 			}
-			to := v.c.ServerAddr()
 			r.tick(func() {
 				v.rec.raw(t, to, payload)
 				v.rec.raw(t, to, keepAlive)
@@ -1268,9 +1294,16 @@ func TestTickHostile(t *testing.T) {
 				v.rec.raw(t, to, intact[:12])
 				v.rec.raw(t, to, bytes.Repeat([]byte{0xff, 0x5a}, 20))
 				v.rec.raw(t, to, bytes.Repeat([]byte{0x15}, 1400))
+				for _, d := range [][]byte{bytes.Repeat([]byte{0xff}, 30), intact} {
+					if _, err := stranger.Write(d); err != nil {
+						t.Fatal(err)
+					}
+					r.strangerWrites++
+				}
 				v.rec.raw(t, to, intact)
 				v.sent = append(v.sent, p)
 				v.send(tickPayload('w', v.id, k, 1200))
+				other.send(tickPayload('o', other.id, k, 100))
 			})
 		}
 	})
@@ -1282,6 +1315,9 @@ func TestTickHostile(t *testing.T) {
 	}
 	if st := on.ServerSide[2]; st.DroppedReplayed+st.DroppedDecryptFailed+st.DroppedMalformed+st.DroppedOversized != 0 {
 		t.Errorf("the server's counters of the other client: %+v", st)
+	}
+	if on.Server.DroppedUnknownAddress < 5 {
+		t.Errorf("the server's counters: %+v, want the stranger's datagrams as unknown address", on.Server)
 	}
 }
 
