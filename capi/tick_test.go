@@ -319,23 +319,26 @@ func (c *tickClient) update(dt float64) {
 
 // tickRun is one run of a scenario.
 type tickRun struct {
-	t         *testing.T
-	off       bool // tickOff for this run
-	srv       *cServer
-	addrs     []netip.AddrPort // the server's addresses, for tokens
-	fds       []int            // its sockets, polled for readability
-	dt        float64
-	step      int  // ticks so far
-	echoing   bool // the server echoes every payload it polls to its sender
-	autoPoll  bool // every tick polls every event
-	lossy     bool // payloads may be dropped (a full queue): atSrv is a prefix of sent
-	destroyed bool
-	clients   []*tickClient
-	byID      map[uint64]*tickClient
-	tr        tickTranscript
-	echoes    []tickEvent // polled, to echo
-	evs       [64]cEvent
-	buf       []byte
+	t        *testing.T
+	off      bool // tickOff for this run
+	srv      *cServer
+	addrs    []netip.AddrPort // the server's addresses, for tokens
+	fds      []int            // its sockets, polled for readability
+	dt       float64
+	step     int  // ticks so far
+	echoing  bool // the server echoes every payload it polls to its sender
+	autoPoll bool // every tick polls every event
+	lossy    bool // payloads may be dropped (a full queue): atSrv is a prefix of sent
+	// beforeFlush, if set, runs in every server tick between the poll
+	// (and its echoes) and the flush.
+	beforeFlush func()
+	destroyed   bool
+	clients     []*tickClient
+	byID        map[uint64]*tickClient
+	tr          tickTranscript
+	echoes      []tickEvent // polled, to echo
+	evs         [64]cEvent
+	buf         []byte
 	// The C share is counted from the last mark.
 	updates, markUpdates int
 	markHits, markGo     uint64
@@ -594,6 +597,9 @@ func (r *tickRun) serverTick(dt float64) {
 			r.update(0)
 			r.pollAll()
 		}
+	}
+	if r.beforeFlush != nil {
+		r.beforeFlush()
 	}
 	if rc := cServerFlush(r.srv); rc != 0 {
 		t.Fatalf("step %d: ly_server_flush: %d", r.step, rc)
@@ -1062,12 +1068,32 @@ func TestTickSilence(t *testing.T) {
 // through the Go export (which bypasses the C entries), an update
 // through the Go export. A sequence or replay window lost between export
 // and import shows as a payload lost or dropped as replayed, at either
-// end.
+// end. With batch_sends, also Go calls between the echoes (queued in C)
+// and the flush: what C queued must not be lost.
 func TestTickTransitions(t *testing.T) {
-	tickBoth(t, 0.3, nil, func(r *tickRun) {
+	skipUnlessTickC(t)
+	t.Run("immediate-sends", func(t *testing.T) { tickTransitions(t, nil) })
+	t.Run("batch-sends", func(t *testing.T) {
+		tickTransitions(t, func(c *cServerConfig) { c.batch_sends = 1 })
+	})
+}
+
+func tickTransitions(t *testing.T, cfg func(*cServerConfig)) {
+	tickBoth(t, 0.3, cfg, func(r *tickRun) {
 		cs := r.connectNew(1, 3)
 		r.confirm()
 		r.mark()
+		if cfg != nil {
+			r.beforeFlush = func() {
+				switch r.step % 4 {
+				case 1: // C's queued datagrams leave at this import, Go's at the flush: not noted
+					mustOK(t, "ly_server_stats", ly__go_server_stats(r.srv, newStats()))
+				case 3:
+					st, rc := r.clientStats(cs[r.step%len(cs)])
+					r.note("before the flush: %d %+v", rc, st)
+				}
+			}
+		}
 		ids := make([]cID, 8)
 		for k := range 240 {
 			r.tick(func() {
@@ -1090,6 +1116,7 @@ func TestTickTransitions(t *testing.T) {
 			case k%11 == 3:
 				p := tickPayload('g', 0, k, tickSizes[k%3])
 				mustOK(t, "ly_server_send (Go export)", ly__go_server_send(r.srv, c.cid(), cbytes(p), cU32(len(p))))
+				mustOK(t, "ly_server_flush", cServerFlush(r.srv)) // for batch_sends
 				c.toIt = append(c.toIt, p)
 			case k%13 == 4:
 				r.updates++
