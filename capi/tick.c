@@ -377,7 +377,7 @@ int ly__tick_publish(ly__tick_server *m)
     for (int i = 0; i < 8; i++)
         t->ad[VERSION_SIZE + i] = (uint8_t)(m->protocol_id >> (8 * i));
     m->packets_sent = m->bytes_sent = m->packets_received = m->bytes_received = 0;
-    m->event_head = m->event_count = m->arena_used = 0;
+    m->event_head = m->event_count = m->arena_head = m->arena_tail = 0;
     m->handoff_count = 0;
     m->state = LY__TICK_C;
     return 1;
@@ -517,16 +517,42 @@ static void send_keep_alive(struct tick *t, ly__tick_client *c)
 /* ------------------------------------------------------------------ */
 /* Receiving                                                           */
 
+/* Where n bytes of payload go in the arena's ring, or 0 if they do not
+ * fit: after the newest payload, else (not wrapped yet) from the start,
+ * up to the oldest. A game that polls some events and leaves others for
+ * later thus keeps its tick in C. */
+static int arena_place(const ly__tick_server *m, uint32_t n, uint32_t *off)
+{
+    uint32_t head = m->arena_head, tail = m->arena_tail;
+    if (m->event_count == 0 || tail > head) {
+        if (n <= m->arena_size - tail) {
+            *off = tail;
+            return 1;
+        }
+        if (n <= head) {
+            *off = 0;
+            return 1;
+        }
+        return 0;
+    }
+    if (n <= head - tail) { /* wrapped (tail == head: full) */
+        *off = tail;
+        return 1;
+    }
+    return 0;
+}
+
 static int queue_payload(struct tick *t, uint64_t id, const uint8_t *p, uint32_t n, int commit)
 {
     ly__tick_server *m = &t->m;
-    if (m->event_count == m->event_cap || m->arena_used + n > m->arena_size)
+    uint32_t off;
+    if (m->event_count == m->event_cap || !arena_place(m, n, &off))
         return 0;
     if (commit) {
         ly__tick_event *e = &m->events[(m->event_head + m->event_count) % m->event_cap];
-        e->client = id, e->size = n, e->offset = m->arena_used;
-        memcpy(m->arena + m->arena_used, p, n);
-        m->arena_used += n;
+        e->client = id, e->size = n, e->offset = off;
+        memcpy(m->arena + off, p, n);
+        m->arena_tail = off + n;
         m->event_count++;
     }
     return 1;
@@ -781,7 +807,9 @@ static void pop_event(ly__tick_server *m)
 {
     m->event_head = (m->event_head + 1) % m->event_cap;
     if (--m->event_count == 0)
-        m->event_head = m->arena_used = 0;
+        m->event_head = m->arena_head = m->arena_tail = 0;
+    else
+        m->arena_head = m->events[m->event_head].offset;
 }
 
 int ly__tick_poll(uint64_t h, ly_event *event, uint8_t *buf, uint32_t buf_size, int *rc)

@@ -76,8 +76,10 @@ typedef struct ly__tick_server {
     /* Payloads waiting for the game, oldest first at events[event_head]. */
     ly__tick_event *events;
     uint32_t event_cap, event_head, event_count;
+    /* Their bytes, in a ring: [arena_head, arena_tail) in use, or, once
+     * wrapped, [arena_head, end) and [0, arena_tail). */
     uint8_t *arena;
-    uint32_t arena_size, arena_used;
+    uint32_t arena_size, arena_head, arena_tail;
     /* With LY__TICK_DIRTY: the datagrams of socket handoff_sock that Go
      * must handle, in order. */
     uint32_t handoff_sock, handoff_count;

@@ -1657,6 +1657,40 @@ func TestTickQueueFull(t *testing.T) {
 	})
 }
 
+// A game that polls a few events a tick and leaves the rest for the next
+// keeps its tick in C: C's payload arena is a ring, so a queue that never
+// empties does not run it out (1.44 MB of payloads go through a 1.2 MB
+// arena here, 2 of 1200 bytes a tick, with a backlog of about 20).
+func TestTickPartialPolls(t *testing.T) {
+	tickBoth(t, 0.9, nil, func(r *tickRun) {
+		cs := r.connectNew(1, 2)
+		r.confirm()
+		r.mark()
+		r.autoPoll = false
+		for k := range 610 {
+			r.tick(func() {
+				for _, c := range cs {
+					c.send(tickPayload('c', c.id, k, maxPayloadSize))
+				}
+			})
+			if k < 10 {
+				continue // the backlog
+			}
+			n := cServerPollBatch(r.srv, &r.evs[0], 2, cbuf(r.buf), uint32(len(r.buf)))
+			if n < 0 {
+				t.Fatalf("tick %d: ly_server_poll_batch: %d", k, n)
+			}
+			for i := range int(n) {
+				ev := &r.evs[i]
+				r.record(ev, r.buf[ev.payload_offset:][:ev.payload_size])
+			}
+			r.echo()
+		}
+		r.autoPoll = true
+		r.pollAll()
+	})
+}
+
 // A hitch: the server's clock jumps 2.4 s in one update with nothing to
 // read (its clients' 5 s timeouts not reached; a keep-alive to each),
 // later 6 s (all of them time out in that update, together). The
