@@ -39,6 +39,7 @@ var tickOff atomic.Bool
 // requeuer is the Linux UDP transport's hand-back (transport.UDP.Requeue).
 type requeuer interface {
 	Requeue(data, name []byte, truncated bool)
+	Requeued() bool
 }
 
 // publishTick exports s (handle bits h) to the mirror if it is steady;
@@ -56,7 +57,10 @@ func (s *serverHandle) publishTick(h uint64) {
 		return
 	}
 	for i := range s.t.fds {
-		if _, ok := s.nc.SocketTransport(i).(requeuer); !ok {
+		// Datagrams handed back and not read yet (a publishing call of
+		// another thread ran between a CONTINUE and its Go update) must
+		// be read by Go before C reads the socket past them.
+		if r, ok := s.nc.SocketTransport(i).(requeuer); !ok || r.Requeued() {
 			return
 		}
 	}

@@ -200,6 +200,11 @@ func (u *UDP) Requeue(data, name []byte, truncated bool) {
 	r.truncated = truncated || r.n < len(data)
 }
 
+// Requeued reports whether datagrams handed back with Requeue are still
+// waiting for ReadBatch: until they are read, a driver must not read the
+// descriptor itself, or it would take later datagrams before them.
+func (u *UDP) Requeued() bool { return u.rqNext < len(u.requeued) }
+
 // readRequeued fills msgs from the requeued datagrams.
 func (u *UDP) readRequeued(msgs []Message) int {
 	n := 0
