@@ -244,3 +244,11 @@ func cgoNoop() { C.ly__test_noop() }
 func (a aeadImpl) sealN(buf, ad []byte, nonce *[12]byte, key *[32]byte, n int) {
 	C.ly__test_seal_n(a.flag(), bytesPtr(buf), C.size_t(len(buf)-16), bytesPtr(ad), C.size_t(len(ad)), bytesPtr(nonce[:]), bytesPtr(key[:]), C.int(n))
 }
+
+// tickUpdateOnly runs the C half of ly_server_update alone (ly__tick_update),
+// without the Go update a LY__TICK_CONTINUE asks for: a test can then put
+// another thread's calls between the two halves, as a host with two threads
+// may.
+func tickUpdateOnly(h *cServer, dt float64) int {
+	return int(C.ly__tick_update(C.uint64_t(serverBits(h)), C.double(dt)))
+}
