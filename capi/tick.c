@@ -97,7 +97,7 @@ struct slot {
 
 static struct slot slots[TICK_SLOTS];
 static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
-static uint64_t tick_hits;
+static unsigned long tick_hits; /* pointer-sized: no libatomic on 32-bit ABIs */
 
 static void init_slots(void)
 {
@@ -111,7 +111,7 @@ static struct slot *slot_of(uint64_t h)
     return &slots[(h & 0xFFFFF) % TICK_SLOTS];
 }
 
-uint64_t ly__tick_hits(void) { return __atomic_load_n(&tick_hits, __ATOMIC_RELAXED); }
+uint64_t ly__tick_hits(void) { return (uint64_t)__atomic_load_n(&tick_hits, __ATOMIC_RELAXED); }
 
 int ly__tick_slot_taken(uint64_t h)
 {
@@ -122,10 +122,20 @@ int ly__tick_slot_taken(uint64_t h)
     return taken;
 }
 
+/* Clears memory that held keys, so that freeing it leaves none behind. */
+static void wipe(void *p, size_t n)
+{
+    volatile uint8_t *b = p;
+    while (n-- > 0)
+        *b++ = 0;
+}
+
 static void free_tick(struct tick *t)
 {
     if (t == NULL)
         return;
+    if (t->m.clients != NULL)
+        wipe(t->m.clients, (size_t)t->client_cap * sizeof *t->m.clients);
     free(t->m.clients);
     free(t->m.events);
     free(t->m.arena);
@@ -438,7 +448,7 @@ static void flush_out(struct tick *t, struct outbox *o)
 {
     uint32_t pos = 0, waits = 0;
     while (pos < o->n) {
-        int k = sendmmsg(o->fd, &o->hdrs[pos], o->n - pos, 0);
+        int k = sendmmsg(o->fd, &o->hdrs[pos], o->n - pos, MSG_DONTWAIT);
         if (k > 0) {
             pos += (uint32_t)k;
             continue;

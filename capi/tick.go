@@ -12,6 +12,7 @@ import (
 
 	"github.com/lightyear-conn/lightyear_conn/core"
 	"github.com/lightyear-conn/lightyear_conn/core/netcode"
+	"github.com/lightyear-conn/lightyear_conn/core/transport"
 )
 
 // The tick in C (tick.c says how and why): at the end of an update, poll
@@ -31,6 +32,17 @@ type tickState struct {
 	fds       []int
 	st        netcode.SteadyClient
 }
+
+// The C mirror's sizes are netcode's and the transport's: a difference
+// does not compile (a negative array length).
+var (
+	_ [C.LY__TICK_REPLAY - netcode.ReplayWindowSize]struct{}
+	_ [netcode.ReplayWindowSize - C.LY__TICK_REPLAY]struct{}
+	_ [C.LY__TICK_DATAGRAM - transport.MaxDatagram]struct{}
+	_ [transport.MaxDatagram - C.LY__TICK_DATAGRAM]struct{}
+	_ [C.LY_MAX_PAYLOAD_SIZE - netcode.MaxPayloadSize]struct{}
+	_ [netcode.MaxPayloadSize - C.LY_MAX_PAYLOAD_SIZE]struct{}
+)
 
 // tickOff keeps every server on the Go path: tests run a scenario both
 // ways and compare.
@@ -65,12 +77,15 @@ func (s *serverHandle) publishTick(h uint64) {
 		}
 	}
 	n := s.nc.NumConnected()
+	// Claimed even if the claim fails: one that failed for memory may hold
+	// the slot, which the destroy then frees (release ignores a slot this
+	// handle does not hold).
+	s.t.claimed = true
 	m := C.ly__tick_claim(C.uint64_t(h), C.uint32_t(n), C.uint32_t(s.nc.EventQueueSize()))
 	if m == nil {
 		return
 	}
 	defer C.ly__tick_unlock(m)
-	s.t.claimed = true
 	m.protocol_id = C.uint64_t(s.nc.ProtocolID())
 	m.netcode_kind = C.uint32_t(core.KindNetcode)
 	m.max_clients = C.uint32_t(s.nc.MaxClients())
@@ -128,13 +143,17 @@ func (s *serverHandle) importTick(h uint64) {
 	if s == nil || !s.t.published {
 		return
 	}
-	s.t.published = false
+	// published stays set until the import is done: were it to panic half
+	// way, the next call imports again rather than letting Go send with
+	// sequences C has spent.
 	m := C.ly__tick_lock(C.uint64_t(h))
 	if m == nil {
+		s.t.published = false
 		return
 	}
 	defer C.ly__tick_unlock(m)
 	if m.state == C.LY__TICK_GO {
+		s.t.published = false
 		return
 	}
 	// Sends queued in C leave now rather than at the next flush: they
@@ -158,6 +177,9 @@ func (s *serverHandle) importTick(h uint64) {
 			PacketsReceived: uint64(c.packets_received), BytesReceived: uint64(c.bytes_received),
 		}
 		s.nc.ImportClient(i, st)
+		// Go holds the keys again; the mirror keeps none (Go forgets a
+		// client's on its disconnect).
+		c.c2s, c.s2c = [32]C.uint8_t{}, [32]C.uint8_t{}
 	}
 	s.nc.AddStats(core.Stats{
 		PacketsSent: uint64(m.packets_sent), BytesSent: uint64(m.bytes_sent),
@@ -187,6 +209,7 @@ func (s *serverHandle) importTick(h uint64) {
 	}
 	m.event_count, m.handoff_count = 0, 0
 	m.state = C.LY__TICK_GO
+	s.t.published = false
 }
 
 // releaseTick frees s's mirror slot; the handle is being destroyed.
