@@ -5,10 +5,12 @@
  * loaded and stored one at a time in little-endian order (compilers fuse
  * them into word accesses where the target allows unaligned ones), and
  * Poly1305 keeps its numbers in 26-bit limbs so that every product fits a
- * uint64_t, with no 128-bit type. The one exception: with GCC and Clang on
+ * uint64_t, with no 128-bit type. Two exceptions: with GCC and Clang on
  * little-endian targets, ChaCha20 computes four blocks at once with the
  * compilers' vector extensions, which they turn into SSE2 or NEON code
- * (see chacha_pass); no assembly and no intrinsics. */
+ * (see chacha_pass); and where the compiler has unsigned __int128 (GCC
+ * and Clang on 64-bit targets), Poly1305 uses 64-bit limbs and 128-bit
+ * products (see LY_POLY64). No assembly and no intrinsics. */
 #include "aead.h"
 
 #include <string.h>
@@ -213,7 +215,146 @@ void ly__chacha20(uint8_t *out, const uint8_t *in, size_t len, const uint8_t non
  * modulo p = 2^130 - 5 for each 16-byte block, and the tag is h + s
  * modulo 2^128.
  *
- * Numbers below 2^130 are five limbs of 26 bits: limb k holds bits 26k to
+ * Two implementations of the same interface (HIBIT, struct poly,
+ * poly_init, poly_blocks, poly_finish):
+ *
+ * - 64-bit limbs with 128-bit products, where the compiler has unsigned
+ *   __int128 (GCC and Clang on 64-bit targets). The library's build
+ *   (aead.c as compiled on its own) uses it there: LY_POLY64 is defined.
+ * - 26-bit limbs with 64-bit products, in plain C99: every other
+ *   compiler, and always with LY_AEAD_SCALAR, so that aead_scalar.c (the
+ *   build the tests run beside the library's) checks this one on every
+ *   target while the library's build checks the other. */
+#if defined(__SIZEOF_INT128__) && !defined(LY_AEAD_SCALAR)
+#define LY_POLY64 1
+#endif
+
+#if defined(LY_POLY64)
+
+/* Numbers are h0 + h1 * 2^64 + h2 * 2^128 with h0 and h1 full 64-bit
+ * words and h2 a few bits (below 8 here, see poly_blocks).
+ *
+ * Clamping leaves r = r0 + r1 * 2^64 with r0 and r1 below 2^60 and r1 a
+ * multiple of 4. So r1 * 2^128 = (r1 / 4) * 2^130, which is congruent to
+ * 5 * (r1 / 4) = r1 + r1 / 4 modulo p, as 2^130 = 5 (mod p): rr1 below.
+ * With it, the terms of h * r at 2^128 and 2^192 fold down by 2^128:
+ *
+ *   h * r = h0 r0 + (h0 r1 + h1 r0) 2^64 + (h1 r1 + h2 r0) 2^128
+ *           + h2 r1 2^192
+ *         = (h0 r0 + h1 rr1) + (h0 r1 + h1 r0 + h2 rr1) 2^64 + h2 r0 2^128
+ *
+ * modulo p: four 64x64 -> 128-bit products and two small ones. */
+
+__extension__ typedef unsigned __int128 u128;
+
+/* Bit 128 of a block: the 1 the RFC appends to each full 16-byte block,
+ * added to h2. */
+#define HIBIT 1u
+
+struct poly {
+    uint64_t r0, r1; /* r, clamped */
+    uint64_t rr1;    /* r1 + r1 / 4: 5 * r1 / 4, r1's term at 2^128 folded */
+    uint64_t h[3];   /* the accumulator */
+    uint64_t s[2];   /* the second half of the key */
+};
+
+static inline uint64_t load64(const uint8_t *p) { return (uint64_t)load32(p) | (uint64_t)load32(p + 4) << 32; }
+
+static void poly_init(struct poly *p, const uint8_t key[32])
+{
+    /* Clamping: the top 4 bits of r's bytes 3, 7, 11 and 15 and the low 2
+     * bits of its bytes 4, 8 and 12 are cleared. */
+    p->r0 = load64(key) & 0x0ffffffc0fffffffu;
+    p->r1 = load64(key + 8) & 0x0ffffffc0ffffffcu;
+    p->rr1 = p->r1 + (p->r1 >> 2);
+    p->h[0] = p->h[1] = p->h[2] = 0;
+    p->s[0] = load64(key + 16);
+    p->s[1] = load64(key + 24);
+}
+
+/* Adds each of n 16-byte blocks to h, with hibit added at bit 128 (HIBIT
+ * for a full block, 0 for a short last one that carries its own 1), and
+ * multiplies by r, reducing partly: h2 ends at most 4.
+ *
+ * Bounds: h2 is at most 4 on entry, so at most 6 with a block added.
+ * r0 < 2^60 and rr1 < 1.25 * 2^60, so d0 = h0 r0 + h1 rr1 < 2.25 * 2^124
+ * and d1 = h0 r1 + h1 r0 + h2 rr1 + (d0 >> 64) < 2^125 + 2^65: no
+ * overflow. h2 r0 < 2^63 and d1 >> 64 < 2^62 make the new h2 below
+ * 2^63 + 2^62; the part of it at 2^130 and above, k = h2 >> 2, goes back
+ * to the bottom as 5k = (h2 & ~3) + k < 2^64, and after that carry h2 is
+ * h2 & 3 plus at most 1.
+ *
+ * The 128-bit type is for the products only. Sums carry as comparisons
+ * (c = x < y after x += y), which compilers make into add-with-carry or
+ * set-on-carry instructions, not branches; 128-bit sums of 64-bit words
+ * made GCC 12 go through the stack, which took twice as long. */
+static void poly_blocks(struct poly *p, const uint8_t *m, size_t n, uint32_t hibit)
+{
+    const uint64_t r0 = p->r0, r1 = p->r1, rr1 = p->rr1;
+    uint64_t h0 = p->h[0], h1 = p->h[1], h2 = p->h[2];
+
+    for (; n > 0; n--, m += 16) {
+        uint64_t m0 = load64(m), m1 = load64(m + 8), c;
+        h0 += m0;
+        c = h0 < m0;
+        h1 += c;
+        c = h1 < c;
+        h1 += m1;
+        c += h1 < m1;
+        h2 += c + hibit;
+
+        u128 d0 = (u128)h0 * r0 + (u128)h1 * rr1;
+        u128 d1 = (u128)h0 * r1 + (u128)h1 * r0 + (u128)(h2 * rr1);
+        uint64_t d2 = h2 * r0;
+
+        /* Carry d0 into d1 and d1 into d2. */
+        d1 += (uint64_t)(d0 >> 64);
+        h0 = (uint64_t)d0;
+        h1 = (uint64_t)d1;
+        h2 = d2 + (uint64_t)(d1 >> 64);
+
+        /* Bits 130 and up, 5 times, back to the bottom. */
+        uint64_t c5 = (h2 & ~(uint64_t)3) + (h2 >> 2);
+        h2 &= 3;
+        h0 += c5;
+        c = h0 < c5;
+        h1 += c;
+        h2 += h1 < c;
+    }
+    p->h[0] = h0;
+    p->h[1] = h1;
+    p->h[2] = h2;
+}
+
+/* Writes the tag and clears the state. */
+static void poly_finish(struct poly *p, uint8_t tag[16])
+{
+    uint64_t h0 = p->h[0], h1 = p->h[1], h2 = p->h[2];
+
+    /* h2 is at most 4, so h < 5 * 2^128 < 2p, and h mod p is h - p if
+     * h + 5 reaches 2^130, else h. g = h + 5 (g2 at most 5: bit 2 of g2
+     * is whether g reaches 2^130); choose with a mask rather than a
+     * branch so that the time does not depend on h. Only the low 128
+     * bits matter from here, and those of h - p are those of g. */
+    uint64_t g0 = h0 + 5, c = g0 < 5;
+    uint64_t g1 = h1 + c;
+    uint64_t g2 = h2 + (g1 < c);
+    uint64_t take_g = 0u - (g2 >> 2);
+    h0 = (h0 & ~take_g) | (g0 & take_g);
+    h1 = (h1 & ~take_g) | (g1 & take_g);
+
+    /* Plus s, modulo 2^128. */
+    h0 += p->s[0];
+    c = h0 < p->s[0];
+    store64(tag, h0);
+    store64(tag + 8, h1 + p->s[1] + c);
+
+    wipe(p, sizeof *p);
+}
+
+#else
+
+/* Numbers below 2^130 are five limbs of 26 bits: limb k holds bits 26k to
  * 26k + 25. With a block added, h's limbs are below 2^27, and r's limbs
  * times 5 (see poly_blocks) below 2^29, so each product is below 2^56 and
  * the five that make a limb of h * r sum to less than 2^59: no overflow. */
@@ -342,6 +483,8 @@ static void poly_finish(struct poly *p, uint8_t tag[16])
     wipe(g, sizeof g);
     wipe(p, sizeof *p);
 }
+
+#endif
 
 void ly__poly1305(uint8_t tag[16], const uint8_t *msg, size_t len, const uint8_t key[32])
 {

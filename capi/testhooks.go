@@ -12,6 +12,7 @@ LY__HIDDEN int ly__aead_open_scalar(uint8_t *out, const uint8_t *in, size_t len,
                                     size_t ad_len, const uint8_t nonce[12], const uint8_t key[32]);
 LY__HIDDEN void ly__chacha20_scalar(uint8_t *out, const uint8_t *in, size_t len, const uint8_t nonce[12],
                                     const uint8_t key[32], uint32_t counter);
+LY__HIDDEN void ly__poly1305_scalar(uint8_t tag[16], const uint8_t *msg, size_t len, const uint8_t key[32]);
 
 // Either build, by the scalar flag.
 static void ly__test_seal(int scalar, uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad,
@@ -28,6 +29,10 @@ static void ly__test_chacha20(int scalar, uint8_t *out, const uint8_t *in, size_
                               const uint8_t *key, uint32_t counter)
 {
     (scalar ? ly__chacha20_scalar : ly__chacha20)(out, in, len, nonce, key, counter);
+}
+static void ly__test_poly1305(int scalar, uint8_t *tag, const uint8_t *msg, size_t len, const uint8_t *key)
+{
+    (scalar ? ly__poly1305_scalar : ly__poly1305)(tag, msg, len, key);
 }
 
 // For the AEAD benchmarks: a C call that does nothing (what crossing from
@@ -186,9 +191,11 @@ const (
 )
 
 // The ChaCha20-Poly1305 of aead.c, for aead_test.go, in its two builds:
-// the library's (vector extensions: GCC and Clang on little-endian
-// targets) and the scalar one (aead_scalar.c: what other compilers and
-// big-endian targets build). out and in may be
+// the library's (ChaCha20 with vector extensions: GCC and Clang on
+// little-endian targets; Poly1305 with 64-bit limbs where the compiler has
+// unsigned __int128) and the scalar one (aead_scalar.c: ChaCha20 a block
+// at a time and Poly1305 with 26-bit limbs, what other compilers and
+// big-endian or 32-bit targets build). out and in may be
 // the same memory (in place) but must not overlap otherwise.
 type aeadImpl struct {
 	name   string
@@ -233,8 +240,8 @@ func (a aeadImpl) chacha20XOR(out, in []byte, nonce *[12]byte, key *[32]byte, co
 }
 
 // poly1305Sum is the Poly1305 tag of msg under a one-time key.
-func poly1305Sum(msg []byte, key *[32]byte) (tag [16]byte) {
-	C.ly__poly1305(bytesPtr(tag[:]), bytesPtr(msg), C.size_t(len(msg)), bytesPtr(key[:]))
+func (a aeadImpl) poly1305Sum(msg []byte, key *[32]byte) (tag [16]byte) {
+	C.ly__test_poly1305(a.flag(), bytesPtr(tag[:]), bytesPtr(msg), C.size_t(len(msg)), bytesPtr(key[:]))
 	return tag
 }
 
