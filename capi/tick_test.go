@@ -26,7 +26,7 @@ import (
 // local client, or a datagram on the socket, takes the state back to Go
 // at once: every update with a local client enters Go, and so does the
 // one after a datagram arrives.
-func TestQuietTicksStayInC(t *testing.T) {
+func TestIdleTicksStayInC(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the tick in C is Linux only")
 	}
